@@ -220,9 +220,9 @@ def _im2col(xp: np.ndarray, HH: int, WW: int, stride: int, Ho: int, Wo: int) -> 
 def conv2d_forward(x, w, b, stride: int = 1, pad: int = 0) -> np.ndarray:
     """Forward pass of a 2-D convolution layer (cross-correlation, no kernel flip).
 
-    ``out[n, f, i, j] = b[f] + sum_{c, di, dj} w[f, c, di, dj] * xp[n, c, i*stride + di, j*stride + dj]``
+    ``out[n, f, i, j] = b[f] + sum_{c, di, dj} w[f, c, di, dj] * xp[n, c, i*s + di, j*s + dj]``
 
-    where ``xp = zero_pad(x, pad)``, and
+    with ``s = stride``, ``xp = zero_pad(x, pad)``, and
     ``H' = floor((H + 2*pad - HH) / stride) + 1``,
     ``W' = floor((W + 2*pad - WW) / stride) + 1``.
 
@@ -592,7 +592,9 @@ def softmax_cross_entropy(logits, y):
         raise ValueError(f"labels y must have shape (N,) = ({N},), got {y.shape}")
     if y.min() < 0 or y.max() >= K:
         bad = y[(y < 0) | (y >= K)][0]
-        raise ValueError(f"labels out of range: got label {bad}, but there are K={K} classes (0..{K - 1})")
+        raise ValueError(
+            f"labels out of range: got label {bad}, but there are K={K} classes (0..{K - 1})"
+        )
     logits = logits.astype(_float_dtype(logits), copy=False)
     shifted = logits - logits.max(axis=1, keepdims=True)
     log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))

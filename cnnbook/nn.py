@@ -1,0 +1,291 @@
+"""A small network API built on :mod:`cnnbook.layers`.
+
+Each layer object keeps what its forward pass needs for the backward pass
+and owns its parameters. A :class:`Sequential` model chains layers; an
+optimizer updates the parameters from their gradients::
+
+    rng = np.random.default_rng(0)
+    model = Sequential([
+        Conv2D(1, 16, kernel_size=3, pad=1, rng=rng), ReLU(), MaxPool2D(2),
+        Flatten(), Dense(16 * 4 * 4, 10, rng=rng),
+    ])
+    optimizer = SGD(model.parameters(), lr=0.05, momentum=0.9)
+    logits = model.forward(x)                      # (N, 10)
+    loss, dlogits = softmax_cross_entropy(logits, y)
+    model.backward(dlogits)                        # fills every parameter's .grad
+    optimizer.step()
+
+One *iteration* is one such forward/backward/update on a mini-batch; one
+*epoch* is as many iterations as it takes to see every training example once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+from cnnbook import layers
+from cnnbook.layers import softmax_cross_entropy
+
+__all__ = [
+    "Parameter",
+    "Layer",
+    "Conv2D",
+    "ReLU",
+    "MaxPool2D",
+    "AvgPool2D",
+    "Flatten",
+    "Dense",
+    "Sequential",
+    "SGD",
+    "softmax_cross_entropy",
+]
+
+
+class Parameter:
+    """A learnable array and the gradient of the loss with respect to it.
+
+    Attributes:
+        value: the array (updated in place by the optimizer).
+        grad: its gradient, same shape, set by the owning layer's backward pass.
+        name: e.g. ``"conv1.w"``.
+    """
+
+    def __init__(self, value: np.ndarray, name: str):
+        self.value = value
+        self.grad = np.zeros_like(value)
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"Parameter({self.name}, shape={self.value.shape}, dtype={self.value.dtype})"
+
+
+class Layer:
+    """Base class: ``forward`` caches its input, ``backward`` returns the input gradient."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def parameters(self) -> list[Parameter]:
+        return []
+
+    def _cached_input(self) -> np.ndarray:
+        x = getattr(self, "_x", None)
+        if x is None:
+            raise RuntimeError(f"{type(self).__name__}.backward called before forward")
+        return x
+
+
+def _he_normal(rng: np.random.Generator, shape: tuple[int, ...], fan_in: int, dtype) -> np.ndarray:
+    """He initialization, std = sqrt(2 / fan_in), suited to ReLU networks."""
+    return (rng.standard_normal(shape) * np.sqrt(2.0 / fan_in)).astype(dtype)
+
+
+class Conv2D(Layer):
+    """Convolution layer: weights ``(out_channels, in_channels, k, k)``, biases ``(out_channels,)``.
+
+    Input ``(N, in_channels, H, W)``, output ``(N, out_channels, H', W')``.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int,
+        stride: int = 1,
+        pad: int = 0,
+        rng: np.random.Generator | None = None,
+        dtype=np.float32,
+        name: str = "conv",
+    ):
+        rng = np.random.default_rng() if rng is None else rng
+        shape = (out_channels, in_channels, kernel_size, kernel_size)
+        fan_in = in_channels * kernel_size * kernel_size
+        self.w = Parameter(_he_normal(rng, shape, fan_in, dtype), f"{name}.w")
+        self.b = Parameter(np.zeros(out_channels, dtype=dtype), f"{name}.b")
+        self.stride = stride
+        self.pad = pad
+        self._x = None
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self._x = x
+        return layers.conv2d_forward(x, self.w.value, self.b.value, self.stride, self.pad)
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        x = self._cached_input()
+        dx, self.w.grad, self.b.grad = layers.conv2d_backward(
+            dout, x, self.w.value, self.stride, self.pad
+        )
+        return dx
+
+    def parameters(self) -> list[Parameter]:
+        return [self.w, self.b]
+
+
+class ReLU(Layer):
+    """Elementwise ``max(0, x)``; any shape."""
+
+    def __init__(self):
+        self._x = None
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self._x = x
+        return layers.relu_forward(x)
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        return layers.relu_backward(dout, self._cached_input())
+
+
+class MaxPool2D(Layer):
+    """Max pooling over ``size x size`` windows; ``stride`` defaults to ``size``."""
+
+    def __init__(self, size: int = 2, stride: int | None = None):
+        self.size = size
+        self.stride = size if stride is None else stride
+        self._x = None
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self._x = x
+        return layers.maxpool2d_forward(x, self.size, self.stride)
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        return layers.maxpool2d_backward(dout, self._cached_input(), self.size, self.stride)
+
+
+class AvgPool2D(Layer):
+    """Average pooling over ``size x size`` windows; ``stride`` defaults to ``size``."""
+
+    def __init__(self, size: int = 2, stride: int | None = None):
+        self.size = size
+        self.stride = size if stride is None else stride
+        self._x = None
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self._x = x
+        return layers.avgpool2d_forward(x, self.size, self.stride)
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        return layers.avgpool2d_backward(dout, self._cached_input(), self.size, self.stride)
+
+
+class Flatten(Layer):
+    """``(N, d1, ..., dk)`` to ``(N, d1 * ... * dk)``, row-major."""
+
+    def __init__(self):
+        self._shape = None
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self._shape = x.shape
+        return x.reshape(x.shape[0], -1)
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        if self._shape is None:
+            raise RuntimeError("Flatten.backward called before forward")
+        return dout.reshape(self._shape)
+
+
+class Dense(Layer):
+    """Fully connected layer: weights ``(in_features, out_features)``, biases ``(out_features,)``.
+
+    Input ``(N, in_features)`` (or any ``(N, ...)`` that flattens to it),
+    output ``(N, out_features)``.
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        rng: np.random.Generator | None = None,
+        dtype=np.float32,
+        name: str = "dense",
+    ):
+        rng = np.random.default_rng() if rng is None else rng
+        w = _he_normal(rng, (in_features, out_features), in_features, dtype)
+        self.w = Parameter(w, f"{name}.w")
+        self.b = Parameter(np.zeros(out_features, dtype=dtype), f"{name}.b")
+        self._x = None
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self._x = x
+        return layers.affine_forward(x, self.w.value, self.b.value)
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        x = self._cached_input()
+        dx, self.w.grad, self.b.grad = layers.affine_backward(dout, x, self.w.value)
+        return dx
+
+    def parameters(self) -> list[Parameter]:
+        return [self.w, self.b]
+
+
+class Sequential(Layer):
+    """Layers applied one after the other; ``backward`` runs them in reverse."""
+
+    def __init__(self, layer_list: Sequence[Layer]):
+        self.layers = list(layer_list)
+        if not self.layers:
+            raise ValueError("Sequential needs at least one layer")
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        for layer in self.layers:
+            x = layer.forward(x)
+        return x
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        for layer in reversed(self.layers):
+            dout = layer.backward(dout)
+        return dout
+
+    def parameters(self) -> list[Parameter]:
+        return [p for layer in self.layers for p in layer.parameters()]
+
+    def predict(self, x: np.ndarray, batch_size: int = 512) -> np.ndarray:
+        """Predicted class of each sample: ``(N,)`` int64."""
+        starts = range(0, len(x), batch_size)
+        return np.concatenate([self.forward(x[i : i + batch_size]).argmax(axis=1) for i in starts])
+
+    def __repr__(self) -> str:
+        inner = ",\n  ".join(type(layer).__name__ for layer in self.layers)
+        return f"Sequential(\n  {inner}\n)"
+
+
+class SGD:
+    """Stochastic gradient descent with (heavy-ball) momentum and optional weight decay.
+
+    For each parameter ``p`` with gradient ``g``::
+
+        g = g + weight_decay * p
+        v = momentum * v - lr * g
+        p = p + v
+    """
+
+    def __init__(
+        self,
+        parameters: Iterable[Parameter],
+        lr: float = 0.01,
+        momentum: float = 0.9,
+        weight_decay: float = 0.0,
+    ):
+        self.parameters = list(parameters)
+        if not lr > 0:
+            raise ValueError(f"learning rate lr must be > 0, got {lr}")
+        if not 0 <= momentum < 1:
+            raise ValueError(f"momentum must be in [0, 1), got {momentum}")
+        if weight_decay < 0:
+            raise ValueError(f"weight_decay must be >= 0, got {weight_decay}")
+        self.lr = lr
+        self.momentum = momentum
+        self.weight_decay = weight_decay
+        self._velocity = [np.zeros_like(p.value) for p in self.parameters]
+
+    def step(self) -> None:
+        """Update every parameter in place from its current ``.grad``."""
+        for p, v in zip(self.parameters, self._velocity, strict=True):
+            g = p.grad + self.weight_decay * p.value if self.weight_decay else p.grad
+            v *= self.momentum
+            v -= self.lr * g
+            p.value += v

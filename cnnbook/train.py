@@ -1,0 +1,243 @@
+"""Train the course's small CNN on the handwritten digits, from scratch.
+
+Run it as ``python -m cnnbook.train``. It shows a progress bar (on stderr)
+and prints, as its last line on stdout, one JSON object::
+
+    {"test_accuracy": 0.98..., "train_accuracy": ..., "final_train_loss": ...,
+     "epochs": 20, "iterations": ..., "train_seconds": ..., "seed": 0, ...}
+
+The network (input ``(N, 1, 8, 8)``)::
+
+    Conv2D 1->16, 3x3, pad 1   -> (N, 16, 8, 8)     160 parameters
+    ReLU, MaxPool 2x2          -> (N, 16, 4, 4)
+    Conv2D 16->32, 3x3, pad 1  -> (N, 32, 4, 4)   4,640 parameters
+    ReLU, MaxPool 2x2          -> (N, 32, 2, 2)
+    Flatten                    -> (N, 128)
+    Dense 128->10              -> (N, 10)         1,290 parameters
+
+trained with SGD + momentum on mini-batches of 32, the learning rate decaying
+from 0.05 to 0 along a half cosine, with each training image shifted by up
+to one pixel at random in every epoch (a cheap augmentation that teaches the
+small network some translation tolerance). With the defaults (seed 0) it
+reaches about 98.6% test accuracy in 20 epochs, a few seconds on 2 cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from cnnbook.data import Digits, load_digits
+from cnnbook.layers import softmax_cross_entropy
+from cnnbook.nn import SGD, Conv2D, Dense, Flatten, MaxPool2D, ReLU, Sequential
+
+__all__ = [
+    "TrainConfig",
+    "EpochRecord",
+    "History",
+    "build_model",
+    "evaluate",
+    "random_shift",
+    "train",
+    "main",
+]
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Hyperparameters of a training run (the defaults reach >= 98% test accuracy)."""
+
+    epochs: int = 20
+    batch_size: int = 32
+    lr: float = 0.05
+    momentum: float = 0.9
+    weight_decay: float = 1e-4
+    cosine_decay: bool = True  # lr follows lr * (1 + cos(pi * t / T)) / 2 over the T iterations
+    augment: bool = True
+    seed: int = 0
+
+    def __post_init__(self):
+        if self.epochs < 1:
+            raise ValueError(f"epochs must be >= 1, got {self.epochs}")
+        if self.batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {self.batch_size}")
+
+
+@dataclass
+class EpochRecord:
+    """Measurements after one epoch."""
+
+    epoch: int
+    train_loss: float  # mean mini-batch loss over the epoch
+    train_accuracy: float  # on the (unshifted) training set, after the epoch
+    test_accuracy: float
+    seconds: float  # wall-clock time since training started
+
+
+@dataclass
+class History:
+    """Everything a training run measured."""
+
+    config: TrainConfig
+    epochs: list[EpochRecord] = field(default_factory=list)
+    batch_losses: list[float] = field(default_factory=list)  # one per iteration
+
+    @property
+    def final(self) -> EpochRecord:
+        return self.epochs[-1]
+
+
+def build_model(seed: int = 0) -> Sequential:
+    """The course's small CNN for ``(N, 1, 8, 8)`` digits, initialised from ``seed``."""
+    rng = np.random.default_rng(seed)
+    return Sequential(
+        [
+            Conv2D(1, 16, kernel_size=3, pad=1, rng=rng, name="conv1"),
+            ReLU(),
+            MaxPool2D(2),
+            Conv2D(16, 32, kernel_size=3, pad=1, rng=rng, name="conv2"),
+            ReLU(),
+            MaxPool2D(2),
+            Flatten(),
+            Dense(32 * 2 * 2, 10, rng=rng, name="dense"),
+        ]
+    )
+
+
+def evaluate(model: Sequential, x: np.ndarray, y: np.ndarray) -> float:
+    """Fraction of samples in ``x`` (N, C, H, W) whose predicted class equals ``y`` (N,)."""
+    return float(np.mean(model.predict(x) == y))
+
+
+def random_shift(x: np.ndarray, rng: np.random.Generator, max_shift: int = 1) -> np.ndarray:
+    """Shift each image of ``x`` (N, C, H, W) by up to ``max_shift`` pixels in H and W.
+
+    Pixels shifted in from outside are zero (the digits' background).
+    """
+    N, _, H, W = x.shape
+    p = max_shift
+    padded = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))
+    dy = rng.integers(0, 2 * p + 1, size=N)
+    dx = rng.integers(0, 2 * p + 1, size=N)
+    rows = dy[:, None] + np.arange(H)[None, :]  # (N, H)
+    cols = dx[:, None] + np.arange(W)[None, :]  # (N, W)
+    n = np.arange(N)[:, None, None]
+    return padded[n, :, rows[:, :, None], cols[:, None, :]].transpose(0, 3, 1, 2)
+
+
+def train(
+    model: Sequential,
+    data: Digits,
+    config: TrainConfig = TrainConfig(),
+    progress: bool = True,
+) -> History:
+    """Train ``model`` on ``data.x_train`` with SGD + momentum; evaluate after every epoch.
+
+    Args:
+        model: a network mapping ``(N, 1, 8, 8)`` to logits ``(N, 10)``.
+        data: the digits split from :func:`cnnbook.data.load_digits`.
+        config: hyperparameters.
+        progress: show a tqdm progress bar on stderr.
+
+    Returns:
+        A :class:`History` with one :class:`EpochRecord` per epoch.
+    """
+    from tqdm.auto import tqdm
+
+    rng = np.random.default_rng(config.seed)
+    optimizer = SGD(model.parameters(), config.lr, config.momentum, config.weight_decay)
+    history = History(config)
+    n_train = len(data.x_train)
+    batches_per_epoch = -(-n_train // config.batch_size)
+    start = time.perf_counter()
+    with tqdm(
+        total=config.epochs * batches_per_epoch,
+        disable=not progress,
+        desc="training",
+        unit="batch",
+        file=sys.stderr,
+    ) as bar:
+        for epoch in range(1, config.epochs + 1):
+            order = rng.permutation(n_train)
+            x_epoch = data.x_train[order]
+            if config.augment:
+                x_epoch = random_shift(x_epoch, rng)
+            y_epoch = data.y_train[order]
+            losses = []
+            for i in range(0, n_train, config.batch_size):
+                if config.cosine_decay:
+                    t = len(history.batch_losses) + len(losses)
+                    total = config.epochs * batches_per_epoch
+                    optimizer.lr = config.lr * 0.5 * (1 + np.cos(np.pi * t / total))
+                logits = model.forward(x_epoch[i : i + config.batch_size])
+                loss, dlogits = softmax_cross_entropy(logits, y_epoch[i : i + config.batch_size])
+                model.backward(dlogits)
+                optimizer.step()
+                losses.append(loss)
+                bar.update(1)
+            history.batch_losses.extend(losses)
+            record = EpochRecord(
+                epoch=epoch,
+                train_loss=float(np.mean(losses)),
+                train_accuracy=evaluate(model, data.x_train, data.y_train),
+                test_accuracy=evaluate(model, data.x_test, data.y_test),
+                seconds=time.perf_counter() - start,
+            )
+            history.epochs.append(record)
+            bar.set_postfix(loss=f"{record.train_loss:.3f}", test_acc=f"{record.test_accuracy:.3f}")
+    return history
+
+
+def main(argv: list[str] | None = None) -> int:
+    defaults = TrainConfig()
+    parser = argparse.ArgumentParser(
+        prog="python -m cnnbook.train",
+        description="Train the course's small CNN on the 8x8 handwritten digits, from scratch.",
+    )
+    parser.add_argument("--epochs", type=int, default=defaults.epochs)
+    parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
+    parser.add_argument("--lr", type=float, default=defaults.lr, help="learning rate")
+    parser.add_argument("--momentum", type=float, default=defaults.momentum)
+    parser.add_argument("--weight-decay", type=float, default=defaults.weight_decay)
+    parser.add_argument("--no-cosine", action="store_true", help="constant learning rate")
+    parser.add_argument("--no-augment", action="store_true", help="no random one-pixel shifts")
+    parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    args = parser.parse_args(argv)
+    try:
+        config = TrainConfig(
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            lr=args.lr,
+            momentum=args.momentum,
+            weight_decay=args.weight_decay,
+            cosine_decay=not args.no_cosine,
+            augment=not args.no_augment,
+            seed=args.seed,
+        )
+        model = build_model(config.seed)
+        SGD(model.parameters(), config.lr, config.momentum, config.weight_decay)  # validates
+    except ValueError as exc:
+        parser.error(str(exc))
+    history = train(model, load_digits(), config, progress=not args.no_progress)
+    final = history.final
+    result = {
+        "test_accuracy": round(final.test_accuracy, 4),
+        "train_accuracy": round(final.train_accuracy, 4),
+        "final_train_loss": round(final.train_loss, 4),
+        "epochs": config.epochs,
+        "iterations": len(history.batch_losses),
+        "train_seconds": round(final.seconds, 2),
+        "config": asdict(config),
+    }
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
