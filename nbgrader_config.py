@@ -1,0 +1,23 @@
+"""nbgrader configuration of the course (run nbgrader from the repository root).
+
+Instructors keep their gradebook outside the repository (gradebook.db is
+git-ignored); tests pass ``--CourseDirectory.db_url=sqlite:////tmp/...``.
+"""
+
+c = get_config()  # noqa: F821 - provided by nbgrader when it loads this file
+
+c.CourseDirectory.course_id = "cnn-from-the-ground-up"
+# Source notebooks with answers and hidden tests; the student release.
+c.CourseDirectory.source_directory = "solutions"
+c.CourseDirectory.release_directory = "exercises"
+
+# Seconds per cell. The slowest graded cell, with plain Python loops over
+# every output position (no vectorization), runs in a few seconds; ps07's
+# training cell is budgeted at 60 s with the reference layers. 300 s leaves
+# room for a slow machine and for unvectorized training code.
+c.ExecutePreprocessor.timeout = 300
+c.Execute.timeout = 300
+
+# Released stubs: nbgrader's default, which fails loudly until replaced.
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"

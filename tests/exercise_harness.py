@@ -1,0 +1,146 @@
+"""Run the real nbgrader on the course's assignments in a temporary course root.
+
+Used by ``tests/test_exercises_*.py``. A :class:`Course` copies
+``nbgrader_config.py`` and ``solutions/`` into a temporary directory,
+releases the assignments there with ``nbgrader generate_assignment``, builds
+"students" by filling the released notebook's answer cells (with the
+reference answers, a catalogued mistake, or an alternative correct answer),
+autogrades all of them in one ``nbgrader autograde`` run and reads the scores
+back from the SQLite gradebook with nbgrader's ``Gradebook`` API.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[1]
+ASSIGNMENTS = (
+    "ps01_input_tensors",
+    "ps02_convolution",
+    "ps03_pooling",
+    "ps04_activations_dense",
+    "ps05_softmax_cross_entropy",
+    "ps06_backprop",
+    "ps07_training",
+)
+SOLUTION_RE = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n", re.M)
+HIDDEN_RE = re.compile(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS", re.S)
+
+
+def nbgrader_meta(cell) -> dict:
+    return cell.get("metadata", {}).get("nbgrader", {})
+
+
+def read_notebook(path: Path) -> nbformat.NotebookNode:
+    return nbformat.read(path, as_version=4)
+
+
+def solution_path(assignment: str, root: Path = ROOT) -> Path:
+    return root / "solutions" / assignment / f"{assignment}.ipynb"
+
+
+def release_path(assignment: str, root: Path = ROOT) -> Path:
+    return root / "exercises" / assignment / f"{assignment}.ipynb"
+
+
+def reference_answers(assignment: str) -> dict[str, str]:
+    """grade_id -> the answer cell's source as a student would write it (markers removed)."""
+    answers = {}
+    for cell in read_notebook(solution_path(assignment)).cells:
+        meta = nbgrader_meta(cell)
+        if meta.get("solution") and cell.cell_type == "code":
+            answers[meta["grade_id"]] = SOLUTION_RE.sub("", cell.source)
+    return answers
+
+
+def max_points(assignment: str) -> float:
+    return float(
+        sum(
+            nbgrader_meta(c).get("points", 0)
+            for c in read_notebook(solution_path(assignment)).cells
+            if nbgrader_meta(c).get("grade")
+        )
+    )
+
+
+@dataclass
+class Student:
+    """A submission: the reference answers with some answer cells replaced."""
+
+    student_id: str
+    description: str
+    replace: dict[str, str] = field(default_factory=dict)  # grade_id -> full source
+    unchanged_release: bool = False  # submit the released notebook as it is
+
+
+def apply_edit(source: str, old: str, new: str, where: str) -> str:
+    """Replace ``old`` (which must occur exactly once) by ``new``."""
+    count = source.count(old)
+    if count != 1:
+        raise ValueError(f"{where}: expected {old!r} exactly once in the answer, found {count}")
+    return source.replace(old, new)
+
+
+class Course:
+    """A temporary nbgrader course root with the course's config and solutions."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        self.db_url = f"sqlite:///{self.root / 'gradebook.db'}"
+        self.root.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / "nbgrader_config.py", self.root / "nbgrader_config.py")
+
+    def nbgrader(self, *args: str, timeout: float = 1200) -> subprocess.CompletedProcess:
+        cmd = [sys.executable, "-m", "nbgrader", *args,
+               f"--CourseDirectory.root={self.root}", f"--CourseDirectory.db_url={self.db_url}"]
+        result = subprocess.run(cmd, cwd=self.root, capture_output=True, text=True,
+                                timeout=timeout)
+        if result.returncode != 0:
+            raise RuntimeError(
+                f"{' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+            )
+        return result
+
+    def release(self, assignment: str) -> Path:
+        shutil.copytree(ROOT / "solutions" / assignment, self.root / "solutions" / assignment,
+                        dirs_exist_ok=True)
+        self.nbgrader("generate_assignment", assignment, "--force", "--create")
+        return release_path(assignment, self.root)
+
+    def submit(self, assignment: str, student: Student) -> None:
+        released = read_notebook(release_path(assignment, self.root))
+        if not student.unchanged_release:
+            answers = reference_answers(assignment)
+            answers.update(student.replace)
+            for cell in released.cells:
+                meta = nbgrader_meta(cell)
+                if meta.get("solution") and cell.cell_type == "code":
+                    cell.source = answers[meta["grade_id"]]
+        target = self.root / "submitted" / student.student_id / assignment
+        target.mkdir(parents=True, exist_ok=True)
+        nbformat.write(released, target / f"{assignment}.ipynb")
+
+    def autograde(self, assignment: str) -> subprocess.CompletedProcess:
+        return self.nbgrader("autograde", assignment, "--force", "--create")
+
+    def scores(self, assignment: str) -> dict[str, tuple[float, float, dict[str, float]]]:
+        """student -> (score, max score, {test cell grade_id: score})."""
+        from nbgrader.api import Gradebook
+
+        out = {}
+        with Gradebook(self.db_url) as gb:
+            for student in gb.students:
+                try:
+                    nb = gb.find_submission_notebook(assignment, assignment, student.id)
+                except Exception:  # noqa: BLE001 - not submitted for this assignment
+                    continue
+                cells = {g.name: float(g.score) for g in nb.grades}
+                out[student.id] = (float(nb.score), float(nb.max_score), cells)
+        return out

@@ -1,0 +1,104 @@
+"""Autograde the assignments with the real nbgrader, in a temporary course root.
+
+One ``nbgrader autograde`` run per assignment grades, as separate students:
+the reference answers (must score full marks), the released notebook as it is
+(must score 0 and grade without crashing), every catalogued mistake (each must
+lose points) and every alternative correct answer (must keep full marks).
+Scores come from the SQLite gradebook through nbgrader's ``Gradebook`` API.
+A summary per assignment is written to ``test-artifacts/``.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+
+import pytest
+from exercise_catalogue import ALTERNATIVES, MISTAKES, Mistake
+from exercise_harness import (
+    ASSIGNMENTS,
+    ROOT,
+    Course,
+    Student,
+    apply_edit,
+    max_points,
+    reference_answers,
+    solution_path,
+)
+
+
+def mistake_source(mistake: Mistake) -> str:
+    if mistake.code is not None:
+        return textwrap.dedent(mistake.code).strip("\n") + "\n"
+    source = reference_answers(mistake.assignment)[mistake.cell]
+    for old, new in mistake.edits:
+        source = apply_edit(source, old, new, f"{mistake.assignment}/{mistake.name}")
+    return source
+
+
+def test_catalogue_is_large_and_applies():
+    assert len(MISTAKES) >= 40, f"the catalogue holds {len(MISTAKES)} mistakes, expected >= 40"
+    names = [(m.assignment, m.cell, m.name) for m in MISTAKES]
+    assert len(names) == len(set(names)), "duplicate mistake names"
+    for mistake in MISTAKES:
+        if not solution_path(mistake.assignment).exists():
+            continue
+        assert mistake.cell in reference_answers(mistake.assignment), mistake
+        assert mistake_source(mistake) != reference_answers(mistake.assignment)[mistake.cell]
+    for alt in ALTERNATIVES:
+        if solution_path(alt.assignment).exists():
+            assert set(alt.cells) <= set(reference_answers(alt.assignment)), alt.name
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_autograde(assignment, tmp_path):
+    if not solution_path(assignment).exists():
+        pytest.skip(f"{assignment} is not written yet")
+    course = Course(tmp_path / "course")
+    course.release(assignment)
+    students = [
+        Student("reference", "the reference solution"),
+        Student("released", "the released notebook, unanswered", unchanged_release=True),
+    ]
+    mistakes = [m for m in MISTAKES if m.assignment == assignment]
+    for i, m in enumerate(mistakes):
+        students.append(Student(f"mistake{i:02d}", m.name, {m.cell: mistake_source(m)}))
+    alternatives = [a for a in ALTERNATIVES if a.assignment == assignment]
+    for i, a in enumerate(alternatives):
+        cells = {k: textwrap.dedent(v).strip("\n") + "\n" for k, v in a.cells.items()}
+        students.append(Student(f"alternative{i:02d}", a.name, cells))
+    for student in students:
+        course.submit(assignment, student)
+    course.autograde(assignment)
+    scores = course.scores(assignment)
+    full = max_points(assignment)
+
+    problems, summary = [], {"assignment": assignment, "max_points": full, "students": {}}
+    for s in students:
+        if s.student_id not in scores:
+            problems.append(f"{s.student_id} ({s.description}): not graded")
+            continue
+        score, max_score, cells = scores[s.student_id]
+        summary["students"][s.student_id] = {"description": s.description, "score": score,
+                                             "cells": cells}
+        assert max_score == full
+        lost = sorted(k for k, v in cells.items() if v < 1e-9)
+        if s.student_id == "reference" and score != full:
+            problems.append(f"reference solution scored {score}/{full}; failed cells: {lost}")
+        elif s.student_id == "released" and score != 0:
+            problems.append(f"released notebook scored {score}/{full} instead of 0")
+        elif s.student_id.startswith("mistake") and score >= full:
+            problems.append(f"mistake not caught: {s.description!r} scored {score}/{full}")
+        elif s.student_id.startswith("alternative") and score != full:
+            problems.append(
+                f"correct alternative {s.description!r} scored {score}/{full}; failed cells: {lost}"
+            )
+    caught = sum(1 for s in students if s.student_id.startswith("mistake")
+                 and s.student_id in scores and scores[s.student_id][0] < full)
+    summary["mistakes_caught"] = caught
+    summary["mistakes_total"] = len(mistakes)
+    artifacts = ROOT / "test-artifacts"
+    artifacts.mkdir(exist_ok=True)
+    (artifacts / f"autograde_{assignment}.json").write_text(json.dumps(summary, indent=1))
+    assert not problems, "\n".join(problems)

@@ -1,0 +1,116 @@
+"""Sources of the graded assignments, one module per assignment.
+
+Each module defines ``ASSIGNMENT`` (the nbgrader assignment id, also the
+notebook's name) and ``CELLS``, a list built with :func:`md`, :func:`code`,
+:func:`answer` and :func:`tests`. ``tools/build_solutions.py`` turns them
+into nbgrader source notebooks in ``solutions/`` and releases them into
+``exercises/`` with ``nbgrader generate_assignment``.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import textwrap
+
+import nbformat
+
+ASSIGNMENTS = (
+    "ps01_input_tensors",
+    "ps02_convolution",
+    "ps03_pooling",
+    "ps04_activations_dense",
+    "ps05_softmax_cross_entropy",
+    "ps06_backprop",
+    "ps07_training",
+)
+
+
+def _meta(grade_id: str, *, grade: bool, solution: bool, locked: bool, points=None) -> dict:
+    meta = {
+        "grade": grade,
+        "grade_id": grade_id,
+        "locked": locked,
+        "schema_version": 3,
+        "solution": solution,
+        "task": False,
+    }
+    if points is not None:
+        meta["points"] = points
+    return {"nbgrader": meta}
+
+
+def _clean(source: str) -> str:
+    return textwrap.dedent(source).strip("\n")
+
+
+def md(grade_id: str, source: str):
+    """A read-only instruction cell."""
+    cell = nbformat.v4.new_markdown_cell(_clean(source), id=grade_id)
+    cell.metadata = _meta(grade_id, grade=False, solution=False, locked=True)
+    return cell
+
+
+def code(grade_id: str, source: str):
+    """A read-only code cell (imports, data loading): run, not edited, not graded."""
+    cell = nbformat.v4.new_code_cell(_clean(source), id=grade_id)
+    cell.metadata = _meta(grade_id, grade=False, solution=False, locked=True)
+    return cell
+
+
+def answer(grade_id: str, source: str):
+    """An answer cell: the part between ### BEGIN/END SOLUTION is replaced by a stub."""
+    src = _clean(source)
+    if "### BEGIN SOLUTION" not in src or "### END SOLUTION" not in src:
+        raise ValueError(f"answer cell {grade_id} has no solution region")
+    cell = nbformat.v4.new_code_cell(src, id=grade_id)
+    cell.metadata = _meta(grade_id, grade=False, solution=True, locked=False)
+    return cell
+
+
+def _ends_in_check(source: str) -> bool:
+    """True if the last statement (or a loop's last) is an ``assert`` or a ``check_*`` call."""
+    return _last_is_check(ast.parse(source).body)
+
+
+def _last_is_check(body) -> bool:
+    if not body:
+        return False
+    last = body[-1]
+    if isinstance(last, ast.For | ast.While | ast.With | ast.If):
+        return _last_is_check(last.body)
+    if isinstance(last, ast.Assert):
+        return True
+    if isinstance(last, ast.Expr) and isinstance(last.value, ast.Call):
+        func = last.value.func
+        name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+        return name.startswith("check_")
+    return False
+
+
+def tests(grade_id: str, points: int, source: str):
+    """A graded, read-only test cell worth ``points``; hidden tests sit in
+    ### BEGIN/END HIDDEN TESTS. The last line must be a check that raises."""
+    src = _clean(source)
+    released = re.sub(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS", "", src, flags=re.S)
+    for text in (src, released):
+        if not _ends_in_check(text):
+            raise ValueError(f"test cell {grade_id} must end with an assert or a check_ call")
+    cell = nbformat.v4.new_code_cell(src, id=grade_id)
+    cell.metadata = _meta(grade_id, grade=True, solution=False, locked=True, points=points)
+    return cell
+
+
+def notebook(cells) -> nbformat.NotebookNode:
+    """A notebook of ``cells`` with the course's kernel, no outputs."""
+    ids = [c.metadata["nbgrader"]["grade_id"] for c in cells]
+    dupes = {i for i in ids if ids.count(i) > 1}
+    if dupes:
+        raise ValueError(f"duplicate grade_id(s): {sorted(dupes)}")
+    nb = nbformat.v4.new_notebook(cells=list(cells))
+    nb.metadata = {
+        "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+        "language_info": {"name": "python"},
+    }
+    nbformat.validate(nb)
+    return nb
