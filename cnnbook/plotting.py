@@ -271,18 +271,22 @@ def draw_padded_grid(n: int, f: int, pad: int = 0, stride: int = 1, ax=None,
         The output size ``floor((n + 2*pad - f) / stride) + 1``, or ``None`` if the
         window does not fit (``f > n + 2*pad``; the grid is drawn with a message).
     """
+    from matplotlib.collections import PatchCollection
     from matplotlib.patches import Rectangle
 
     from cnnbook.layers import conv_output_size
 
     size = n + 2 * pad
     fig, ax = _axes(ax, (6, 3.5))
+    cells = {True: [], False: []}  # inside the input / padding
     for i in range(size):
         for j in range(size):
             inside = pad <= i < pad + n and pad <= j < pad + n
-            ax.add_patch(Rectangle((j, i), 1, 1, facecolor="0.78" if inside else "white",
-                                   edgecolor="0.45", linewidth=0.8,
-                                   linestyle="-" if inside else (0, (2, 2))))
+            cells[inside].append(Rectangle((j, i), 1, 1))
+    ax.add_collection(PatchCollection(cells[False], facecolor="white", edgecolor="0.45",
+                                      linewidth=0.8, linestyle=(0, (2, 2))))
+    ax.add_collection(PatchCollection(cells[True], facecolor="0.78", edgecolor="0.45",
+                                      linewidth=0.8))
     ax.set_aspect("equal")
     ax.axis("off")
     if f > size:
@@ -292,11 +296,11 @@ def draw_padded_grid(n: int, f: int, pad: int = 0, stride: int = 1, ax=None,
         return None
     out = conv_output_size(n, f, pad, stride)
     covered = (out - 1) * stride + f  # rows/cols reached by some window
-    for k in range(covered, size):  # remainder dropped by the floor
-        for t in range(size):
-            for (i, j) in ((k, t), (t, k)):
-                ax.add_patch(Rectangle((j, i), 1, 1, fill=False, hatch="///",
-                                       edgecolor="0.35", linewidth=0))
+    if covered < size:  # the remainder dropped by the floor: bottom rows, right columns
+        for xy, w, h in (((covered, 0), size - covered, size), ((0, covered), covered,
+                                                                size - covered)):
+            ax.add_patch(Rectangle(xy, w, h, fill=False, hatch="///", edgecolor="0.35",
+                                   linewidth=0))
     starts = np.arange(out) * stride
     for i in starts:
         ax.plot(starts + 0.5, np.full(out, i + 0.5), "o", color=DARK, markersize=4)
@@ -307,10 +311,9 @@ def draw_padded_grid(n: int, f: int, pad: int = 0, stride: int = 1, ax=None,
     right = size
     if show_output:
         x0 = size + 1.5
-        for i in range(out):
-            for j in range(out):
-                ax.add_patch(Rectangle((x0 + j, i), 1, 1, facecolor="0.55", edgecolor="white",
-                                       linewidth=1))
+        ax.add_collection(PatchCollection(
+            [Rectangle((x0 + j, i), 1, 1) for i in range(out) for j in range(out)],
+            facecolor="0.55", edgecolor="white", linewidth=1))
         ax.text(x0 + out / 2, -0.4, f"output {out}x{out}", ha="center", va="bottom",
                 fontsize=10)
         right = x0 + out

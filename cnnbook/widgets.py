@@ -10,7 +10,8 @@ The returned box also carries, for tests and curious readers:
 
 * ``box.controls``: a dict of the control widgets by name,
 * ``box.image`` and ``box.info``: the picture and the text,
-* ``box.result``: a dict with the numbers behind the current picture.
+* ``box.result``: a dict with the numbers behind the current picture,
+* ``box.set(name=value, ...)``: set several controls and redraw once.
 
 The computations use :mod:`cnnbook.layers`, never a private copy.
 """
@@ -54,14 +55,39 @@ KERNELS: dict[str, np.ndarray] = {
 _SIGNED = {"vertical edges (Sobel x)", "horizontal edges (Sobel y)", "all edges (Laplacian)"}
 
 
-def _box(controls: dict, image, info, result: dict):
+def _box(controls: dict, image, info, result: dict, update):
+    """Wire the controls to ``update``, draw once, and pack everything into a VBox."""
     import ipywidgets as widgets
+
+    paused = [False]
+
+    def on_change(change):
+        if not paused[0]:
+            update()
+
+    for control in controls.values():
+        control.observe(on_change, names="value")
+    update()
+
+    def set_values(**values):
+        """Set several controls at once (by name) and redraw once."""
+        unknown = sorted(set(values) - set(controls))
+        if unknown:
+            raise ValueError(f"unknown controls {unknown}; choose from {list(controls)}")
+        paused[0] = True
+        try:
+            for name, value in values.items():
+                controls[name].value = value
+        finally:
+            paused[0] = False
+        update()
 
     box = widgets.VBox([widgets.HBox(list(controls.values())), info, image])
     box.controls = controls
     box.image = image
     box.info = info
     box.result = result
+    box.set = set_values
     return box
 
 
@@ -154,7 +180,7 @@ def convolution_explorer(photo: str = "china", kernel: str = "vertical edges (So
     }
     image, info, result = _image_widget(), widgets.HTML(), {}
 
-    def update(change=None):
+    def update():
         gray = gray_of(controls["photo"].value)
         fig, out = convolution_figure(gray, controls["kernel"].value, fig=_blank_figure((9, 3)))
         result.update(input=gray, kernel=KERNELS[controls["kernel"].value], output=out)
@@ -162,10 +188,7 @@ def convolution_explorer(photo: str = "china", kernel: str = "vertical edges (So
                       f"shape {gray.shape} &rarr; {out.shape}")
         image.value = fig_to_png(fig)
 
-    for c in controls.values():
-        c.observe(update, names="value")
-    update()
-    return _box(controls, image, info, result)
+    return _box(controls, image, info, result, update)
 
 
 # --------------------------------------------------------------------------
@@ -195,7 +218,7 @@ def padding_stride_explorer(n: int = 7, f: int = 3, pad: int = 0, stride: int = 
     }
     image, info, result = _image_widget(), widgets.HTML(), {}
 
-    def update(change=None):
+    def update():
         n, f, p, s = (controls[k].value for k in ("n", "f", "pad", "stride"))
         fig, ax = new_figure(figsize=(7, 4))
         out = draw_padded_grid(n, f, p, s, ax=ax)
@@ -211,10 +234,7 @@ def padding_stride_explorer(n: int = 7, f: int = 3, pad: int = 0, stride: int = 
         result.update(out=out, error=error, n=n, f=f, pad=p, stride=s)
         image.value = fig_to_png(fig)
 
-    for c in controls.values():
-        c.observe(update, names="value")
-    update()
-    return _box(controls, image, info, result)
+    return _box(controls, image, info, result, update)
 
 
 # --------------------------------------------------------------------------
@@ -272,7 +292,7 @@ def pooling_explorer(image: str = "digit (8x8)", mode: str = "max", size: int = 
     }
     img_widget, info, result = _image_widget(), widgets.HTML(), {}
 
-    def update(change=None):
+    def update():
         x2d = inputs[controls["image"].value]
         m, k, s = controls["mode"].value, controls["size"].value, controls["stride"].value
         fig, axes = new_figure(1, 2, figsize=(8, 3.4))
@@ -288,17 +308,15 @@ def pooling_explorer(image: str = "digit (8x8)", mode: str = "max", size: int = 
             show_image(out, ax=axes[1], vmin=x2d.min(), vmax=x2d.max(),
                        title=f"{m} pool {k}x{k}, stride {s}: {out.shape[0]}x{out.shape[1]}")
             overlap = " (windows overlap)" if s < k else (" (pixels skipped)" if s > k else "")
-            info.value = (f"input {x2d.shape[0]}x{x2d.shape[1]} &rarr; output "
-                          f"{out.shape[0]}x{out.shape[1]}: "
-                          f"&lfloor;({x2d.shape[0]} &minus; {k}) / {s}&rfloor; + 1 = "
-                          f"{out.shape[0]} rows{overlap}; no learnable parameters")
+            (h, w), (ho, wo) = x2d.shape, out.shape
+            info.value = (f"input {h}x{w} &rarr; output {ho}x{wo}: "
+                          f"&lfloor;({h} &minus; {k}) / {s}&rfloor; + 1 = {ho} rows, "
+                          f"&lfloor;({w} &minus; {k}) / {s}&rfloor; + 1 = {wo} columns"
+                          f"{overlap}; no learnable parameters")
         result.update(input=x2d, output=out, error=error, mode=m, size=k, stride=s)
         img_widget.value = fig_to_png(fig)
 
-    for c in controls.values():
-        c.observe(update, names="value")
-    update()
-    return _box(controls, img_widget, info, result)
+    return _box(controls, img_widget, info, result, update)
 
 
 # --------------------------------------------------------------------------
@@ -336,7 +354,7 @@ def softmax_temperature_explorer(logits=DEFAULT_LOGITS, labels=None, temperature
     }
     image, info, result = _image_widget(), widgets.HTML(), {}
 
-    def update(change=None):
+    def update():
         t = controls["temperature"].value
         probs = softmax_with_temperature(logits, t)
         entropy = float(-(probs * np.log(np.clip(probs, 1e-300, None))).sum())
@@ -349,6 +367,4 @@ def softmax_temperature_explorer(logits=DEFAULT_LOGITS, labels=None, temperature
         result.update(logits=logits, temperature=t, probs=probs, entropy=entropy)
         image.value = fig_to_png(fig)
 
-    controls["temperature"].observe(update, names="value")
-    update()
-    return _box(controls, image, info, result)
+    return _box(controls, image, info, result, update)

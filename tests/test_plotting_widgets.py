@@ -127,7 +127,8 @@ def test_padding_explorer_reports_conv_output_size():
     box = widgets.padding_stride_explorer()
     c = box.controls
     for n, f, p, s in [(7, 3, 0, 1), (7, 3, 0, 2), (8, 3, 0, 2), (5, 5, 2, 1), (12, 4, 1, 3)]:
-        c["n"].value, c["f"].value, c["pad"].value, c["stride"].value = n, f, p, s
+        box.set(n=n, f=f, pad=p, stride=s)
+        assert (c["n"].value, c["f"].value, c["pad"].value, c["stride"].value) == (n, f, p, s)
         expected = layers.conv_output_size(n, f, p, s)
         assert box.result["out"] == expected
         assert box.result["error"] is None
@@ -143,6 +144,8 @@ def test_padding_explorer_impossible_setting_shows_message():
     assert bytes(box.image.value).startswith(PNG_MAGIC)
     box.controls["pad"].value = 2  # fits again: 3 + 4 - 6 + 1 = 2
     assert box.result["out"] == 2 and box.result["error"] is None
+    with pytest.raises(ValueError, match="unknown controls"):
+        box.set(kernel=3)
 
 
 # --------------------------------------------------------------------------
@@ -167,31 +170,28 @@ def test_pooling_explorer_output_and_error():
     assert x.shape == (8, 8)
     expected = layers.maxpool2d_forward(x[None, None])[0, 0]
     np.testing.assert_array_equal(box.result["output"], expected)
-    box.controls["mode"].value = "average"
-    box.controls["size"].value = 3
+    box.set(mode="average", size=3)
     np.testing.assert_allclose(
         box.result["output"], layers.avgpool2d_forward(x[None, None], 3, 2)[0, 0]
     )
     assert box.result["output"].shape == (3, 3)
-    box.controls["size"].value = 8
-    assert box.result["output"].shape == (1, 1)
-    box.controls["image"].value = "photo (107x160)"
+    assert "3 rows" in box.info.value and "(windows overlap)" in box.info.value
+    box.set(image="photo (107x160)", mode="min", size=8)
+    photo = box.result["input"]
     assert box.result["output"].shape == (layers.conv_output_size(107, 8, 0, 2),
                                           layers.conv_output_size(160, 8, 0, 2))
-    box.controls["image"].value = "digit (8x8)"
-    box.controls["size"].value = 8
-    box.controls["stride"].value = 1
-    assert box.result["output"].shape == (1, 1)
+    np.testing.assert_array_equal(
+        box.result["output"], -layers.maxpool2d_forward(-photo[None, None], 8, 2)[0, 0]
+    )
 
 
 def test_pooling_explorer_window_larger_than_input():
     box = widgets.pooling_explorer(size=2)
-    box.controls["size"].value = 8
-    box.controls["image"].value = "digit (8x8)"
     # the slider stops at 8 = the digit's size; ask for more through the API
     box.controls["size"].max = 9
     box.controls["size"].value = 9
     assert box.result["output"] is None and "larger" in box.result["error"]
+    assert "No output" in box.info.value
 
 
 # --------------------------------------------------------------------------
@@ -203,7 +203,7 @@ def test_softmax_explorer_sums_to_one_and_flattens_with_temperature():
     box = widgets.softmax_temperature_explorer(logits=[2.0, 1.0, 0.1, -1.0, 3.0])
     slider = box.controls["temperature"]
     maxima, entropies = [], []
-    for t in [0.1, 0.5, 1.0, 2.0, 5.0, 10.0]:
+    for t in [0.1, 1.0, 3.0, 10.0]:
         slider.value = t
         probs = box.result["probs"]
         assert probs.sum() == pytest.approx(1.0)
