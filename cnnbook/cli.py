@@ -1,0 +1,191 @@
+"""``cnnbook``: the instructor's command-line tool, on top of nbgrader.
+
+Run from the course root (the folder with ``nbgrader_config.py``)::
+
+    cnnbook release [ASSIGNMENT ...]
+    cnnbook autograde ASSIGNMENT [--jobs N] [--timeout S] [--memory MB]
+    cnnbook feedback ASSIGNMENT
+    cnnbook report ASSIGNMENT [--out DIR]
+    cnnbook demo [--dir DIR]
+
+See ``docs/instructors.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import sys
+from pathlib import Path
+
+
+def _course(args):
+    from cnnbook.grader.course import Course
+
+    return Course(args.root, db_url=args.db)
+
+
+def cmd_release(args) -> int:
+    course = _course(args)
+    names = args.assignments or course.source_assignments()
+    if not names:
+        print(f"no assignments in {course.path('source')}", file=sys.stderr)
+        return 1
+    failed = 0
+    for name in names:
+        r = course.api.generate_assignment(name, force=True, create=True)
+        if r.get("success"):
+            print(f"released {name} -> {course.path('release', '.', name)}")
+        else:
+            failed += 1
+            print(f"FAILED to release {name}:\n{r.get('error') or r.get('log')}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def cmd_autograde(args) -> int:
+    from cnnbook.grader.autograde import Autograder
+    from cnnbook.grader.sandbox import Limits
+
+    course = _course(args)
+    limits = Limits(timeout=args.timeout, memory_mb=args.memory, output_mb=args.output_limit)
+    grader = Autograder(
+        course,
+        args.assignment,
+        limits=limits,
+        jobs=args.jobs,
+        use_sandbox=False if args.no_sandbox else None,
+        force=args.force,
+        progress=not args.no_progress,
+    )
+    if not course.submitted_students(args.assignment):
+        print(f"no submissions in {course.path('submitted', '*', args.assignment)}")
+        return 0
+    outcomes = grader.run()
+    width = max(len(o.student) for o in outcomes)
+    for o in outcomes:
+        score = "-" if o.score is None else f"{o.score:g}/{o.max_score:g}"
+        note = " (unchanged, skipped)" if o.skipped else ""
+        reason = f"  {o.reason}" if o.reason else ""
+        print(f"{o.student:<{width}}  {score:>9}  {o.status}{note}{reason}")
+    bad = sum(o.status != "ok" for o in outcomes)
+    print(
+        f"{len(outcomes)} submissions, {len(outcomes) - bad} graded normally, {bad} with a "
+        f"recorded reason; status table: {grader.status_csv}"
+    )
+    return 0
+
+
+def cmd_feedback(args) -> int:
+    from cnnbook.grader import gradebook
+
+    course = _course(args)
+    r = course.api.generate_feedback(args.assignment, force=True)
+    if not r.get("success"):
+        print(f"nbgrader generate_feedback failed:\n{r.get('error') or r.get('log')}")
+    status = gradebook.read_status(course.db_url, args.assignment)
+    for student, row in sorted(status.items()):
+        if row["status"] == "ok":
+            continue
+        folder = course.path("feedback", student, args.assignment)
+        folder.mkdir(parents=True, exist_ok=True)
+        score = "" if row["score"] is None else f"{row['score']:g} / {row['max_score']:g}"
+        (folder / "grading_note.html").write_text(
+            "<!DOCTYPE html><html><head><meta charset='utf-8'><title>Grading note</title>"
+            f"</head><body><h1>{html.escape(args.assignment)}: grading note</h1>"
+            f"<p>Your submission could not be graded normally: "
+            f"<b>{html.escape(row['reason'] or row['status'])}</b>.</p>"
+            f"<p>Score: {html.escape(score)}. Ask your instructor if this looks wrong.</p>"
+            "</body></html>"
+        )
+    folders = sorted(p.parent.name for p in course.path("feedback").glob(f"*/{args.assignment}"))
+    print(f"feedback for {len(folders)} students in {course.path('feedback')}")
+    return 0 if r.get("success") else 1
+
+
+def cmd_report(args) -> int:
+    from cnnbook.grader.report import build_report
+
+    course = _course(args)
+    paths = build_report(course, args.assignment, Path(args.out) if args.out else None)
+    for kind, path in paths.items():
+        print(f"{kind:>10}: {path}")
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from cnnbook.grader.demo import run_demo
+
+    return run_demo(Path(args.dir) if args.dir else None, jobs=args.jobs, source_root=args.root)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="cnnbook",
+        description="Instructor tools for the course, on top of nbgrader. Run from the "
+        "course root.",
+    )
+    p.add_argument("--root", default=".", help="course root (default: current folder)")
+    p.add_argument(
+        "--db", default=None, help="gradebook URL (default: nbgrader's, <root>/gradebook.db)"
+    )
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("release", help="regenerate exercises/ from solutions/, register them")
+    s.add_argument("assignments", nargs="*", metavar="ASSIGNMENT")
+    s.set_defaults(func=cmd_release)
+
+    from cnnbook.grader.sandbox import Limits
+
+    s = sub.add_parser("autograde", help="grade submitted/*/ASSIGNMENT in parallel sandboxes")
+    s.add_argument("assignment", metavar="ASSIGNMENT")
+    s.add_argument("--jobs", "-j", type=int, default=None, help="parallel jobs (default: cores)")
+    s.add_argument(
+        "--timeout",
+        type=float,
+        default=Limits.timeout,
+        help=f"wall-clock seconds per notebook (default {Limits.timeout:g})",
+    )
+    s.add_argument(
+        "--memory",
+        type=int,
+        default=Limits.memory_mb,
+        help=f"memory (address space) per process, MB (default {Limits.memory_mb})",
+    )
+    s.add_argument(
+        "--output-limit",
+        type=int,
+        default=Limits.output_mb,
+        help=f"notebook output kept per notebook, MB (default {Limits.output_mb})",
+    )
+    s.add_argument("--force", action="store_true", help="regrade unchanged submissions too")
+    s.add_argument("--no-progress", action="store_true", help="no progress bar")
+    s.add_argument(
+        "--no-sandbox",
+        action="store_true",
+        help="run without bubblewrap even if it is installed (limits only; trusted code only)",
+    )
+    s.set_defaults(func=cmd_autograde)
+
+    s = sub.add_parser("feedback", help="HTML feedback for each student")
+    s.add_argument("assignment", metavar="ASSIGNMENT")
+    s.set_defaults(func=cmd_feedback)
+
+    s = sub.add_parser("report", help="grades CSV, test pass rates, histogram, HTML summary")
+    s.add_argument("assignment", metavar="ASSIGNMENT")
+    s.add_argument("--out", default=None, help="output folder (default reports/ASSIGNMENT)")
+    s.set_defaults(func=cmd_report)
+
+    s = sub.add_parser("demo", help="a demo class taken through the whole cycle")
+    s.add_argument("--dir", default=None, help="where to build it (default: a new temp folder)")
+    s.add_argument("--jobs", "-j", type=int, default=None)
+    s.set_defaults(func=cmd_demo)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

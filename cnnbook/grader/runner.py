@@ -1,0 +1,173 @@
+"""Executes ONE student notebook. Runs *inside* the sandbox; never imported by the parent.
+
+Protocol (small, so that a cluster node can run it too):
+
+* standard input: one JSON object ``{"spec": {...}, "notebook": {...}}``. The notebook
+  (with nbgrader's hidden tests restored) never touches the sandbox's disk.
+* standard output: JSON lines. ``{"type": "cell", "index", "execution_count",
+  "outputs"}`` as soon as each cell finishes, so that a kernel that dies or a job that
+  is killed still leaves the cells it finished; then ``{"type": "result", "status":
+  "ok" | "kernel_died" | "error", "message"}``. No result line: killed from outside.
+
+The kernel (student code) does not inherit that channel: its stdout/stderr go to a log
+file in the working folder, and this process makes itself non-dumpable, so the kernel
+cannot open ``/proc/<runner>/fd`` or read the runner's memory either. What the kernel
+sends over Jupyter's own messages is still the student's to shape, as in any nbgrader
+setup: the parent treats everything from here as untrusted data.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+
+# Error messages are kept (they decide grades) but shortened to this many characters.
+MAX_ERROR_CHARS = 20_000
+
+
+class Channel:
+    """The runner's private line to the parent (a dup of the original stdout)."""
+
+    def __init__(self, fd: int):
+        self.f = os.fdopen(fd, "w", buffering=1)
+
+    def send(self, obj: dict) -> None:
+        self.f.write(json.dumps(obj) + "\n")
+        self.f.flush()
+
+
+CHANNEL: Channel | None = None
+
+
+def _make_private() -> None:
+    """Non-dumpable: same-user processes (the kernel) cannot ptrace us or open our fds."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE, 0
+    except (OSError, AttributeError):  # pragma: no cover - not Linux
+        pass
+
+
+def _make_executor_class():
+    """Subclass nbgrader's own Execute preprocessor (same timeouts, same error handling)."""
+    from nbformat.v4 import new_output
+    from nbgrader.preprocessors import Execute
+    from traitlets import Integer
+
+    class SandboxExecute(Execute):
+        max_output_bytes = Integer(4_000_000).tag(config=True)
+
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self._used = 0
+            self._marked: set[tuple[int, str]] = set()
+
+        def output(self, outs, msg, display_id, cell_index):
+            msg_type = msg.get("msg_type")
+            content = msg.get("content", {})
+            if msg_type == "error":
+                # Never dropped: an error is what makes a test cell score 0.
+                content["evalue"] = str(content.get("evalue", ""))[:MAX_ERROR_CHARS]
+                content["traceback"] = [
+                    str(line)[:MAX_ERROR_CHARS] for line in content.get("traceback", [])[:200]
+                ]
+                return super().output(outs, msg, display_id, cell_index)
+            size = len(json.dumps(content))
+            if self._used + size <= self.max_output_bytes:
+                self._used += size
+                return super().output(outs, msg, display_id, cell_index)
+            # Over the budget: drop it, leaving one marker per cell and stream. A dropped
+            # stderr write still leaves stderr output, so nbgrader grades the cell the same.
+            name = content.get("name", "stdout") if msg_type == "stream" else "stdout"
+            if msg_type == "execute_result":
+                data = content.get("data", {})
+                content["data"] = {"text/plain": str(data.get("text/plain", ""))[:1000]}
+                return super().output(outs, msg, display_id, cell_index)
+            if (cell_index, name) not in self._marked:
+                self._marked.add((cell_index, name))
+                outs.append(
+                    new_output(
+                        "stream",
+                        name=name,
+                        text=f"\n[cnnbook: output limit of {self.max_output_bytes} bytes "
+                        "reached; further output dropped]\n",
+                    )
+                )
+            return None
+
+        def on_cell_executed(self, **kwargs):
+            super().on_cell_executed(**kwargs)
+            cell = kwargs["cell"]
+            CHANNEL.send(
+                {
+                    "type": "cell",
+                    "index": kwargs["cell_index"],
+                    "execution_count": cell.get("execution_count"),
+                    "outputs": cell.get("outputs", []),
+                }
+            )
+
+    return SandboxExecute
+
+
+def main() -> int:
+    global CHANNEL
+    _make_private()
+    CHANNEL = Channel(os.dup(1))  # os.dup: not inherited by the kernel (PEP 446)
+    payload = json.loads(sys.stdin.buffer.read())
+    spec = payload["spec"]
+    work = Path(spec["work_dir"])
+    work.mkdir(parents=True, exist_ok=True)
+    Path(os.environ.get("TMPDIR", "/tmp")).mkdir(parents=True, exist_ok=True)
+    log_path = work.parent / ".kernel.log"
+    log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    try:
+        status, message = _execute(payload, spec, work)
+    except Exception as e:  # noqa: BLE001 - reported to the parent, which records it
+        status, message = "error", f"{type(e).__name__}: {e}"[:2000]
+    try:
+        with open(log_path, "rb") as f:
+            f.seek(max(0, os.path.getsize(log_path) - 2000))
+            tail = f.read().decode("utf-8", "replace")
+    except OSError:
+        tail = ""
+    CHANNEL.send({"type": "result", "status": status, "message": message, "log_tail": tail})
+    return 0
+
+
+def _execute(payload: dict, spec: dict, work: Path) -> tuple[str, str]:
+    files = spec.get("files_dir")
+    if files and Path(files).is_dir():
+        shutil.copytree(files, work, dirs_exist_ok=True)
+
+    import nbformat
+    from nbclient.exceptions import DeadKernelError
+    from traitlets.config import Config
+
+    nb = nbformat.from_dict(payload["notebook"])
+    cfg = Config()
+    for key, value in spec.get("execute", {}).items():
+        setattr(cfg.SandboxExecute, key, value)
+    cfg.SandboxExecute.max_output_bytes = int(spec.get("max_output_bytes", 4_000_000))
+    executor = _make_executor_class()(config=cfg)
+    os.environ["NBGRADER_EXECUTION"] = "autograde"
+    try:
+        executor.preprocess(nb, {"metadata": {"path": str(work)}})
+    except DeadKernelError as e:
+        return "kernel_died", str(e)[:2000]
+    except Exception as e:  # noqa: BLE001
+        msg = f"{type(e).__name__}: {e}"[:2000]
+        return ("kernel_died" if "kernel died" in msg.lower() else "error"), msg
+    return "ok", ""
+
+
+if __name__ == "__main__":
+    sys.exit(main())
