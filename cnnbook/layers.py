@@ -27,6 +27,8 @@ message names the problem.
 from __future__ import annotations
 
 import numbers
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -198,26 +200,84 @@ def _check_conv_args(x, w, stride, pad):
     return x, w, stride, pad
 
 
-def _im2col(xp: np.ndarray, HH: int, WW: int, stride: int, Ho: int, Wo: int) -> np.ndarray:
-    """Copy every window of the padded input into columns.
+# Copy loops over large arrays are split by channel across threads: NumPy
+# releases the GIL while it copies, so this uses every core the way the
+# BLAS matrix products already do. Small arrays stay on one thread.
+_PARALLEL_MIN_ELEMENTS = 1 << 20
+_thread_pool: ThreadPoolExecutor | None = None
+
+
+def _for_channel_chunks(n_channels: int, n_elements: int, work) -> None:
+    """Call ``work(c0, c1)`` on chunks of ``range(n_channels)`` covering it exactly once."""
+    workers = min(os.cpu_count() or 1, n_channels)
+    if workers < 2 or n_elements < _PARALLEL_MIN_ELEMENTS:
+        work(0, n_channels)
+        return
+    global _thread_pool
+    if _thread_pool is None:
+        _thread_pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cnnbook")
+    bounds = np.linspace(0, n_channels, workers + 1).astype(int)
+    chunks = zip(bounds[:-1], bounds[1:], strict=True)
+    futures = [_thread_pool.submit(work, int(a), int(b)) for a, b in chunks]
+    for future in futures:
+        future.result()
+
+
+def _im2col(x: np.ndarray, HH: int, WW: int, stride: int, pad: int, Ho: int, Wo: int):
+    """Copy every convolution window of ``x`` into one column of a matrix.
 
     Args:
-        xp: padded input, shape ``(N, C, Hp, Wp)``.
+        x: input, shape ``(N, C, H, W)``.
 
     Returns:
-        ``cols`` of shape ``(N, C*HH*WW, Ho*Wo)`` with
-        ``cols[n, (c*HH + i)*WW + j, ho*Wo + wo] = xp[n, c, ho*stride + i, wo*stride + j]``.
+        ``cols`` of shape ``(C*HH*WW, N*Ho*Wo)`` with
+        ``cols[(c*HH + i)*WW + j, (n*Ho + ho)*Wo + wo] = xp[n, c, ho*stride + i, wo*stride + j]``
+        where ``xp`` is ``x`` zero-padded by ``pad``. Channel-major rows and
+        sample-major columns make the forward pass and both weight products
+        single matrix multiplications.
     """
-    N, C = xp.shape[:2]
-    cols = np.empty((N, C, HH, WW, Ho, Wo), dtype=xp.dtype)
+    N, C, H, W = x.shape
+    xp = np.zeros((C, N, H + 2 * pad, W + 2 * pad), dtype=x.dtype)
+    cols = np.empty((C, HH, WW, N, Ho, Wo), dtype=x.dtype)
     h_end, w_end = stride * (Ho - 1) + 1, stride * (Wo - 1) + 1
-    for i in range(HH):
-        for j in range(WW):
-            cols[:, :, i, j] = xp[:, :, i : i + h_end : stride, j : j + w_end : stride]
-    return cols.reshape(N, C * HH * WW, Ho * Wo)
+
+    def copy_windows(c0: int, c1: int) -> None:
+        xp[c0:c1, :, pad : pad + H, pad : pad + W] = x[:, c0:c1].transpose(1, 0, 2, 3)
+        for i in range(HH):
+            for j in range(WW):
+                cols[c0:c1, i, j] = xp[c0:c1, :, i : i + h_end : stride, j : j + w_end : stride]
+
+    _for_channel_chunks(C, cols.size, copy_windows)
+    return cols.reshape(C * HH * WW, N * Ho * Wo)
 
 
-def conv2d_forward(x, w, b, stride: int = 1, pad: int = 0) -> np.ndarray:
+def _col2im(dcols: np.ndarray, x_shape, HH: int, WW: int, stride: int, pad: int, Ho: int, Wo: int):
+    """Adjoint of :func:`_im2col`: add every column back onto the window it came from.
+
+    Args:
+        dcols: gradient of the columns, shape ``(C*HH*WW, N*Ho*Wo)``.
+
+    Returns:
+        ``dx`` of shape ``x_shape = (N, C, H, W)``; where windows overlap their
+        contributions are summed, and gradients landing on the padding are dropped.
+    """
+    N, C, H, W = x_shape
+    dcols = dcols.reshape(C, HH, WW, N, Ho, Wo)
+    dxp = np.zeros((C, N, H + 2 * pad, W + 2 * pad), dtype=dcols.dtype)
+    dx = np.empty(x_shape, dtype=dcols.dtype)
+    h_end, w_end = stride * (Ho - 1) + 1, stride * (Wo - 1) + 1
+
+    def add_windows(c0: int, c1: int) -> None:
+        for i in range(HH):
+            for j in range(WW):
+                dxp[c0:c1, :, i : i + h_end : stride, j : j + w_end : stride] += dcols[c0:c1, i, j]
+        dx[:, c0:c1] = dxp[c0:c1, :, pad : pad + H, pad : pad + W].transpose(1, 0, 2, 3)
+
+    _for_channel_chunks(C, dcols.size, add_windows)
+    return dx
+
+
+def conv2d_forward(x, w, b, stride: int = 1, pad: int = 0, *, cache: dict | None = None):
     """Forward pass of a 2-D convolution layer (cross-correlation, no kernel flip).
 
     ``out[n, f, i, j] = b[f] + sum_{c, di, dj} w[f, c, di, dj] * xp[n, c, i*s + di, j*s + dj]``
@@ -226,12 +286,19 @@ def conv2d_forward(x, w, b, stride: int = 1, pad: int = 0) -> np.ndarray:
     ``H' = floor((H + 2*pad - HH) / stride) + 1``,
     ``W' = floor((W + 2*pad - WW) / stride) + 1``.
 
+    Computed as one matrix product: the windows of ``xp`` are copied into the
+    columns of a ``(C*HH*WW, N*H'*W')`` matrix ("im2col") and multiplied by the
+    filters reshaped to ``(F, C*HH*WW)``.
+
     Args:
         x: input, shape ``(N, C, H, W)``.
         w: filters, shape ``(F, C, HH, WW)``.
         b: biases, shape ``(F,)``.
         stride: step between windows, >= 1 (same along H and W).
         pad: zeros added on each side of H and W, >= 0.
+        cache: optional dict; if given, the window matrix is stored in it so that
+            :func:`conv2d_backward` called with the same dict and the same,
+            unmodified ``x`` need not build it again.
 
     Returns:
         ``out`` of shape ``(N, F, H', W')``, in the inputs' float dtype.
@@ -245,13 +312,16 @@ def conv2d_forward(x, w, b, stride: int = 1, pad: int = 0) -> np.ndarray:
     dtype = _float_dtype(x, w, b)
     Ho = conv_output_size(H, HH, pad, stride)
     Wo = conv_output_size(W, WW, pad, stride)
-    cols = _im2col(zero_pad(x.astype(dtype, copy=False), pad), HH, WW, stride, Ho, Wo)
-    out = np.matmul(w.reshape(F, -1).astype(dtype, copy=False), cols)  # (N, F, Ho*Wo)
-    out += b.astype(dtype, copy=False).reshape(1, F, 1)
-    return out.reshape(N, F, Ho, Wo)
+    cols = _im2col(x.astype(dtype, copy=False), HH, WW, stride, pad, Ho, Wo)
+    if cache is not None:
+        cache.clear()
+        cache.update(x=x, cols=cols, stride=stride, pad=pad, kernel=(HH, WW))
+    out = w.reshape(F, -1).astype(dtype, copy=False) @ cols  # (F, N*Ho*Wo)
+    out += b.astype(dtype, copy=False)[:, np.newaxis]
+    return out.reshape(F, N, Ho, Wo).transpose(1, 0, 2, 3)
 
 
-def conv2d_backward(dout, x, w, stride: int = 1, pad: int = 0):
+def conv2d_backward(dout, x, w, stride: int = 1, pad: int = 0, *, cache: dict | None = None):
     """Backward pass of :func:`conv2d_forward`.
 
     With ``xp = zero_pad(x, pad)``:
@@ -268,6 +338,7 @@ def conv2d_backward(dout, x, w, stride: int = 1, pad: int = 0):
         x: the forward input, shape ``(N, C, H, W)``.
         w: the filters, shape ``(F, C, HH, WW)``.
         stride, pad: as in the forward pass.
+        cache: the dict passed to :func:`conv2d_forward` for this ``x``, if any.
 
     Returns:
         ``(dx, dw, db)`` with shapes ``(N, C, H, W)``, ``(F, C, HH, WW)``, ``(F,)``.
@@ -284,23 +355,23 @@ def conv2d_backward(dout, x, w, stride: int = 1, pad: int = 0):
             f"got {dout.shape}"
         )
     dtype = _float_dtype(dout, x, w)
-    dout_cols = dout.astype(dtype, copy=False).reshape(N, F, Ho * Wo)
-    cols = _im2col(zero_pad(x.astype(dtype, copy=False), pad), HH, WW, stride, Ho, Wo)
+    reusable = (
+        cache is not None
+        and cache.get("x") is x
+        and (cache.get("stride"), cache.get("pad"), cache.get("kernel")) == (stride, pad, (HH, WW))
+        and cache["cols"].dtype == dtype
+    )
+    if reusable:
+        cols = cache["cols"]
+    else:
+        cols = _im2col(x.astype(dtype, copy=False), HH, WW, stride, pad, Ho, Wo)
+    dout_rows = dout.astype(dtype, copy=False).transpose(1, 0, 2, 3).reshape(F, N * Ho * Wo)
+    w_rows = w.reshape(F, C * HH * WW).astype(dtype, copy=False)
 
-    db = dout_cols.sum(axis=(0, 2))
-    # dw = sum_n dout[n] @ cols[n].T, done as one matrix product over (n, position).
-    dw = np.tensordot(dout_cols, cols, axes=([0, 2], [0, 2])).reshape(F, C, HH, WW)
-
-    # Gradient of every column entry, then scatter-add the windows back (col2im).
-    dcols = np.matmul(w.reshape(F, -1).T.astype(dtype, copy=False), dout_cols)
-    dcols = dcols.reshape(N, C, HH, WW, Ho, Wo)
-    dxp = np.zeros((N, C, H + 2 * pad, W + 2 * pad), dtype=dtype)
-    h_end, w_end = stride * (Ho - 1) + 1, stride * (Wo - 1) + 1
-    for i in range(HH):
-        for j in range(WW):
-            dxp[:, :, i : i + h_end : stride, j : j + w_end : stride] += dcols[:, :, i, j]
-    dx = dxp[:, :, pad : pad + H, pad : pad + W]
-    return np.ascontiguousarray(dx), dw.astype(dtype, copy=False), db.astype(dtype, copy=False)
+    db = dout_rows.sum(axis=1)
+    dw = (dout_rows @ cols.T).reshape(F, C, HH, WW)
+    dx = _col2im(w_rows.T @ dout_rows, x.shape, HH, WW, stride, pad, Ho, Wo)
+    return dx, dw, db
 
 
 # --------------------------------------------------------------------------

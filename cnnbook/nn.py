@@ -110,15 +110,18 @@ class Conv2D(Layer):
         self.stride = stride
         self.pad = pad
         self._x = None
+        self._cache: dict = {}  # the forward pass's window matrix, reused by backward
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         self._x = x
-        return layers.conv2d_forward(x, self.w.value, self.b.value, self.stride, self.pad)
+        return layers.conv2d_forward(
+            x, self.w.value, self.b.value, self.stride, self.pad, cache=self._cache
+        )
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
         x = self._cached_input()
         dx, self.w.grad, self.b.grad = layers.conv2d_backward(
-            dout, x, self.w.value, self.stride, self.pad
+            dout, x, self.w.value, self.stride, self.pad, cache=self._cache
         )
         return dx
 

@@ -1,0 +1,114 @@
+"""cnnbook.nn and cnnbook.train: the network API and the training entry point."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from cnnbook import layers, nn, train
+from cnnbook.data import load_digits
+from cnnbook.gradcheck import check_gradient
+
+
+def small_model(seed=0):
+    rng = np.random.default_rng(seed)
+    return nn.Sequential([
+        nn.Conv2D(2, 3, 3, stride=1, pad=1, rng=rng, dtype=np.float64),
+        nn.ReLU(),
+        nn.MaxPool2D(2),
+        nn.Conv2D(3, 2, 2, stride=1, pad=0, rng=rng, dtype=np.float64),
+        nn.AvgPool2D(2, stride=1),
+        nn.Flatten(),
+        nn.Dense(2 * 1 * 1, 4, rng=rng, dtype=np.float64),
+    ])
+
+
+def test_sequential_backward_matches_numerical_gradient():
+    rng = np.random.default_rng(1)
+    model = small_model()
+    x = rng.standard_normal((3, 2, 6, 6))
+    y = np.array([0, 3, 1])
+
+    def loss_of(_):
+        return layers.softmax_cross_entropy(model.forward(x), y)[0]
+
+    loss, dlogits = layers.softmax_cross_entropy(model.forward(x), y)
+    dx = model.backward(dlogits)
+    for p in model.parameters():
+        check_gradient(loss_of, p.value, p.grad.copy(), name=p.name, tolerance=1e-6)
+    check_gradient(loss_of, x, dx, name="x", tolerance=1e-6)
+
+
+def test_parameters_and_shapes():
+    model = train.build_model(seed=0)
+    names = [p.name for p in model.parameters()]
+    assert names == ["conv1.w", "conv1.b", "conv2.w", "conv2.b", "dense.w", "dense.b"]
+    assert sum(p.value.size for p in model.parameters()) == 160 + 4640 + 1290
+    out = model.forward(np.zeros((5, 1, 8, 8), np.float32))
+    assert out.shape == (5, 10) and out.dtype == np.float32
+
+
+def test_same_seed_same_model_and_backward_before_forward():
+    a, b = train.build_model(3), train.build_model(3)
+    for p, q in zip(a.parameters(), b.parameters(), strict=True):
+        np.testing.assert_array_equal(p.value, q.value)
+    with pytest.raises(RuntimeError, match="backward called before forward"):
+        train.build_model(0).backward(np.zeros((1, 10), np.float32))
+
+
+def test_sgd_momentum_update_rule():
+    p = nn.Parameter(np.array([1.0, -2.0]), "p")
+    opt = nn.SGD([p], lr=0.1, momentum=0.5)
+    p.grad = np.array([1.0, 1.0])
+    opt.step()  # v = -0.1 g
+    np.testing.assert_allclose(p.value, [0.9, -2.1])
+    opt.step()  # v = 0.5 * (-0.1) - 0.1 = -0.15
+    np.testing.assert_allclose(p.value, [0.75, -2.25])
+    for bad in ({"lr": 0}, {"momentum": 1.0}, {"weight_decay": -1}):
+        with pytest.raises(ValueError):
+            nn.SGD([p], **{"lr": 0.1, **bad})
+
+
+def test_random_shift_moves_images_by_at_most_one_pixel():
+    rng = np.random.default_rng(0)
+    x = np.zeros((50, 1, 8, 8), np.float32)
+    x[:, 0, 4, 4] = 1.0
+    shifted = train.random_shift(x, rng)
+    assert shifted.shape == x.shape
+    positions = np.argwhere(shifted[:, 0] == 1.0)[:, 1:]
+    assert len(positions) == 50
+    assert np.abs(positions - 4).max() == 1 and len({tuple(p) for p in positions}) > 3
+
+
+def test_training_reduces_loss_and_learns_on_a_small_budget():
+    data = load_digits()
+    config = train.TrainConfig(epochs=3, seed=0)
+    history = train.train(train.build_model(0), data, config, progress=False)
+    assert len(history.epochs) == 3
+    assert len(history.batch_losses) == 3 * 45
+    assert np.mean(history.batch_losses[:10]) > 2.0  # ~ log(10) at initialisation
+    assert history.epochs[-1].train_loss < history.epochs[0].train_loss
+    assert history.final.test_accuracy > 0.85
+
+
+@pytest.mark.slow
+def test_training_command_prints_json_last_line():
+    result = subprocess.run(
+        [sys.executable, "-m", "cnnbook.train", "--epochs", "2", "--no-progress"],
+        capture_output=True, text=True, check=True, timeout=300,
+    )
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert summary["epochs"] == 2 and summary["iterations"] == 90
+    assert 0.8 < summary["test_accuracy"] <= 1.0
+    assert summary["train_seconds"] > 0
+
+
+def test_training_command_rejects_bad_settings():
+    result = subprocess.run(
+        [sys.executable, "-m", "cnnbook.train", "--epochs", "0"],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 2
+    assert "epochs must be >= 1, got 0" in result.stderr
