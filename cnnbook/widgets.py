@@ -1,16 +1,18 @@
 """Interactive explorers for the chapters (ipywidgets).
 
 Each function returns one widget (a ``VBox``) that holds its controls, an
-``ipywidgets.Image`` with the rendered picture and an ``HTML`` line of
-text. The picture is a PNG rendered with matplotlib, so the first view is a
-real figure even in the static HTML book (the executed notebook stores the
-widget state); in a live kernel, moving a control re-renders it.
+``HTML`` line of text and the rendered picture: a PNG drawn with matplotlib,
+shown as an ``<img>`` (inside an ``ipywidgets.HTML``) whose alt text
+describes the current settings. The first view is therefore a real figure,
+with alt text, even in the static HTML book (the executed notebook stores
+the widget state); in a live kernel, moving a control re-renders it.
 
 The returned box also carries, for tests and curious readers:
 
 * ``box.controls``: a dict of the control widgets by name,
 * ``box.image`` and ``box.info``: the picture and the text,
-* ``box.result``: a dict with the numbers behind the current picture,
+* ``box.result``: a dict with the numbers behind the current picture, and
+  its ``"png"`` bytes and ``"alt"`` text,
 * ``box.set(name=value, ...)``: set several controls and redraw once.
 
 The computations use :mod:`cnnbook.layers`, never a private copy.
@@ -18,6 +20,7 @@ The computations use :mod:`cnnbook.layers`, never a private copy.
 
 from __future__ import annotations
 
+import base64
 import html
 
 import numpy as np
@@ -100,7 +103,17 @@ def _blank_figure(figsize):
 def _image_widget():
     import ipywidgets as widgets
 
-    return widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
+    return widgets.HTML(layout=widgets.Layout(max_width="100%"))
+
+
+def _show(image, fig, alt: str, result: dict) -> None:
+    """Render ``fig`` into the ``image`` widget as a PNG ``<img>`` with alt text."""
+    png = fig_to_png(fig)
+    data = base64.b64encode(png).decode("ascii")
+    image.value = (f'<img class="widget-image cnnbook-explorer-image" '
+                   f'style="max-width: 100%; height: auto" alt="{html.escape(alt)}" '
+                   f'src="data:image/png;base64,{data}">')
+    result.update(png=png, alt=alt)
 
 
 # --------------------------------------------------------------------------
@@ -186,7 +199,10 @@ def convolution_explorer(photo: str = "china", kernel: str = "vertical edges (So
         result.update(input=gray, kernel=KERNELS[controls["kernel"].value], output=out)
         info.value = (f"output range {out.min():.2f} .. {out.max():.2f}; "
                       f"shape {gray.shape} &rarr; {out.shape}")
-        image.value = fig_to_png(fig)
+        alt = (f"Three panels: the grayscale {controls['photo'].value} photo "
+               f"({gray.shape[0]}x{gray.shape[1]}), the {controls['kernel'].value} kernel, "
+               f"and the {out.shape[0]}x{out.shape[1]} output of the convolution.")
+        _show(image, fig, alt, result)
 
     return _box(controls, image, info, result, update)
 
@@ -232,7 +248,11 @@ def padding_stride_explorer(n: int = 7, f: int = 3, pad: int = 0, stride: int = 
                           f"&lfloor;({n} + {2 * p} &minus; {f}) / {s}&rfloor; + 1 = "
                           f"<b>{out}</b>")
         result.update(out=out, error=error, n=n, f=f, pad=p, stride=s)
-        image.value = fig_to_png(fig)
+        alt = (f"A {n}x{n} input grid padded by {p} to {n + 2 * p}x{n + 2 * p}. "
+               + (f"The {f}x{f} window does not fit." if out is None else
+                  f"Dots mark the {out * out} positions of a {f}x{f} window moved by stride "
+                  f"{s}; the output grid is {out}x{out}."))
+        _show(image, fig, alt, result)
 
     return _box(controls, image, info, result, update)
 
@@ -314,7 +334,12 @@ def pooling_explorer(image: str = "digit (8x8)", mode: str = "max", size: int = 
                           f"&lfloor;({w} &minus; {k}) / {s}&rfloor; + 1 = {wo} columns"
                           f"{overlap}; no learnable parameters")
         result.update(input=x2d, output=out, error=error, mode=m, size=k, stride=s)
-        img_widget.value = fig_to_png(fig)
+        name = controls["image"].value.split(" (")[0]
+        alt = (f"The {name} ({x2d.shape[0]}x{x2d.shape[1]}) and "
+               + ("no output: the window is larger than the input." if out is None else
+                  f"its {m} pooling with a {k}x{k} window and stride {s}, "
+                  f"{out.shape[0]}x{out.shape[1]} pixels."))
+        _show(img_widget, fig, alt, result)
 
     return _box(controls, img_widget, info, result, update)
 
@@ -365,6 +390,9 @@ def softmax_temperature_explorer(logits=DEFAULT_LOGITS, labels=None, temperature
         info.value = (f"logits z = [{zs}]; sum of probabilities = {probs.sum():.3f}; "
                       f"entropy = {entropy:.3f} nats (uniform: {np.log(len(logits)):.3f})")
         result.update(logits=logits, temperature=t, probs=probs, entropy=entropy)
-        image.value = fig_to_png(fig)
+        alt = (f"Bar chart of the probabilities softmax(z / T) at temperature {t:.2f}: "
+               + ", ".join(f"{lab} {q:.2f}" for lab, q in zip(labels, probs, strict=True))
+               + ".")
+        _show(image, fig, alt, result)
 
     return _box(controls, image, info, result, update)

@@ -98,11 +98,12 @@ def test_convolve_gray_matches_scipy_correlate2d():
 
 def test_convolution_explorer_shows_conv2d_forward_of_the_photo():
     box = widgets.convolution_explorer(photo="china", kernel="sharpen", downsample=4)
-    assert bytes(box.image.value).startswith(PNG_MAGIC)
+    assert box.result["png"].startswith(PNG_MAGIC)
     for kernel in ("vertical edges (Sobel x)", "box blur 7x7"):
-        old_png = bytes(box.image.value)
+        old_png, old_html = box.result["png"], box.image.value
         box.controls["kernel"].value = kernel  # the callback re-renders
-        assert bytes(box.image.value) != old_png
+        assert box.result["png"] != old_png and box.image.value != old_html
+        assert f"the {kernel} kernel" in box.result["alt"]
         gray = plotting.to_grayscale(load_sample_photo("china"))[::4, ::4] / 255
         k = widgets.KERNELS[kernel]
         expected = layers.conv2d_forward(
@@ -141,7 +142,8 @@ def test_padding_explorer_impossible_setting_shows_message():
     assert box.result["out"] is None
     assert "does not fit" in box.result["error"]
     assert "No output" in box.info.value
-    assert bytes(box.image.value).startswith(PNG_MAGIC)
+    assert box.result["png"].startswith(PNG_MAGIC)
+    assert "does not fit" in box.result["alt"]
     box.controls["pad"].value = 2  # fits again: 3 + 4 - 6 + 1 = 2
     assert box.result["out"] == 2 and box.result["error"] is None
     with pytest.raises(ValueError, match="unknown controls"):
@@ -215,6 +217,19 @@ def test_softmax_explorer_sums_to_one_and_flattens_with_temperature():
     assert all(a < b for a, b in zip(entropies[:-1], entropies[1:], strict=True))
     assert maxima[0] > 0.99  # T = 0.1: almost one-hot
     assert entropies[-1] > 0.95 * np.log(5)  # T = 10: almost uniform
+
+
+def test_explorers_show_png_with_alt_text():
+    import base64
+    import html
+
+    for box in (widgets.padding_stride_explorer(), widgets.softmax_temperature_explorer()):
+        value = box.image.value
+        assert value.startswith("<img ") and 'alt="' in value
+        assert html.escape(box.result["alt"]) in value
+        data = value.split("base64,")[1].split('"')[0]
+        assert base64.b64decode(data) == box.result["png"]
+    assert "output grid is 3x3" in widgets.padding_stride_explorer(n=7, f=3).result["alt"]
 
 
 def test_softmax_with_temperature_rejects_nonpositive():
