@@ -85,7 +85,9 @@ def _box(controls: dict, image, info, result: dict, update):
             paused[0] = False
         update()
 
-    box = widgets.VBox([widgets.HBox(list(controls.values())), info, image])
+    row = widgets.HBox(list(controls.values()),
+                       layout=widgets.Layout(flex_flow="row wrap", align_items="center"))
+    box = widgets.VBox([row, info, image])
     box.controls = controls
     box.image = image
     box.info = info
@@ -223,7 +225,7 @@ def padding_stride_explorer(n: int = 7, f: int = 3, pad: int = 0, stride: int = 
     import ipywidgets as widgets
 
     style = {"description_width": "20px"}
-    lay = widgets.Layout(width="200px")
+    lay = widgets.Layout(width="300px")
     controls = {
         "n": widgets.IntSlider(value=n, min=1, max=12, description="n", style=style, layout=lay),
         "f": widgets.IntSlider(value=f, min=1, max=9, description="f", style=style, layout=lay),
@@ -299,16 +301,16 @@ def pooling_explorer(image: str = "digit (8x8)", mode: str = "max", size: int = 
     inputs = _pool_inputs()
     if image not in inputs:
         raise ValueError(f"unknown image {image!r}; choose one of {list(inputs)}")
-    style = {"description_width": "40px"}
+    style = {"description_width": "50px"}
     controls = {
         "image": widgets.Dropdown(options=list(inputs), value=image, description="image",
-                                  style=style, layout=widgets.Layout(width="200px")),
+                                  style=style, layout=widgets.Layout(width="260px")),
         "mode": widgets.ToggleButtons(options=["max", "average", "min"], value=mode,
-                                      style={"button_width": "64px"}),
+                                      style={"button_width": "80px"}),
         "size": widgets.IntSlider(value=size, min=1, max=8, description="size", style=style,
-                                  layout=widgets.Layout(width="200px")),
+                                  layout=widgets.Layout(width="300px")),
         "stride": widgets.IntSlider(value=stride, min=1, max=8, description="stride",
-                                    style=style, layout=widgets.Layout(width="200px")),
+                                    style=style, layout=widgets.Layout(width="300px")),
     }
     img_widget, info, result = _image_widget(), widgets.HTML(), {}
 
