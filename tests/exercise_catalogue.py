@@ -43,6 +43,51 @@ PS06 = "ps06_backprop"
 PS07 = "ps07_training"
 
 MISTAKES: list[Mistake] = [
+    # ---------------------------------------------------------------- ps01
+    _m(PS01, "image_to_tensor", "reshape instead of transpose to (C, H, W)",
+       ("image.transpose(2, 0, 1)", "image.reshape(image.shape[2], image.shape[0], image.shape[1])")),
+    _m(PS01, "image_to_tensor", "not scaled to [0, 1]",
+       ("return image.transpose(2, 0, 1).astype(np.float64) / 255.0",
+        "return image.transpose(2, 0, 1).astype(np.float64)")),
+    _m(PS01, "image_to_tensor", "integer division by 255",
+       ("return image.transpose(2, 0, 1).astype(np.float64) / 255.0",
+        "return image.transpose(2, 0, 1) // 255")),
+    _m(PS01, "image_to_tensor", "divided by 256",
+       ("/ 255.0", "/ 256.0")),
+    _m(PS01, "image_to_tensor", "grayscale images not given a channel axis",
+       ("    if image.ndim == 2:\n        image = image[:, :, np.newaxis]\n", "")),
+    _m(PS01, "image_to_tensor", "transposed to (C, W, H)",
+       ("image.transpose(2, 0, 1)", "image.transpose(2, 1, 0)")),
+    _m(PS01, "stack_batch", "concatenated along the channel axis",
+       code="""
+def stack_batch(tensors):
+    return np.concatenate(tensors, axis=0)
+"""),
+    _m(PS01, "channel_mean_std", "sample standard deviation (ddof=1)",
+       ("std[c] = x[:, c].std()", "std[c] = x[:, c].std(ddof=1)")),
+    _m(PS01, "channel_mean_std", "statistics over the wrong axes",
+       code="""
+def channel_mean_std(x):
+    return x.mean(axis=(0, 1)).mean(axis=0)[: x.shape[1]], x.std(axis=(2, 3)).mean(axis=0)
+"""),
+    _m(PS01, "channel_mean_std", "statistics of the first image only",
+       ("mean[c] = x[:, c].mean()", "mean[c] = x[0, c].mean()")),
+    _m(PS01, "normalize_channels", "mean and std broadcast along the width axis",
+       code="""
+def normalize_channels(x, mean, std):
+    return (x - mean) / std
+"""),
+    _m(PS01, "normalize_channels", "multiplied by std instead of divided",
+       ("(x[:, c] - mean[c]) / std[c]", "(x[:, c] - mean[c]) * std[c]")),
+    _m(PS01, "to_grayscale", "channel axis dropped (N, H, W)",
+       code="""
+def to_grayscale(x, weights=(0.299, 0.587, 0.114)):
+    return np.tensordot(np.asarray(weights), x, axes=([0], [1]))
+"""),
+    _m(PS01, "to_grayscale", "weights applied in BGR order",
+       ("out[:, 0] += weights[c] * x[:, c]", "out[:, 0] += weights[C - 1 - c] * x[:, c]")),
+    _m(PS01, "to_grayscale", "plain average of the channels, weights ignored",
+       ("out[:, 0] += weights[c] * x[:, c]", "out[:, 0] += x[:, c] / C")),
     # ---------------------------------------------------------------- ps02
     _m(PS02, "conv_output_size", "output size with the ceiling instead of the floor",
        ("return (n + 2 * pad - f) // stride + 1", "return -(-(n + 2 * pad - f) // stride) + 1")),
@@ -160,6 +205,90 @@ def softmax_cross_entropy(logits, y):
 """),
     _m(PS05, "softmax_cross_entropy", "labels indexed as probs[:, y]",
        ("loss = -np.mean(log_probs[rows, y])", "loss = -np.mean(log_probs[:, y])")),
+    # ---------------------------------------------------------------- ps06
+    _m(PS06, "relu_backward", "derivative 1 at x == 0 (x >= 0)",
+       ("return dout * (x > 0)", "return dout * (x >= 0)")),
+    _m(PS06, "relu_backward", "returns the mask without multiplying by dout",
+       ("return dout * (x > 0)", "return (x > 0).astype(float)")),
+    _m(PS06, "relu_backward", "mask taken from dout instead of x",
+       ("return dout * (x > 0)", "return dout * (dout > 0)")),
+    _m(PS06, "affine_backward", "dx not reshaped to the input's shape",
+       ("dx = (dout @ w.T).reshape(x.shape)", "dx = dout @ w.T")),
+    _m(PS06, "affine_backward", "db averaged over the batch",
+       ("db = dout.sum(axis=0)", "db = dout.mean(axis=0)")),
+    _m(PS06, "affine_backward", "dw divided by N a second time",
+       ("dw = X.T @ dout", "dw = X.T @ dout / N")),
+    _m(PS06, "affine_backward", "dw transposed (dout.T @ X)",
+       ("dw = X.T @ dout", "dw = dout.T @ X")),
+    _m(PS06, "conv2d_backward", "db averaged instead of summed",
+       ("db = dout.sum(axis=(0, 2, 3))", "db = dout.mean(axis=(0, 2, 3))")),
+    _m(PS06, "conv2d_backward", "db from the first sample only",
+       ("db = dout.sum(axis=(0, 2, 3))", "db = dout[0].sum(axis=(1, 2))")),
+    _m(PS06, "conv2d_backward", "dw with = instead of +=",
+       ("dw[f] += g * xp", "dw[f] = g * xp")),
+    _m(PS06, "conv2d_backward", "dw from the last sample only",
+       ("for n in range(N):\n", "for n in range(N):\n        dw = np.zeros(w.shape)\n")),
+    _m(PS06, "conv2d_backward", "dx with = instead of +=",
+       ("dxp[n, :, top:top + HH, left:left + WW] += g * w[f]",
+        "dxp[n, :, top:top + HH, left:left + WW] = g * w[f]")),
+    _m(PS06, "conv2d_backward", "padding not cut off dx",
+       ("dx = dxp[:, :, pad:pad + H, pad:pad + W]", "dx = dxp")),
+    _m(PS06, "conv2d_backward", "padding cut off one side only",
+       ("dx = dxp[:, :, pad:pad + H, pad:pad + W]", "dx = dxp[:, :, :H, :W]")),
+    _m(PS06, "conv2d_backward", "ignored stride in the backward pass",
+       ("top, left = i * stride, j * stride", "top, left = i, j")),
+    _m(PS06, "conv2d_backward", "dx with the flipped kernel",
+       ("+= g * w[f]", "+= g * w[f, :, ::-1, ::-1]")),
+    _m(PS06, "conv2d_backward", "dw from the unpadded input",
+       ("dw[f] += g * xp[n", "dw[f] += g * x[n")),
+    _m(PS06, "maxpool2d_backward", "= instead of += (overlapping windows)",
+       ("dx[n, c, top + di, left + dj] += dout[n, c, i, j]",
+        "dx[n, c, top + di, left + dj] = dout[n, c, i, j]")),
+    _m(PS06, "maxpool2d_backward", "gradient to every maximum of a window (ties)",
+       code="""
+def maxpool2d_backward(dout, x, size=2, stride=2):
+    N, C, Ho, Wo = dout.shape
+    dx = np.zeros(x.shape)
+    for n in range(N):
+        for c in range(C):
+            for i in range(Ho):
+                for j in range(Wo):
+                    top, left = i * stride, j * stride
+                    window = x[n, c, top:top + size, left:left + size]
+                    mask = window == np.max(window)
+                    dx[n, c, top:top + size, left:left + size] += mask * dout[n, c, i, j]
+    return dx
+"""),
+    _m(PS06, "maxpool2d_backward", "routes 1 instead of dout",
+       ("+= dout[n, c, i, j]", "+= 1")),
+    _m(PS06, "maxpool2d_backward", "argmax position decoded with the image width",
+       ("di, dj = divmod(int(np.argmax(window)), size)",
+        "di, dj = divmod(int(np.argmax(window)), x.shape[3])")),
+    _m(PS06, "avgpool2d_backward", "not dividing by the window area",
+       ("+= dout[n, c, i, j] / (size * size)", "+= dout[n, c, i, j]")),
+    _m(PS06, "avgpool2d_backward", "dividing by size instead of size**2",
+       ("+= dout[n, c, i, j] / (size * size)", "+= dout[n, c, i, j] / size")),
+    _m(PS06, "avgpool2d_backward", "= instead of += (overlapping windows)",
+       ("left:left + size] += dout", "left:left + size] = dout")),
+    # ---------------------------------------------------------------- ps07
+    _m(PS07, "model_backward", "ReLU skipped in the backward pass",
+       ("da1 = relu_backward(dr1, a1)", "da1 = dr1")),
+    _m(PS07, "model_forward", "ReLU left out of the forward pass",
+       ("r1 = relu_forward(a1)", "r1 = a1")),
+    _m(PS07, "model_forward", "average pooling instead of max pooling",
+       ("p1 = maxpool2d_forward(r1, size=2, stride=2)",
+        "from cnnbook.layers import avgpool2d_forward\n    p1 = avgpool2d_forward(r1, size=2, stride=2)")),
+    _m(PS07, "sgd_step", "gradient ascent (+= instead of -=)",
+       ("params[key] -= lr * grads[key]", "params[key] += lr * grads[key]")),
+    _m(PS07, "sgd_step", "new arrays bound to a local name, params never updated",
+       code="""
+def sgd_step(params, grads, lr):
+    params = {key: params[key] - lr * grads[key] for key in params}
+"""),
+    _m(PS07, "train", "the same first mini-batch at every step",
+       ("batch = order[start:start + batch_size]", "batch = np.arange(batch_size)")),
+    _m(PS07, "train", "learning rate far too large",
+       ("lr=0.2", "lr=50.0")),
 ]
 
 ALTERNATIVES: list[Alternative] = [
@@ -325,6 +454,215 @@ def softmax_cross_entropy(logits, y):
         for k in range(K):
             dlogits[n, k] = math.exp(logits[n, k] - m) / total - (k == y[n])
     return loss / N, dlogits / N
+""",
+    }),
+    Alternative(PS06, "vectorized: einsum over windows, loops over kernel offsets, np.add.at", {
+        "relu_backward": """
+def relu_backward(dout, x):
+    return np.where(x > 0, dout, 0.0)
+""",
+        "affine_backward": """
+def affine_backward(dout, x, w):
+    X = x.reshape(x.shape[0], -1)
+    return np.einsum("nm,dm->nd", dout, w).reshape(x.shape), np.einsum("nd,nm->dm", X, dout), \\
+        np.einsum("nm->m", dout)
+""",
+        "conv2d_backward": """
+from numpy.lib.stride_tricks import sliding_window_view
+
+def conv2d_backward(dout, x, w, stride=1, pad=0):
+    N, C, H, W = x.shape
+    F, _, HH, WW = w.shape
+    Ho, Wo = dout.shape[2:]
+    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    win = sliding_window_view(xp, (HH, WW), axis=(2, 3))[:, :, ::stride, ::stride]
+    dw = np.einsum("nfhw,nchwij->fcij", dout, win)
+    db = dout.sum(axis=(0, 2, 3))
+    dxp = np.zeros(xp.shape)
+    for i in range(HH):
+        for j in range(WW):
+            dxp[:, :, i:i + stride * (Ho - 1) + 1:stride, j:j + stride * (Wo - 1) + 1:stride] += \\
+                np.einsum("nfhw,fc->nchw", dout, w[:, :, i, j])
+    return dxp[:, :, pad:pad + H, pad:pad + W], dw, db
+""",
+        "maxpool2d_backward": """
+from numpy.lib.stride_tricks import sliding_window_view
+
+def maxpool2d_backward(dout, x, size=2, stride=2):
+    N, C, Ho, Wo = dout.shape
+    win = sliding_window_view(x, (size, size), axis=(2, 3))[:, :, ::stride, ::stride]
+    k = win.reshape(N, C, Ho, Wo, size * size).argmax(axis=-1)
+    di, dj = np.divmod(k, size)
+    n, c, i, j = np.indices((N, C, Ho, Wo))
+    dx = np.zeros(x.shape)
+    np.add.at(dx, (n, c, i * stride + di, j * stride + dj), dout)
+    return dx
+""",
+        "avgpool2d_backward": """
+def avgpool2d_backward(dout, x, size=2, stride=2):
+    N, C, Ho, Wo = dout.shape
+    dx = np.zeros(x.shape)
+    for di in range(size):
+        for dj in range(size):
+            dx[:, :, di:di + stride * (Ho - 1) + 1:stride, dj:dj + stride * (Wo - 1) + 1:stride] += \\
+                dout / size**2
+    return dx
+""",
+    }),
+    Alternative(PS06, "backward passes written as forward-mode loops over inputs", {
+        "conv2d_backward": """
+def conv2d_backward(dout, x, w, stride=1, pad=0):
+    N, C, H, W = x.shape
+    F, _, HH, WW = w.shape
+    Ho, Wo = dout.shape[2:]
+    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    dw = np.zeros(w.shape)
+    for f in range(F):
+        for c in range(C):
+            for i in range(HH):
+                for j in range(WW):
+                    patch = xp[:, c, i:i + stride * (Ho - 1) + 1:stride, j:j + stride * (Wo - 1) + 1:stride]
+                    dw[f, c, i, j] = np.sum(patch * dout[:, f])
+    dxp = np.zeros(xp.shape)
+    for n in range(N):
+        for i in range(Ho):
+            for j in range(Wo):
+                dxp[n, :, i * stride:i * stride + HH, j * stride:j * stride + WW] += \\
+                    np.tensordot(dout[n, :, i, j], w, axes=1)
+    return dxp[:, :, pad:pad + H, pad:pad + W], dw, np.einsum("nfhw->f", dout)
+""",
+        "maxpool2d_backward": """
+def maxpool2d_backward(dout, x, size=2, stride=2):
+    N, C, Ho, Wo = dout.shape
+    dx = np.zeros_like(x, dtype=float)
+    for i in range(Ho):
+        for j in range(Wo):
+            win = x[:, :, i * stride:i * stride + size, j * stride:j * stride + size].reshape(N, C, -1)
+            k = win.argmax(axis=2)
+            for n in range(N):
+                for c in range(C):
+                    dx[n, c, i * stride + k[n, c] // size, j * stride + k[n, c] % size] += dout[n, c, i, j]
+    return dx
+""",
+    }),
+    Alternative(PS01, "moveaxis, np.stack, vectorized statistics, einsum", {
+        "image_to_tensor": """
+def image_to_tensor(image):
+    image = np.atleast_3d(image)
+    return np.moveaxis(image, -1, 0) / np.float64(255)
+""",
+        "stack_batch": """
+def stack_batch(tensors):
+    return np.stack(tensors)
+""",
+        "channel_mean_std": """
+def channel_mean_std(x):
+    mean = x.mean(axis=(0, 2, 3))
+    std = np.sqrt(((x - mean[None, :, None, None]) ** 2).mean(axis=(0, 2, 3)))
+    return mean, std
+""",
+        "normalize_channels": """
+def normalize_channels(x, mean, std):
+    return (x - np.reshape(mean, (1, -1, 1, 1))) / np.reshape(std, (1, -1, 1, 1))
+""",
+        "to_grayscale": """
+def to_grayscale(x, weights=(0.299, 0.587, 0.114)):
+    return np.einsum("nchw,c->nhw", x, np.asarray(weights))[:, None]
+""",
+    }),
+    Alternative(PS07, "own vectorized layers pasted in, dict cache, Xavier init, momentum-free loop", {
+        "layers": """
+from numpy.lib.stride_tricks import sliding_window_view
+
+def conv2d_forward(x, w, b, stride=1, pad=0):
+    HH, WW = w.shape[2:]
+    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    win = sliding_window_view(xp, (HH, WW), axis=(2, 3))[:, :, ::stride, ::stride]
+    return np.einsum("nchwij,fcij->nfhw", win, w) + b[None, :, None, None]
+
+def conv2d_backward(dout, x, w, stride=1, pad=0):
+    N, C, H, W = x.shape
+    F, _, HH, WW = w.shape
+    Ho, Wo = dout.shape[2:]
+    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    win = sliding_window_view(xp, (HH, WW), axis=(2, 3))[:, :, ::stride, ::stride]
+    dw = np.einsum("nfhw,nchwij->fcij", dout, win)
+    dxp = np.zeros(xp.shape)
+    for i in range(HH):
+        for j in range(WW):
+            dxp[:, :, i:i + stride * (Ho - 1) + 1:stride, j:j + stride * (Wo - 1) + 1:stride] += \\
+                np.einsum("nfhw,fc->nchw", dout, w[:, :, i, j])
+    return dxp[:, :, pad:pad + H, pad:pad + W], dw, dout.sum(axis=(0, 2, 3))
+
+def relu_forward(x):
+    return np.maximum(x, 0)
+
+def relu_backward(dout, x):
+    return np.where(x > 0, dout, 0.0)
+
+def maxpool2d_forward(x, size=2, stride=2):
+    return sliding_window_view(x, (size, size), axis=(2, 3))[:, :, ::stride, ::stride].max(axis=(4, 5))
+
+def maxpool2d_backward(dout, x, size=2, stride=2):
+    N, C, Ho, Wo = dout.shape
+    win = sliding_window_view(x, (size, size), axis=(2, 3))[:, :, ::stride, ::stride]
+    di, dj = np.divmod(win.reshape(N, C, Ho, Wo, -1).argmax(axis=-1), size)
+    n, c, i, j = np.indices((N, C, Ho, Wo))
+    dx = np.zeros(x.shape)
+    np.add.at(dx, (n, c, i * stride + di, j * stride + dj), dout)
+    return dx
+
+def affine_forward(x, w, b):
+    return x.reshape(len(x), -1) @ w + b
+
+def affine_backward(dout, x, w):
+    X = x.reshape(len(x), -1)
+    return (dout @ w.T).reshape(x.shape), X.T @ dout, dout.sum(axis=0)
+
+def softmax_cross_entropy(logits, y):
+    z = logits - logits.max(axis=1, keepdims=True)
+    logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    N = len(y)
+    d = np.exp(logp)
+    d[np.arange(N), y] -= 1
+    return float(-logp[np.arange(N), y].mean()), d / N
+""",
+        "init_params": """
+def init_params(seed=0):
+    rng = np.random.default_rng(seed)
+    lim1, lim2 = np.sqrt(6 / (9 + 72)), np.sqrt(6 / (128 + 10))
+    return {"w1": rng.uniform(-lim1, lim1, (8, 1, 3, 3)), "b1": np.zeros(8),
+            "w2": rng.uniform(-lim2, lim2, (128, 10)), "b2": np.zeros(10)}
+""",
+        "model_forward": """
+def model_forward(params, x):
+    cache = {"x": x}
+    cache["a"] = conv2d_forward(x, params["w1"], params["b1"], 1, 1)
+    cache["r"] = relu_forward(cache["a"])
+    cache["p"] = maxpool2d_forward(cache["r"], 2, 2)
+    return affine_forward(cache["p"], params["w2"], params["b2"]), cache
+""",
+        "model_backward": """
+def model_backward(dlogits, cache, params):
+    grads = {}
+    dp, grads["w2"], grads["b2"] = affine_backward(dlogits, cache["p"], params["w2"])
+    da = relu_backward(maxpool2d_backward(dp, cache["r"], 2, 2), cache["a"])
+    _, grads["w1"], grads["b1"] = conv2d_backward(da, cache["x"], params["w1"], 1, 1)
+    return grads
+""",
+        "train": """
+def train(x, y, epochs=20, lr=0.1, batch_size=16, seed=1):
+    params = init_params(seed)
+    rng = np.random.default_rng(seed)
+    losses = []
+    for epoch in range(epochs):
+        perm = rng.permutation(len(x))
+        for batch in np.array_split(perm, int(np.ceil(len(x) / batch_size))):
+            logits, cache = model_forward(params, x[batch])
+            loss, dlogits = softmax_cross_entropy(logits, y[batch])
+            sgd_step(params, model_backward(dlogits, cache, params), lr)
+            losses.append(loss)
+    return params, losses
 """,
     }),
 ]

@@ -14,8 +14,8 @@ import json
 import textwrap
 
 import pytest
-from exercise_catalogue import ALTERNATIVES, MISTAKES, Mistake
-from exercise_harness import (
+from tests.exercise_catalogue import ALTERNATIVES, MISTAKES, Mistake
+from tests.exercise_harness import (
     ASSIGNMENTS,
     ROOT,
     Course,

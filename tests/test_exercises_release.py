@@ -9,7 +9,7 @@ import re
 import sys
 
 import pytest
-from exercise_harness import (
+from tests.exercise_harness import (
     ASSIGNMENTS,
     ROOT,
     Course,
