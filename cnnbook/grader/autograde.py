@@ -31,6 +31,7 @@ import shutil
 import sys
 import tempfile
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,6 +40,7 @@ from nbformat.v4 import new_output
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.converters import Autograde
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
+from sqlalchemy.exc import SAWarning
 from traitlets import Unicode
 from traitlets.config import Config
 
@@ -352,6 +354,12 @@ class Autograder:
     # -- the run ------------------------------------------------------------------
 
     def run(self) -> list[SubmissionOutcome]:
+        with warnings.catch_warnings():
+            # nbgrader's gradebook code makes SQLAlchemy warn on every submission; harmless
+            warnings.simplefilter("ignore", SAWarning)
+            return self._run()
+
+    def _run(self) -> list[SubmissionOutcome]:
         notebooks = self._notebook_names()
         students = self.course.submitted_students(self.assignment)
         previous = gradebook.read_status(self.course.db_url, self.assignment)
