@@ -93,6 +93,16 @@ def _check_ndim(arr: np.ndarray, ndim: int, name: str, layout: str) -> None:
         )
 
 
+def _check_dout(dout, expected: tuple[int, ...], layout: str) -> np.ndarray:
+    """``dout`` as an array, or a ValueError if it is not the forward output's shape."""
+    dout = _as_array(dout, "dout")
+    if dout.shape != expected:
+        raise ValueError(
+            f"dout must have the forward output's shape {layout} = {expected}, got {dout.shape}"
+        )
+    return dout
+
+
 def _check_same_shape(a: np.ndarray, b: np.ndarray, a_name: str, b_name: str) -> None:
     if a.shape != b.shape:
         raise ValueError(f"{a_name} must have the shape of {b_name} {b.shape}, got {a.shape}")
@@ -344,16 +354,11 @@ def conv2d_backward(dout, x, w, stride: int = 1, pad: int = 0, *, cache: dict | 
         ``(dx, dw, db)`` with shapes ``(N, C, H, W)``, ``(F, C, HH, WW)``, ``(F,)``.
     """
     x, w, stride, pad = _check_conv_args(x, w, stride, pad)
-    dout = _as_array(dout, "dout")
     N, C, H, W = x.shape
     F, _, HH, WW = w.shape
     Ho = conv_output_size(H, HH, pad, stride)
     Wo = conv_output_size(W, WW, pad, stride)
-    if dout.shape != (N, F, Ho, Wo):
-        raise ValueError(
-            f"dout must have the forward output's shape (N, F, H', W') = {(N, F, Ho, Wo)}, "
-            f"got {dout.shape}"
-        )
+    dout = _check_dout(dout, (N, F, Ho, Wo), "(N, F, H', W')")
     dtype = _float_dtype(dout, x, w)
     reusable = (
         cache is not None
@@ -388,6 +393,15 @@ def _check_pool_args(x, size, stride):
     if size > H or size > W:
         raise ValueError(f"pooling window {size}x{size} is larger than the input {H}x{W}")
     return x, size, stride
+
+
+def _check_pool_backward_args(dout, x, size, stride):
+    x, size, stride = _check_pool_args(x, size, stride)
+    N, C, H, W = x.shape
+    Ho = conv_output_size(H, size, 0, stride)
+    Wo = conv_output_size(W, size, 0, stride)
+    dout = _check_dout(dout, (N, C, Ho, Wo), "(N, C, H', W')")
+    return dout, x, size, stride
 
 
 def _pool_windows(x: np.ndarray, size: int, stride: int) -> np.ndarray:
@@ -429,15 +443,9 @@ def maxpool2d_backward(dout, x, size: int = 2, stride: int = 2) -> np.ndarray:
     Returns:
         ``dx`` of shape ``(N, C, H, W)``.
     """
-    x, size, stride = _check_pool_args(x, size, stride)
-    dout = _as_array(dout, "dout")
+    dout, x, size, stride = _check_pool_backward_args(dout, x, size, stride)
     windows = _pool_windows(x, size, stride)
-    N, C, Ho, Wo = windows.shape[:4]
-    if dout.shape != (N, C, Ho, Wo):
-        raise ValueError(
-            f"dout must have the forward output's shape (N, C, H', W') = {(N, C, Ho, Wo)}, "
-            f"got {dout.shape}"
-        )
+    N, C, Ho, Wo = dout.shape
     dtype = _float_dtype(dout, x)
     # np.argmax returns the first maximum of each flattened (row-major) window.
     first_max = windows.reshape(N, C, Ho, Wo, size * size).argmax(axis=4)
@@ -483,16 +491,8 @@ def avgpool2d_backward(dout, x, size: int = 2, stride: int = 2) -> np.ndarray:
     Returns:
         ``dx`` of shape ``(N, C, H, W)``.
     """
-    x, size, stride = _check_pool_args(x, size, stride)
-    dout = _as_array(dout, "dout")
-    N, C, H, W = x.shape
-    Ho = conv_output_size(H, size, 0, stride)
-    Wo = conv_output_size(W, size, 0, stride)
-    if dout.shape != (N, C, Ho, Wo):
-        raise ValueError(
-            f"dout must have the forward output's shape (N, C, H', W') = {(N, C, Ho, Wo)}, "
-            f"got {dout.shape}"
-        )
+    dout, x, size, stride = _check_pool_backward_args(dout, x, size, stride)
+    Ho, Wo = dout.shape[2:]
     dtype = _float_dtype(dout, x)
     share = dout.astype(dtype, copy=False) / (size * size)
     dx = np.zeros(x.shape, dtype=dtype)

@@ -143,36 +143,37 @@ class ReLU(Layer):
         return layers.relu_backward(dout, self._cached_input())
 
 
-class MaxPool2D(Layer):
+class _Pool2D(Layer):
+    """Pooling over ``size x size`` windows; subclasses name the layer functions."""
+
+    _forward = None  # e.g. layers.maxpool2d_forward
+    _backward = None
+
+    def __init__(self, size: int = 2, stride: int | None = None):
+        self.size = size
+        self.stride = size if stride is None else stride
+        self._x = None
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self._x = x
+        return self._forward(x, self.size, self.stride)
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        return self._backward(dout, self._cached_input(), self.size, self.stride)
+
+
+class MaxPool2D(_Pool2D):
     """Max pooling over ``size x size`` windows; ``stride`` defaults to ``size``."""
 
-    def __init__(self, size: int = 2, stride: int | None = None):
-        self.size = size
-        self.stride = size if stride is None else stride
-        self._x = None
-
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        self._x = x
-        return layers.maxpool2d_forward(x, self.size, self.stride)
-
-    def backward(self, dout: np.ndarray) -> np.ndarray:
-        return layers.maxpool2d_backward(dout, self._cached_input(), self.size, self.stride)
+    _forward = staticmethod(layers.maxpool2d_forward)
+    _backward = staticmethod(layers.maxpool2d_backward)
 
 
-class AvgPool2D(Layer):
+class AvgPool2D(_Pool2D):
     """Average pooling over ``size x size`` windows; ``stride`` defaults to ``size``."""
 
-    def __init__(self, size: int = 2, stride: int | None = None):
-        self.size = size
-        self.stride = size if stride is None else stride
-        self._x = None
-
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        self._x = x
-        return layers.avgpool2d_forward(x, self.size, self.stride)
-
-    def backward(self, dout: np.ndarray) -> np.ndarray:
-        return layers.avgpool2d_backward(dout, self._cached_input(), self.size, self.stride)
+    _forward = staticmethod(layers.avgpool2d_forward)
+    _backward = staticmethod(layers.avgpool2d_backward)
 
 
 class Flatten(Layer):
