@@ -24,6 +24,10 @@ import shutil
 import sys
 from pathlib import Path
 
+# jsonschema (through nbformat) would import rfc3987_syntax, which builds a grammar at
+# import time: seconds of CPU per notebook, for a URI format check no notebook needs.
+sys.modules.setdefault("rfc3987_syntax", None)
+
 # Error messages are kept (they decide grades) but shortened to this many characters.
 MAX_ERROR_CHARS = 20_000
 
@@ -52,17 +56,37 @@ def _make_private() -> None:
         pass
 
 
+# nbgrader's Execute preprocessor (nbgrader/preprocessors/execute.py, 0.9) is an
+# nbclient NotebookClient with these settings and the on_cell_executed hook below. The
+# runner re-creates it on nbclient alone, because importing nbgrader (server extensions,
+# exchange, SQLAlchemy) costs seconds of CPU per notebook; tests/test_instructor_units.py
+# checks that the two agree.
+NBGRADER_EXECUTE = {
+    "timeout": 30,
+    "interrupt_on_timeout": True,
+    "allow_errors": True,
+    "raise_on_iopub_timeout": True,
+    "error_on_timeout": {
+        "ename": "CellTimeoutError",
+        "evalue": "",
+        "traceback": ["\x1b[0;31mCellTimeoutError\x1b[0m: No reply from kernel before timeout"],
+    },
+    "extra_arguments": [],
+}
+
+
 def _make_executor_class():
-    """Subclass nbgrader's own Execute preprocessor (same timeouts, same error handling)."""
+    from nbclient import NotebookClient
+    from nbformat import NotebookNode
     from nbformat.v4 import new_output
-    from nbgrader.preprocessors import Execute
-    from traitlets import Integer
 
-    class SandboxExecute(Execute):
-        max_output_bytes = Integer(4_000_000).tag(config=True)
+    class SandboxExecute(NotebookClient):
+        """nbgrader's Execute, plus an output cap and a report after every cell."""
 
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
+        max_output_bytes = 4_000_000
+
+        def __init__(self, nb, **kwargs):
+            super().__init__(nb, **kwargs)
             self._used = 0
             self._marked: set[tuple[int, str]] = set()
 
@@ -80,13 +104,13 @@ def _make_executor_class():
             if self._used + size <= self.max_output_bytes:
                 self._used += size
                 return super().output(outs, msg, display_id, cell_index)
-            # Over the budget: drop it, leaving one marker per cell and stream. A dropped
-            # stderr write still leaves stderr output, so nbgrader grades the cell the same.
-            name = content.get("name", "stdout") if msg_type == "stream" else "stdout"
-            if msg_type == "execute_result":
+            if msg_type == "execute_result":  # kept, short: it can carry partial credit
                 data = content.get("data", {})
                 content["data"] = {"text/plain": str(data.get("text/plain", ""))[:1000]}
                 return super().output(outs, msg, display_id, cell_index)
+            # Over the budget: dropped, leaving one marker per cell and stream. A dropped
+            # stderr write still leaves stderr output, so nbgrader grades the cell the same.
+            name = content.get("name", "stdout") if msg_type == "stream" else "stdout"
             if (cell_index, name) not in self._marked:
                 self._marked.add((cell_index, name))
                 outs.append(
@@ -100,8 +124,25 @@ def _make_executor_class():
             return None
 
         def on_cell_executed(self, **kwargs):
-            super().on_cell_executed(**kwargs)
+            # nbgrader's Execute.on_cell_executed: a timeout leaves no error output of its
+            # own, so the error of the reply is added (and the cell scores 0)
             cell = kwargs["cell"]
+            reply = kwargs["execute_reply"]
+            if reply["content"]["status"] == "error":
+                recorded = any(
+                    o.output_type == "error" and o.ename == reply["content"]["ename"]
+                    for o in cell.outputs
+                )
+                if not recorded:
+                    error = NotebookNode(output_type="error")
+                    error.ename = reply["content"]["ename"]
+                    error.evalue = reply["content"]["evalue"]
+                    error.traceback = reply["content"]["traceback"]
+                    if error.traceback == []:
+                        error.traceback = [
+                            "ERROR: An error occurred while showtraceback was disabled"
+                        ]
+                    cell.outputs.append(error)
             CHANNEL.send(
                 {
                     "type": "cell",
@@ -150,17 +191,17 @@ def _execute(payload: dict, spec: dict, work: Path) -> tuple[str, str]:
 
     import nbformat
     from nbclient.exceptions import DeadKernelError
-    from traitlets.config import Config
 
     nb = nbformat.from_dict(payload["notebook"])
-    cfg = Config()
-    for key, value in spec.get("execute", {}).items():
-        setattr(cfg.SandboxExecute, key, value)
-    cfg.SandboxExecute.max_output_bytes = int(spec.get("max_output_bytes", 4_000_000))
-    executor = _make_executor_class()(config=cfg)
+    cls = _make_executor_class()
+    settings = {**NBGRADER_EXECUTE}
+    allowed = set(cls.class_trait_names())
+    settings.update({k: v for k, v in spec.get("execute", {}).items() if k in allowed})
+    executor = cls(nb, resources={"metadata": {"path": str(work)}}, **settings)
+    executor.max_output_bytes = int(spec.get("max_output_bytes", 4_000_000))
     os.environ["NBGRADER_EXECUTION"] = "autograde"
     try:
-        executor.preprocess(nb, {"metadata": {"path": str(work)}})
+        executor.execute()
     except DeadKernelError as e:
         return "kernel_died", str(e)[:2000]
     except Exception as e:  # noqa: BLE001
