@@ -75,6 +75,16 @@ def test_show_images_grid_shape_and_fig_to_png():
     assert plotting.fig_to_png(fig).startswith(PNG_MAGIC)
 
 
+def test_show_feature_maps_one_panel_per_channel():
+    maps = np.random.default_rng(0).standard_normal((1, 5, 6, 7))
+    fig = plotting.show_feature_maps(maps, ncols=3)
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles[:5] == [f"channel {c}" for c in range(5)]
+    np.testing.assert_array_equal(fig.axes[2].images[0].get_array(), maps[0, 2])
+    with pytest.raises(ValueError, match=r"\(C, H, W\)"):
+        plotting.show_feature_maps(np.zeros((2, 3, 4, 4)))
+
+
 def test_plot_probabilities_one_bar_per_class():
     ax = plotting.plot_probabilities([0.2, 0.5, 0.3], labels=["a", "b", "c"])
     heights = [p.get_height() for p in ax.patches]
