@@ -120,8 +120,9 @@ def conv_output_size(n: int, f: int, pad: int = 0, stride: int = 1) -> int:
 
     The floor means that a window which would run past the padded input
     is dropped: with n=7, f=3, stride=2 the windows start at 0, 2, 4 and
-    the output has 3 positions; with n=8 they still start at 0, 2, 4, 6
-    -> 4 positions, and the last input column is only partly used.
+    cover the input exactly (3 positions); with n=8 they still start at
+    0, 2, 4 (a window at 6 would need pixel 8), so the output again has 3
+    positions and the last input column is never used.
 
     Args:
         n: input size (height or width), >= 1.
