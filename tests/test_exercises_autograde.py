@@ -14,6 +14,7 @@ import json
 import textwrap
 
 import pytest
+
 from tests.exercise_catalogue import ALTERNATIVES, MISTAKES, Mistake
 from tests.exercise_harness import (
     ASSIGNMENTS,

@@ -176,7 +176,8 @@ CELLS = [
         from cnnbook import layers as reference
 
         rng = np.random.default_rng(2)
-        for shape, pad in [((2, 3, 4, 5), 2), ((3, 2, 5, 3), 1), ((1, 4, 3, 6), 0), ((2, 1, 1, 2), 3)]:
+        for shape, pad in [((2, 3, 4, 5), 2), ((3, 2, 5, 3), 1),
+                           ((1, 4, 3, 6), 0), ((2, 1, 1, 2), 3)]:
             x = rng.standard_normal(shape)
             check_output(zero_pad, (x, pad), {}, reference.zero_pad(x, pad), "the padded x",
                          hint("03", "zero padding"))

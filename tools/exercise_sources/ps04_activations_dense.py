@@ -159,7 +159,8 @@ CELLS = [
 
         rng = np.random.default_rng(43)
         for N, D, M in [(4, 6, 3), (1, 5, 7), (8, 2, 2)]:
-            x, w, b = rng.standard_normal((N, D)), rng.standard_normal((D, M)), rng.standard_normal(M)
+            x, w = rng.standard_normal((N, D)), rng.standard_normal((D, M))
+            b = rng.standard_normal(M)
             check_output(affine_forward, (x, w, b), {}, reference.affine_forward(x, w, b), "out",
                          hint("05", "the fully connected layer"))
         ### END HIDDEN TESTS

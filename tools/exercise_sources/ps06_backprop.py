@@ -175,7 +175,8 @@ CELLS = [
         1,
         """
         # Visible test: a batch of 2 images of shape (3, 2, 4), 5 outputs.
-        x, w, b = rng.standard_normal((2, 3, 2, 4)), rng.standard_normal((24, 5)), rng.standard_normal(5)
+        x, w = rng.standard_normal((2, 3, 2, 4)), rng.standard_normal((24, 5))
+        b = rng.standard_normal(5)
         dout = rng.standard_normal((2, 5))
         expected = (numerical_gradient(lambda x: affine_forward(x, w, b), x, dout),
                     numerical_gradient(lambda w: affine_forward(x, w, b), w, dout),
@@ -250,11 +251,13 @@ CELLS = [
         1,
         """
         # Visible test: db against a numerical gradient (stride 1, no padding).
-        x, w, b = rng.standard_normal((2, 3, 5, 4)), rng.standard_normal((2, 3, 3, 2)), rng.standard_normal(2)
+        x, w = rng.standard_normal((2, 3, 5, 4)), rng.standard_normal((2, 3, 3, 2))
+        b = rng.standard_normal(2)
         dout = rng.standard_normal((2, 2, 3, 3))
         expected_db = numerical_gradient(lambda b: conv2d_forward(x, w, b), b, dout)
-        check_output(conv2d_backward, (dout, x, w), {}, (None, None, expected_db), ("dx", "dw", "db"),
-                     hint("07", "the gradient of the bias"), rtol=1e-5, atol=1e-7)
+        check_output(conv2d_backward, (dout, x, w), {}, (None, None, expected_db),
+                     ("dx", "dw", "db"), hint("07", "the gradient of the bias"),
+                     rtol=1e-5, atol=1e-7)
         ### BEGIN HIDDEN TESTS
         from cnnbook import layers as reference
 
@@ -272,11 +275,13 @@ CELLS = [
         2,
         """
         # Visible test: dw against a numerical gradient (stride 1, no padding).
-        x, w, b = rng.standard_normal((2, 3, 5, 4)), rng.standard_normal((2, 3, 3, 2)), rng.standard_normal(2)
+        x, w = rng.standard_normal((2, 3, 5, 4)), rng.standard_normal((2, 3, 3, 2))
+        b = rng.standard_normal(2)
         dout = rng.standard_normal((2, 2, 3, 3))
         expected_dw = numerical_gradient(lambda w: conv2d_forward(x, w, b), w, dout)
-        check_output(conv2d_backward, (dout, x, w), {}, (None, expected_dw, None), ("dx", "dw", "db"),
-                     hint("07", "the gradient of the filters"), rtol=1e-5, atol=1e-7)
+        check_output(conv2d_backward, (dout, x, w), {}, (None, expected_dw, None),
+                     ("dx", "dw", "db"), hint("07", "the gradient of the filters"),
+                     rtol=1e-5, atol=1e-7)
         ### BEGIN HIDDEN TESTS
         from cnnbook import layers as reference
 
@@ -294,11 +299,13 @@ CELLS = [
         2,
         """
         # Visible test: dx against a numerical gradient (stride 1, no padding).
-        x, w, b = rng.standard_normal((2, 3, 5, 4)), rng.standard_normal((2, 3, 3, 2)), rng.standard_normal(2)
+        x, w = rng.standard_normal((2, 3, 5, 4)), rng.standard_normal((2, 3, 3, 2))
+        b = rng.standard_normal(2)
         dout = rng.standard_normal((2, 2, 3, 3))
         expected_dx = numerical_gradient(lambda x: conv2d_forward(x, w, b), x, dout)
-        check_output(conv2d_backward, (dout, x, w), {}, (expected_dx, None, None), ("dx", "dw", "db"),
-                     hint("07", "the gradient of the input"), rtol=1e-5, atol=1e-7)
+        check_output(conv2d_backward, (dout, x, w), {}, (expected_dx, None, None),
+                     ("dx", "dw", "db"), hint("07", "the gradient of the input"),
+                     rtol=1e-5, atol=1e-7)
         ### BEGIN HIDDEN TESTS
         from cnnbook import layers as reference
 
@@ -316,7 +323,8 @@ CELLS = [
         2,
         """
         # Visible test: stride 2 and pad 1, all three gradients against numerical ones.
-        x, w, b = rng.standard_normal((2, 2, 5, 6)), rng.standard_normal((3, 2, 3, 3)), rng.standard_normal(3)
+        x, w = rng.standard_normal((2, 2, 5, 6)), rng.standard_normal((3, 2, 3, 3))
+        b = rng.standard_normal(3)
         dout = rng.standard_normal((2, 3, 3, 3))
         forward = {"stride": 2, "pad": 1}
         expected = (numerical_gradient(lambda x: conv2d_forward(x, w, b, **forward), x, dout),
@@ -476,7 +484,8 @@ CELLS = [
                     for i in range(Ho):
                         for j in range(Wo):
                             top, left = i * stride, j * stride
-                            dx[n, c, top:top + size, left:left + size] += dout[n, c, i, j] / (size * size)
+                            share = dout[n, c, i, j] / (size * size)
+                            dx[n, c, top:top + size, left:left + size] += share
             return dx
             ### END SOLUTION
         ''',
