@@ -1,0 +1,134 @@
+"""Reader's-site fixes and launch links (a local Sphinx extension of the book).
+
+1. Duplicate scripts. sphinx-thebe 0.3.1 and sphinx-togglebutton, both pulled
+   in by Jupyter Book 1, end up with their inline scripts twice on every page
+   (once with filename None, once with ''), and sphinx-thebe's
+   ``const THEBE_JS_URL = ...`` then throws "Identifier 'THEBE_JS_URL' has
+   already been declared". Exact duplicates are dropped from each page.
+
+2. Colab for MyST Markdown chapters. Colab opens only ``.ipynb`` files, and the
+   chapters are ``.md`` notebooks with no committed ``.ipynb``. The theme's
+   Colab button therefore points at the executed notebook that the build
+   writes next to the page (``_sources/<page>.ipynb``, also the download
+   button's file) on the branch the site is published to
+   (``site_colab_branch``, default ``gh-pages``, where ``ghp-import -n -p -f
+   _build/html`` puts it). Binder and JupyterHub open the ``.md`` itself as a
+   notebook through jupytext (see binder/).
+
+3. Launch links for exercises. A link in a chapter to an exercise notebook of
+   the repository (``<repository>/blob/<branch>/exercises/.../*.ipynb``) is
+   followed by "(open in Colab, Binder or JupyterHub)" links built from the
+   same ``launch_buttons`` settings as the theme's buttons.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote, urlencode
+
+from docutils import nodes
+
+
+def _dedupe_scripts(app, pagename, templatename, context, doctree):
+    scripts = context.get("script_files")
+    if not scripts:
+        return
+    seen = set()
+    unique = []
+    for script in scripts:
+        attributes = getattr(script, "attributes", {}) or {}
+        filename = getattr(script, "filename", script) or ""  # None and "" both mean inline
+        key = (str(filename), tuple(sorted((k, str(v)) for k, v in attributes.items())))
+        if key not in seen:
+            seen.add(key)
+            unique.append(script)
+    scripts[:] = unique
+
+
+def _launch_settings(app):
+    options = app.config.html_theme_options or {}
+    repo_url = (options.get("repository_url") or "").rstrip("/")
+    match = re.match(r"https://github\.com/([^/]+)/([^/]+)$", repo_url)
+    if not match:
+        return None
+    return {
+        "repo_url": repo_url,
+        "org": match.group(1),
+        "repo": match.group(2),
+        "branch": options.get("repository_branch") or "main",
+        "buttons": options.get("launch_buttons") or {},
+    }
+
+
+def _colab_for_markdown_notebooks(app, pagename, templatename, context, doctree):
+    """Point the Colab button of a .md notebook at its executed .ipynb on the site branch."""
+    settings = _launch_settings(app)
+    if not settings or not context.get("ipynb_source"):
+        return
+    for group in context.get("header_buttons", []):
+        if group.get("label") != "launch-buttons":
+            continue
+        for button in group.get("buttons", []):
+            if button.get("text") == "Colab" and not button.get("url", "").endswith(".ipynb"):
+                colab = settings["buttons"].get("colab_url", "").rstrip("/")
+                button["url"] = (
+                    f"{colab}/github/{settings['org']}/{settings['repo']}/blob/"
+                    f"{app.config.site_colab_branch}/_sources/{context['ipynb_source']}"
+                )
+
+
+def exercise_launch_urls(settings: dict, path: str) -> list[tuple[str, str]]:
+    """(label, url) pairs that open ``path`` (relative to the repository) as a notebook."""
+    buttons = settings["buttons"]
+    org, repo, branch = settings["org"], settings["repo"], settings["branch"]
+    ui = "lab/tree" if buttons.get("notebook_interface", "classic") == "jupyterlab" else "tree"
+    urls = []
+    if buttons.get("colab_url"):
+        colab = buttons["colab_url"].rstrip("/")
+        urls.append(("Colab", f"{colab}/github/{org}/{repo}/blob/{branch}/{path}"))
+    if buttons.get("binderhub_url"):
+        binder = buttons["binderhub_url"].rstrip("/")
+        urls.append(("Binder", f"{binder}/v2/gh/{org}/{repo}/{branch}?urlpath={ui}/{quote(path)}"))
+    if buttons.get("jupyterhub_url"):
+        hub = buttons["jupyterhub_url"].rstrip("/")
+        query = urlencode(
+            {"repo": settings["repo_url"], "urlpath": f"{ui}/{repo}/{path}", "branch": branch}
+        )
+        urls.append(("JupyterHub", f"{hub}/hub/user-redirect/git-pull?{query}"))
+    return urls
+
+
+def _add_exercise_launch_links(app, doctree, docname):
+    if app.builder.format != "html":
+        return
+    settings = _launch_settings(app)
+    if not settings:
+        return
+    pattern = re.compile(
+        re.escape(f"{settings['repo_url']}/blob/{settings['branch']}/")
+        + r"(exercises/[^?#]+\.ipynb)$"
+    )
+    for ref in list(doctree.findall(nodes.reference)):
+        match = pattern.match(ref.get("refuri", ""))
+        if not match or "launch-links" in ref.parent.get("classes", []):
+            continue
+        links = exercise_launch_urls(settings, match.group(1))
+        if not links:
+            continue
+        span = nodes.inline(classes=["launch-links"])
+        span += nodes.Text(" (open in ")
+        for i, (label, url) in enumerate(links):
+            if i:
+                span += nodes.Text(" or " if i == len(links) - 1 else ", ")
+            span += nodes.reference(label, label, refuri=url, classes=["launch-link"])
+        span += nodes.Text(")")
+        ref.parent.insert(ref.parent.index(ref) + 1, span)
+
+
+def setup(app):
+    app.add_config_value("site_colab_branch", "gh-pages", "html")
+    # late priorities: after myst-nb, sphinx-thebe and the theme's launch buttons
+    app.connect("html-page-context", _dedupe_scripts, priority=900)
+    app.connect("html-page-context", _colab_for_markdown_notebooks, priority=900)
+    app.connect("doctree-resolved", _add_exercise_launch_links)
+    return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1.0"}

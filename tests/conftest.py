@@ -1,0 +1,93 @@
+"""Shared fixtures.
+
+``built_book``: the book built ONCE per test run with the README's strict
+command (``jupyter-book build . -W -n --keep-going``) into the repository's
+``_build/`` (whose execution cache makes local reruns fast). Every test that
+needs the site asks for it; mark such tests ``@pytest.mark.slow`` and
+``@pytest.mark.xdist_group("book")`` so that ``pytest -n 2 --dist loadgroup``
+runs them on one worker. Under any other distribution the build still runs
+once: workers take a file lock and the first one records its result for the
+others of the same run.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+BUILD_DIR = REPO / "_build"
+BOOK_BUILD_ARGS = ["build", ".", "-W", "-n", "--keep-going"]
+
+
+@dataclass(frozen=True)
+class BookBuild:
+    """What one run of the strict book build left behind."""
+
+    returncode: int
+    html: Path  # _build/html
+    log: Path  # the build's stdout and stderr
+
+    def log_tail(self, lines: int = 40) -> str:
+        """The warnings and errors of the log (the end of the log if it has none)."""
+        text = self.log.read_text(errors="replace").splitlines()
+        flagged = [line for line in text if "WARNING" in line or "ERROR" in line or "Error" in line]
+        flagged = [line for line in flagged if "Kernel is running over TCP" not in line]
+        return "\n".join((flagged or text)[-lines:])
+
+
+def _run_id() -> str:
+    # pytest-xdist gives all workers of one run the same id; without xdist the
+    # session is one process.
+    return os.environ.get("PYTEST_XDIST_TESTRUNUID") or f"pid-{os.getpid()}"
+
+
+def _jupyter_book() -> list[str]:
+    script = Path(sys.executable).with_name("jupyter-book")
+    return [str(script)] if script.exists() else ["jupyter-book"]
+
+
+@pytest.fixture(scope="session")
+def book_build() -> BookBuild:
+    """Run the strict book build once per test run (whatever its outcome)."""
+    BUILD_DIR.mkdir(exist_ok=True)
+    log = BUILD_DIR / "pytest-book-build.log"
+    stamp = BUILD_DIR / "pytest-book-build.json"
+    with open(BUILD_DIR / "pytest-book-build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            record = json.loads(stamp.read_text())
+        except (OSError, ValueError):
+            record = {}
+        if record.get("run") != _run_id():
+            with open(log, "w") as out:
+                proc = subprocess.run(
+                    _jupyter_book() + BOOK_BUILD_ARGS,
+                    cwd=REPO,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    # the kernels must use matplotlib's inline backend, never Agg from the env
+                    env={k: v for k, v in os.environ.items() if k != "MPLBACKEND"},
+                )
+            record = {"run": _run_id(), "returncode": proc.returncode}
+            stamp.write_text(json.dumps(record))
+    return BookBuild(returncode=record["returncode"], html=BUILD_DIR / "html", log=log)
+
+
+@pytest.fixture(scope="session")
+def built_book(book_build: BookBuild) -> Path:
+    """The html folder of the book, built without a warning or an error."""
+    assert book_build.returncode == 0, (
+        f"`jupyter-book {' '.join(BOOK_BUILD_ARGS)}` exited {book_build.returncode}; "
+        f"full log in {book_build.log}; its warnings and errors:\n{book_build.log_tail()}"
+    )
+    assert (book_build.html / "index.html").is_file()
+    return book_build.html
