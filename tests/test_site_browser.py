@@ -4,7 +4,8 @@ Every request that is not to the local server is blocked and reported, so a
 page that needs a CDN fails here as it would on a closed classroom network.
 For every page of _toc.yml: it loads, no local request fails, the console
 shows no error, the math is typeset by MathJax, the saved ipywidgets render,
-and every image has alt text. Search returns results. Screenshots of key
+and every image has alt text (and, outside the widgets, sits in a figure with a
+caption). Search returns results. Screenshots of key
 pages go to test-artifacts/.
 
 Needs Debian's Chromium (``apt-get install -y chromium``) and the Python
@@ -160,6 +161,13 @@ IMAGES_WITHOUT_ALT = """() => [...document.querySelectorAll('img')]
                  && i.getAttribute('aria-hidden') !== 'true')
     .map(i => (i.className ? i.className + ' ' : '') + (i.getAttribute('src') || '').slice(0, 80))"""
 
+FIGURES_WITHOUT_CAPTION = """() => [...document.querySelectorAll('article img')]
+    .filter(i => !i.closest('.jupyter-widgets'))
+    .filter(i => { const f = i.closest('figure');
+                   const c = f && f.querySelector('figcaption');
+                   return !(c && c.textContent.trim()); })
+    .map(i => (i.getAttribute('alt') || i.getAttribute('src') || '').slice(0, 80))"""
+
 BROKEN_IMAGES = """() => [...document.querySelectorAll('img')]
     .filter(i => i.complete && i.naturalWidth === 0 && i.getAttribute('src'))
     .map(i => (i.getAttribute('src') || '').slice(0, 80))"""
@@ -189,6 +197,7 @@ def test_page_loads_offline_complete(browser, site_url, docname):
         page.wait_for_load_state("networkidle", timeout=30_000)
         no_alt = page.evaluate(IMAGES_WITHOUT_ALT)
         broken = page.evaluate(BROKEN_IMAGES)
+        uncaptioned = page.evaluate(FIGURES_WITHOUT_CAPTION)
         if docname in SCREENSHOT_PAGES:
             ARTIFACTS.mkdir(exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / SCREENSHOT_PAGES[docname]), full_page=True)
@@ -199,6 +208,7 @@ def test_page_loads_offline_complete(browser, site_url, docname):
         problems += [f"widget image did not load: {i}" for i in widgets["images"] if not i["ok"]]
         problems += [f"image without alt text: {s}" for s in no_alt]
         problems += [f"broken image: {s}" for s in broken]
+        problems += [f"image outside a captioned figure: {s}" for s in uncaptioned]
         assert not problems, f"{docname}:\n" + "\n".join(problems)
     finally:
         context.close()
