@@ -56,11 +56,15 @@ def cmd_autograde(args) -> int:
         use_sandbox=False if args.no_sandbox else None,
         force=args.force,
         progress=not args.no_progress,
+        shard=args.shard,
     )
     if not course.submitted_students(args.assignment):
         print(f"no submissions in {course.path('submitted', '*', args.assignment)}")
         return 0
     outcomes = grader.run()
+    if not outcomes:
+        print("no submissions in this shard")
+        return 0
     width = max(len(o.student) for o in outcomes)
     for o in outcomes:
         score = "-" if o.score is None else f"{o.score:g}/{o.max_score:g}"
@@ -118,6 +122,16 @@ def cmd_demo(args) -> int:
     return run_demo(Path(args.dir) if args.dir else None, jobs=args.jobs, source_root=args.root)
 
 
+def _shard(text: str) -> tuple[int, int]:
+    try:
+        k, n = (int(x) for x in text.split("/"))
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected K/N, e.g. 1/4") from None
+    if not 1 <= k <= n:
+        raise argparse.ArgumentTypeError("expected 1 <= K <= N")
+    return k, n
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="cnnbook",
@@ -158,6 +172,13 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"notebook output kept per notebook, MB (default {Limits.output_mb})",
     )
     s.add_argument("--force", action="store_true", help="regrade unchanged submissions too")
+    s.add_argument(
+        "--shard",
+        type=_shard,
+        default=None,
+        metavar="K/N",
+        help="grade only shard K of N of the class (several machines, shared PostgreSQL gradebook)",
+    )
     s.add_argument("--no-progress", action="store_true", help="no progress bar")
     s.add_argument(
         "--no-sandbox",

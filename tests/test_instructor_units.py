@@ -209,3 +209,12 @@ def test_cli_help_lists_the_commands(capsys):
     out = capsys.readouterr().out
     for option in ("--jobs", "--timeout", "--memory"):
         assert option in out
+
+
+def test_shards_partition_the_class():
+    from cnnbook.grader.autograde import in_shard
+
+    names = [f"student{i}" for i in range(200)]
+    for n in (1, 2, 5):
+        owners = [[k for k in range(1, n + 1) if in_shard(s, k, n)] for s in names]
+        assert all(len(o) == 1 for o in owners)
