@@ -205,7 +205,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        print(
+            "\ninterrupted: running jobs were stopped; every submission graded so far is "
+            "in the gradebook, and running the command again continues where it stopped",
+            file=sys.stderr,
+        )
+        return 130
 
 
 if __name__ == "__main__":

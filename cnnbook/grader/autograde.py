@@ -101,6 +101,17 @@ def worst(statuses) -> str:
     return min(statuses, key=STATUSES.index)
 
 
+def _only_plain_files(folder: str, names: list[str]) -> set[str]:
+    """copytree filter: hidden files, and anything but files, folders and symlinks
+    (a FIFO would hang the copy), stay behind; symlinks are removed after the copy."""
+    skip = set()
+    for name in names:
+        p = Path(folder) / name
+        if name.startswith(".") or not (p.is_symlink() or p.is_file() or p.is_dir()):
+            skip.add(name)
+    return skip
+
+
 def in_shard(student: str, k: int, n: int) -> bool:
     """Whether ``student`` is graded by shard ``k`` of ``n`` (1-based), stable across runs.
 
@@ -450,7 +461,7 @@ class Autograder:
     def _stage(self, student, src, staged_root, jobs_dir, notebooks, out) -> list[Job]:
         """Copy one submission to the staging folder and prepare its jobs."""
         dest = staged_root / student / self.assignment
-        shutil.copytree(src, dest, symlinks=True, ignore=shutil.ignore_patterns(".*"))
+        shutil.copytree(src, dest, symlinks=True, ignore=_only_plain_files)
         for p in dest.rglob("*"):  # a submission cannot smuggle links to other files
             if p.is_symlink():
                 p.unlink()

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from .sandbox import Limits, RunOutcome, run_job
+from .sandbox import Limits, RunOutcome, kill_all, run_job
 
 
 @dataclass
@@ -74,7 +74,13 @@ class LocalExecutor:
         jobs = list(jobs)
         if not jobs:
             return
-        with ThreadPoolExecutor(max_workers=self.jobs) as pool:
-            futures = [pool.submit(self._run_one, job) for job in jobs]
+        pool = ThreadPoolExecutor(max_workers=self.jobs)
+        futures = [pool.submit(self._run_one, job) for job in jobs]
+        try:
             for future in as_completed(futures):
                 yield future.result()
+        finally:  # also on Ctrl-C or an error in the consumer: stop what still runs
+            for future in futures:
+                future.cancel()
+            kill_all()
+            pool.shutdown(wait=True)

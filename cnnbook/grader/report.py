@@ -50,6 +50,7 @@ def build_report(course: Course, assignment: str, out_dir: Path | None = None) -
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     out = Path(out_dir) if out_dir else course.root / "reports" / assignment
     out.mkdir(parents=True, exist_ok=True)
@@ -101,7 +102,7 @@ def build_report(course: Course, assignment: str, out_dir: Path | None = None) -
         ax.text(min(rate + 1, 92), y, f"{rate:.0f}%", va="center", fontsize=8)
     ax.set_xlim(0, 100)
     ax.set_xlabel("submissions passing (%)")
-    ax.set_title(f"{assignment}: autograder tests, most failed at the top")
+    ax.set_title(f"{assignment}\nautograder tests, most failed at the top", fontsize=11)
     fig.tight_layout()
     fig.savefig(paths["pass_rates"], dpi=100)
     plt.close(fig)
@@ -112,6 +113,7 @@ def build_report(course: Course, assignment: str, out_dir: Path | None = None) -
     ax.set_xlim(0, 100)
     ax.set_xlabel("score (% of the points)")
     ax.set_ylabel("submissions")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_title(f"{assignment}: score distribution (n = {len(percents)})")
     fig.tight_layout()
     fig.savefig(paths["histogram"], dpi=100)

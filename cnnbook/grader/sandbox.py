@@ -169,6 +169,29 @@ def _limit_preexec(limits: Limits):
     return apply
 
 
+_LIVE: set[subprocess.Popen] = set()
+_LIVE_LOCK = threading.Lock()
+
+
+def kill_all() -> None:
+    """Kill every job still running in this process (an interrupted autograde)."""
+    with _LIVE_LOCK:
+        procs = list(_LIVE)
+    for proc in procs:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def _feed(stream, data: bytes) -> None:
+    try:
+        stream.write(data)
+        stream.close()
+    except (BrokenPipeError, OSError):
+        pass
+
+
 def _pump(stream, path: Path, cap: int) -> None:
     """Copy the runner's result stream to ``path``, keeping at most ``cap`` bytes."""
     kept = 0
@@ -225,10 +248,14 @@ def run_job(job_dir: Path, limits: Limits, use_sandbox: bool = True) -> RunOutco
         cmd = [prlimit, *_prlimit_args(limits), "--", *cmd]
     else:  # pragma: no cover - util-linux is everywhere bubblewrap is
         preexec = _limit_preexec(limits)
+    setpriv = shutil.which("setpriv")
+    if setpriv:  # the job dies with the thread that started it, even on `kill -9 cnnbook`
+        cmd = [setpriv, "--pdeathsig", "KILL", "--", *cmd]
     data = json.dumps(payload).encode()
     cap = limits.output_mb * MB * 3 + 8 * MB
     start = time.monotonic()
     timed_out = False
+    proc = None
     try:
         with open(job_dir / "sandbox.log", "wb") as log:
             proc = subprocess.Popen(
@@ -241,15 +268,15 @@ def run_job(job_dir: Path, limits: Limits, use_sandbox: bool = True) -> RunOutco
                 preexec_fn=preexec,
                 start_new_session=True,
             )
+            with _LIVE_LOCK:
+                _LIVE.add(proc)
             pump = threading.Thread(
                 target=_pump, args=(proc.stdout, out_dir / "stream.jsonl", cap), daemon=True
             )
             pump.start()
-            try:
-                proc.stdin.write(data)
-                proc.stdin.close()
-            except BrokenPipeError:
-                pass
+            # fed from a thread, so that the wall clock holds even if nobody reads it
+            feeder = threading.Thread(target=_feed, args=(proc.stdin, data), daemon=True)
+            feeder.start()
             try:
                 proc.wait(timeout=limits.timeout)
             except subprocess.TimeoutExpired:
@@ -261,6 +288,8 @@ def run_job(job_dir: Path, limits: Limits, use_sandbox: bool = True) -> RunOutco
                 proc.wait()
             pump.join(timeout=30)
     finally:
+        with _LIVE_LOCK:
+            _LIVE.discard(proc)
         if private is not None:
             shutil.rmtree(private, ignore_errors=True)
     return RunOutcome(proc.returncode, time.monotonic() - start, timed_out, use_sandbox)
