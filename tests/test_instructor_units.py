@@ -57,7 +57,8 @@ def test_clean_output_keeps_only_well_formed_outputs():
     assert s.name == "stdout" and s.text == "ab"
     e = _clean_output({"output_type": "error", "ename": 1, "traceback": "not a list"})
     assert e.ename == "1" and e.traceback == []
-    d = _clean_output({"output_type": "display_data", "data": {"text/plain": ["4"], "x": 1}})
+    data = {"text/plain": ["4"], "x": 1, "application/javascript": "alert(1)"}
+    d = _clean_output({"output_type": "display_data", "data": data})
     assert d.data == {"text/plain": "4"}
 
 

@@ -62,6 +62,9 @@ STATUSES = [
     "ok",
 ]
 NOT_EXECUTED = "CnnbookNotExecuted"
+# Outputs that would run the student's JavaScript in the instructor's browser (formgrader,
+# feedback): dropped. Grades never depend on display outputs.
+SCRIPT_TYPES = {"application/javascript", "text/javascript", "application/x-javascript"}
 
 
 @dataclass
@@ -163,7 +166,7 @@ def _clean_output(o) -> dict | None:
         data = {
             str(k): (v if isinstance(v, dict) else text(v))
             for k, v in data.items()
-            if isinstance(k, str) and "/" in k
+            if isinstance(k, str) and "/" in k and k not in SCRIPT_TYPES
         }
         meta = o.get("metadata") if isinstance(o.get("metadata"), dict) else {}
         if kind == "execute_result":

@@ -109,9 +109,6 @@ def run_demo(directory: Path | None = None, jobs: int | None = None, source_root
         score = "-" if o.score is None else f"{o.score:g}/{o.max_score:g}"
         say(f"   {o.student:<6} {score:>7}  {o.status:<16} {o.reason}")
     say("4. feedback: one HTML page per student")
-    r = course.api.generate_feedback(assignment, force=True)
-    if not r.get("success"):
-        say(f"   nbgrader generate_feedback reported a problem:\n{r.get('error')}")
     from ..cli import main as cli_main
 
     cli_main(["--root", str(directory), "feedback", assignment])
