@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import nbformat
@@ -219,3 +220,15 @@ def test_shards_partition_the_class():
     for n in (1, 2, 5):
         owners = [[k for k in range(1, n + 1) if in_shard(s, k, n)] for s in names]
         assert all(len(o) == 1 for o in owners)
+
+
+def test_process_limit_only_when_not_root(monkeypatch):
+    from cnnbook.grader import sandbox
+
+    monkeypatch.setattr(sandbox.os, "getuid", lambda: 0)
+    assert "nproc" not in sandbox._rlimits(Limits())
+    monkeypatch.setattr(sandbox.os, "getuid", lambda: 4242)
+    monkeypatch.setattr(sandbox, "user_tasks", lambda uid: 100)
+    assert sandbox._rlimits(Limits(tasks=50))["nproc"] == 150
+    assert "--nproc=150" in sandbox._prlimit_args(Limits(tasks=50))
+    assert sandbox.user_tasks(os.getuid()) >= 1

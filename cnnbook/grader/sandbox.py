@@ -51,6 +51,7 @@ class Limits:
     output_mb: int = 4  # notebook output kept (further output is dropped)
     file_mb: int = 64  # largest file the job may write (RLIMIT_FSIZE)
     workdir_mb: int = 256  # size of the private working folder (tmpfs)
+    tasks: int = 256  # processes and threads the job may add (not as root: see _rlimits)
 
 
 @dataclass
@@ -146,13 +147,35 @@ def bwrap_command(job_dir: Path, limits: Limits) -> list[str]:
     return cmd
 
 
+def user_tasks(uid: int) -> int:
+    """Processes and threads of ``uid`` now: what RLIMIT_NPROC counts."""
+    count = 0
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(
+                line.split(":", 1) for line in status.read_text().splitlines() if ":" in line
+            )
+        except OSError:
+            continue
+        if int(fields.get("Uid", "-1").split()[0]) == uid:
+            count += int(fields.get("Threads", "1"))
+    return count
+
+
 def _rlimits(limits: Limits) -> dict[str, int]:
-    return {
+    out = {
         "as": limits.memory_mb * MB,  # address space: a 40 GB allocation fails at once
         "cpu": int(limits.timeout) + 30,  # CPU seconds: a backstop behind the wall clock
         "fsize": limits.file_mb * MB,  # largest file written, including sandbox.log
         "core": 0,
     }
+    uid = os.getuid()
+    if uid != 0:
+        # Linux counts processes per real user and never limits root, so a fork bomb is
+        # capped only when cnnbook runs as an ordinary user: this user's tasks now plus
+        # a margin for this job (a kernel and its threads need a few dozen).
+        out["nproc"] = user_tasks(uid) + limits.tasks
+    return out
 
 
 def _prlimit_args(limits: Limits) -> list[str]:
@@ -162,7 +185,7 @@ def _prlimit_args(limits: Limits) -> list[str]:
 def _limit_preexec(limits: Limits):
     def apply() -> None:
         names = {"as": "RLIMIT_AS", "cpu": "RLIMIT_CPU", "fsize": "RLIMIT_FSIZE"}
-        names["core"] = "RLIMIT_CORE"
+        names.update(core="RLIMIT_CORE", nproc="RLIMIT_NPROC")
         for name, value in _rlimits(limits).items():
             resource.setrlimit(getattr(resource, names[name]), (value, value))
 
