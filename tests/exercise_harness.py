@@ -11,6 +11,7 @@ back from the SQLite gradebook with nbgrader's ``Gradebook`` API.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -30,6 +31,28 @@ ASSIGNMENTS = (
     "ps06_backprop",
     "ps07_training",
 )
+# nbgrader through its Python API (NbGraderAPI, the same converters as the command line).
+_API_SCRIPT = r"""
+import json, sys
+from traitlets.config.loader import PyFileConfigLoader
+from nbgrader.apps import NbGraderAPI
+
+root, db_url, actions = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+config = PyFileConfigLoader("nbgrader_config.py", path=root).load_config()
+config.CourseDirectory.root = root
+config.CourseDirectory.db_url = db_url
+api = NbGraderAPI(config=config)
+for action, assignment in actions:
+    if action == "release":
+        result = api.generate_assignment(assignment, force=True, create=True)
+    elif action == "autograde":
+        result = api.autograde(assignment, "*", force=True, create=True)
+    else:
+        raise ValueError(action)
+    if not result["success"]:
+        print(result.get("log", ""), result.get("error", ""))
+        sys.exit(1)
+"""
 SOLUTION_RE = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n", re.M)
 HIDDEN_RE = re.compile(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS", re.S)
 
@@ -108,14 +131,31 @@ class Course:
             )
         return result
 
+    def run(self, *actions: tuple[str, str], timeout: float = 1200) -> None:
+        """Run nbgrader steps in ONE Python process (nbgrader's import alone takes
+        seconds): ``("release", assignment)`` is ``nbgrader generate_assignment
+        --force --create``, ``("autograde", assignment)`` is ``nbgrader autograde
+        --force --create`` for every submitted student. The course's
+        ``nbgrader_config.py`` is loaded as the command line would load it."""
+        for action, assignment in actions:
+            if action == "release":
+                shutil.copytree(ROOT / "solutions" / assignment,
+                                self.root / "solutions" / assignment, dirs_exist_ok=True)
+        cmd = [sys.executable, "-c", _API_SCRIPT, str(self.root), self.db_url,
+               json.dumps(actions)]
+        result = subprocess.run(cmd, cwd=self.root, capture_output=True, text=True,
+                                timeout=timeout)
+        if result.returncode != 0:
+            raise RuntimeError(f"nbgrader {actions} failed:\n{result.stdout}\n{result.stderr}")
+
     def release(self, assignment: str) -> Path:
-        shutil.copytree(ROOT / "solutions" / assignment, self.root / "solutions" / assignment,
-                        dirs_exist_ok=True)
-        self.nbgrader("generate_assignment", assignment, "--force", "--create")
+        self.run(("release", assignment))
         return release_path(assignment, self.root)
 
     def submit(self, assignment: str, student: Student) -> None:
-        released = read_notebook(release_path(assignment, self.root))
+        """Write ``submitted/<student>/<assignment>/<assignment>.ipynb``, starting from
+        the committed student release ``exercises/`` (what students download)."""
+        released = read_notebook(release_path(assignment))
         if not student.unchanged_release:
             answers = reference_answers(assignment)
             answers.update(student.replace)
@@ -127,8 +167,8 @@ class Course:
         target.mkdir(parents=True, exist_ok=True)
         nbformat.write(released, target / f"{assignment}.ipynb")
 
-    def autograde(self, assignment: str) -> subprocess.CompletedProcess:
-        return self.nbgrader("autograde", assignment, "--force", "--create")
+    def autograde(self, assignment: str) -> None:
+        self.run(("autograde", assignment))
 
     def scores(self, assignment: str) -> dict[str, tuple[float, float, dict[str, float]]]:
         """student -> (score, max score, {test cell grade_id: score})."""

@@ -1,6 +1,7 @@
 """Autograde the assignments with the real nbgrader, in a temporary course root.
 
-One ``nbgrader autograde`` run per assignment grades, as separate students:
+One ``nbgrader autograde`` run per assignment grades, as separate students
+submitting the committed release ``exercises/`` with their answers filled in:
 the reference answers (must score full marks), the released notebook as it is
 (must score 0 and grade without crashing), every catalogued mistake (each must
 lose points) and every alternative correct answer (must keep full marks).
@@ -57,7 +58,6 @@ def test_autograde(assignment, tmp_path):
     if not solution_path(assignment).exists():
         pytest.skip(f"{assignment} is not written yet")
     course = Course(tmp_path / "course")
-    course.release(assignment)
     students = [
         Student("reference", "the reference solution"),
         Student("released", "the released notebook, unanswered", unchanged_release=True),
@@ -71,7 +71,9 @@ def test_autograde(assignment, tmp_path):
         students.append(Student(f"alternative{i:02d}", a.name, cells))
     for student in students:
         course.submit(assignment, student)
-    course.autograde(assignment)
+    # One nbgrader process: generate_assignment (fills the gradebook with the source
+    # cells, hidden tests included), then autograde every student.
+    course.run(("release", assignment), ("autograde", assignment))
     scores = course.scores(assignment)
     full = max_points(assignment)
 

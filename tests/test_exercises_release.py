@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import importlib
 import re
+import shutil
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -93,11 +95,18 @@ def test_nbgrader_metadata(assignment):
             assert meta["locked"], f"instruction cell {meta['grade_id']} must be read-only"
 
 
+@pytest.fixture(scope="session")
+def fresh_release(tmp_path_factory) -> Path:
+    """A temporary course root in which nbgrader released every assignment (one process)."""
+    course = Course(tmp_path_factory.mktemp("release") / "course")
+    course.run(*[("release", a) for a in PRESENT])
+    return course.root
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("assignment", PRESENT)
-def test_release_has_no_drift_and_no_answers(assignment, tmp_path):
-    course = Course(tmp_path / "course")
-    fresh = read_notebook(course.release(assignment))
+def test_release_has_no_drift_and_no_answers(assignment, fresh_release):
+    fresh = read_notebook(release_path(assignment, fresh_release))
     committed_path = release_path(assignment)
     committed = read_notebook(committed_path)
     assert content(committed) == content(fresh), (
@@ -105,7 +114,7 @@ def test_release_has_no_drift_and_no_answers(assignment, tmp_path):
         f"solutions/; run python tools/build_solutions.py (never edit exercises/ by hand)"
     )
     released_files = sorted(p.name for p in committed_path.parent.iterdir())
-    fresh_files = sorted(p.name for p in (tmp_path / "course/exercises" / assignment).iterdir())
+    fresh_files = sorted(p.name for p in (fresh_release / "exercises" / assignment).iterdir())
     assert released_files == fresh_files
 
     solution_cells = {
@@ -135,3 +144,15 @@ def test_release_has_no_drift_and_no_answers(assignment, tmp_path):
             hidden = solution_cells[meta["grade_id"]].source
             if meta["grade_id"] not in NO_HIDDEN_TESTS.get(assignment, ()):
                 assert "### BEGIN HIDDEN TESTS" in hidden, f"{meta['grade_id']} has no hidden tests"
+
+
+@pytest.mark.slow
+def test_command_line_release_matches(tmp_path):
+    """The instructor's command, ``nbgrader generate_assignment`` with the course's
+    nbgrader_config.py, gives the committed release too (here for one assignment)."""
+    assignment = PRESENT[0]
+    course = Course(tmp_path / "course")
+    shutil.copytree(ROOT / "solutions" / assignment, course.root / "solutions" / assignment)
+    course.nbgrader("generate_assignment", assignment, "--force", "--create")
+    fresh = read_notebook(release_path(assignment, course.root))
+    assert content(read_notebook(release_path(assignment))) == content(fresh)

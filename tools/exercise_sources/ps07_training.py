@@ -338,9 +338,9 @@ CELLS = [
         `train(x, y, ...)` trains the network from `init_params(seed)` with
         mini-batch SGD and returns `(params, losses)`: the trained parameters
         and the list of the loss of every mini-batch, in order. Each epoch should
-        visit every training digit once, in a new random order. Choose the
-        default number of epochs, learning rate and batch size yourself:
-        the cell after it calls `train(x_train, y_train)` with the defaults.
+        visit every training digit once, in a new random order. The cell after
+        it calls `train(x_train, y_train)` with the defaults of the signature:
+        they suit a correct network, and you may change them.
 
         The trained network must reach at least 90 % accuracy on the 360 test
         digits, which it never sees during training, and the loss must go down
