@@ -12,8 +12,10 @@
    writes next to the page (``_sources/<page>.ipynb``, also the download
    button's file) on the branch the site is published to
    (``site_colab_branch``, default ``gh-pages``, where ``ghp-import -n -p -f
-   _build/html`` puts it). Binder and JupyterHub open the ``.md`` itself as a
-   notebook through jupytext (see binder/).
+   _build/html`` puts it). That notebook gets a cell (after the title) which, in Colab
+   only, installs the course's package from the repository. Binder and
+   JupyterHub open the ``.md`` itself as a notebook through jupytext (see
+   binder/).
 
 3. Launch links for exercises. A link in a chapter to an exercise notebook of
    the repository (``<repository>/blob/<branch>/exercises/.../*.ipynb``) is
@@ -23,7 +25,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 from urllib.parse import quote, urlencode
 
 from docutils import nodes
@@ -60,11 +64,52 @@ def _launch_settings(app):
     }
 
 
+COLAB_SETUP_ID = "colab-setup"
+
+
+def colab_setup_cell(repo_url: str) -> dict:
+    """A code cell that installs the course's package when the notebook runs in Colab."""
+    source = [
+        "# In Colab only: install the course's package (elsewhere it is already installed).\n",
+        "import sys\n",
+        "\n",
+        'if "google.colab" in sys.modules:\n',
+        f'    get_ipython().run_line_magic("pip", "install -q git+{repo_url}")',
+    ]
+    return {
+        "cell_type": "code",
+        "execution_count": None,
+        "id": COLAB_SETUP_ID,
+        "metadata": {"tags": ["colab-setup"]},
+        "outputs": [],
+        "source": source,
+    }
+
+
+def _add_colab_setup_cell(path: Path, repo_url: str) -> None:
+    notebook = json.loads(path.read_text(encoding="utf-8"))
+    cells = notebook.get("cells", [])
+    if any(cell.get("id") == COLAB_SETUP_ID for cell in cells):
+        return
+    # after the title cell, before the first code
+    at = 1 if cells and cells[0].get("cell_type") == "markdown" else 0
+    cells.insert(at, colab_setup_cell(repo_url))
+    notebook["cells"] = cells
+    if (notebook.get("nbformat"), notebook.get("nbformat_minor", 0)) < (4, 5):
+        notebook["nbformat"], notebook["nbformat_minor"] = 4, 5  # cell ids need 4.5
+        for i, cell in enumerate(cells):
+            cell.setdefault("id", f"cell-{i}")
+    path.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
 def _colab_for_markdown_notebooks(app, pagename, templatename, context, doctree):
     """Point the Colab button of a .md notebook at its executed .ipynb on the site branch."""
     settings = _launch_settings(app)
     if not settings or not context.get("ipynb_source"):
         return
+    notebook = Path(app.outdir) / "_sources" / context["ipynb_source"]
+    if notebook.is_file():
+        _add_colab_setup_cell(notebook, settings["repo_url"])
     for group in context.get("header_buttons", []):
         if group.get("label") != "launch-buttons":
             continue

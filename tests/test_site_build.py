@@ -303,3 +303,22 @@ def test_binder_opens_markdown_chapters_as_notebooks():
     post_build = REPO / "binder" / "postBuild"
     assert "jupytext-config set-default-viewer" in post_build.read_text()
     assert os.access(post_build, os.X_OK)
+
+
+@pytest.mark.parametrize("page", NOTEBOOK_PAGES)
+def test_downloaded_notebook_is_valid_and_installs_the_course_in_colab(site, page):
+    """_sources/<page>.ipynb (download button, Colab) is valid; its first code installs the course."""
+    import nbformat
+
+    html, _ = site
+    notebook = nbformat.read(html / "_sources" / f"{page}.ipynb", as_version=4)
+    nbformat.validate(notebook)
+    setup = [cell for cell in notebook.cells[:2] if cell.get("id") == "colab-setup"]
+    assert setup, "no Colab setup cell before the first code cell"
+    assert setup[0].cell_type == "code"
+    assert '"google.colab" in sys.modules' in setup[0].source
+    assert f"git+{REPO_URL}" in setup[0].source
+    first_code = next(cell for cell in notebook.cells if cell.cell_type == "code")
+    assert first_code.id == "colab-setup"
+    assert sum(cell.get("id") == "colab-setup" for cell in notebook.cells) == 1
+    assert any(cell.get("outputs") for cell in notebook.cells), "the notebook has no outputs"
