@@ -125,7 +125,7 @@ def _open(browser, url: str, base: str):
 
 WAIT_FOR_MATHJAX = """async () => {
     if (!document.querySelector('.math')) return 'no math';
-    for (let i = 0; i < 200 && !(window.MathJax && MathJax.startup && MathJax.startup.promise); i++)
+    for (let i = 0; i < 600 && !(window.MathJax && MathJax.startup && MathJax.startup.promise); i++)
         await new Promise(r => setTimeout(r, 50));
     if (!(window.MathJax && MathJax.startup && MathJax.startup.promise)) return 'MathJax did not start';
     await MathJax.startup.promise;
