@@ -355,6 +355,9 @@ class Autograder:
         if ReplayExecute not in pps:
             raise SystemExit("Autograde.autograde_preprocessors has no Execute to replace")
         cfg.Autograde.autograde_preprocessors = pps
+        # the staged notebooks were sanitized by _stage with nbgrader's own preprocessors
+        # (and executed as such): grading them as they are avoids doing it twice
+        cfg.Autograde.sanitize_preprocessors = []
         cfg.ReplayExecute.jobs_dir = str(jobs_dir)
         return cfg
 
@@ -482,6 +485,7 @@ class Autograder:
                 continue
             try:
                 nb = self._sanitize(path, student, name)
+                nbformat.write(nb, str(path))  # what is executed is what nbgrader grades
             except Exception as e:  # noqa: BLE001 - corrupt JSON, not a notebook, ...
                 path.unlink()  # nbgrader will score it as missing: 0 points
                 msg = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"[:300]

@@ -30,6 +30,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.exc import SAWarning
+from sqlalchemy.pool import NullPool
 
 metadata = MetaData()
 grading = Table(
@@ -48,9 +49,16 @@ grading = Table(
 )
 
 
+_ENGINES: dict = {}
+
+
 def _engine(db_url: str):
-    engine = create_engine(db_url)
-    metadata.create_all(engine)
+    """One engine per gradebook URL (parent only), without a connection pool, so that a
+    gradebook file replaced between runs is never written through a stale connection."""
+    if db_url not in _ENGINES:
+        _ENGINES[db_url] = create_engine(db_url, poolclass=NullPool)
+    engine = _ENGINES[db_url]
+    metadata.create_all(engine)  # a few cheap existence checks
     return engine
 
 
@@ -65,7 +73,6 @@ def record_status(db_url: str, row: dict) -> None:
             )
         )
         conn.execute(insert(grading).values(**row))
-    engine.dispose()
 
 
 def read_status(db_url: str, assignment: str) -> dict[str, dict]:
@@ -73,7 +80,6 @@ def read_status(db_url: str, assignment: str) -> dict[str, dict]:
     with engine.connect() as conn:
         rows = conn.execute(select(grading).where(grading.c.assignment == assignment)).mappings()
         out = {r["student"]: dict(r) for r in rows}
-    engine.dispose()
     return out
 
 
