@@ -156,9 +156,12 @@ WIDGET_REPORT = """() => {
     };
 }"""
 
+# Sphinx falls back to the image's path as alt text: that counts as missing.
 IMAGES_WITHOUT_ALT = """() => [...document.querySelectorAll('img')]
-    .filter(i => !(i.getAttribute('alt') || '').trim() && i.getAttribute('role') !== 'presentation'
-                 && i.getAttribute('aria-hidden') !== 'true')
+    .filter(i => i.getAttribute('role') !== 'presentation' && i.getAttribute('aria-hidden') !== 'true')
+    .filter(i => { const alt = (i.getAttribute('alt') || '').trim();
+                   return !alt || alt === i.getAttribute('src')
+                          || /^[^ ]*\\.(png|svg|jpe?g|gif|webp)$/i.test(alt); })
     .map(i => (i.className ? i.className + ' ' : '') + (i.getAttribute('src') || '').slice(0, 80))"""
 
 FIGURES_WITHOUT_CAPTION = """() => [...document.querySelectorAll('article img')]
@@ -270,3 +273,34 @@ def test_search_returns_results(browser, site_url, query):
         assert not log.problems(), log.problems()
     finally:
         context.close()
+
+
+def test_the_checks_catch_a_broken_page(browser, tmp_path):
+    """The page checks above can fail: a CDN script, a missing file, a console error, no alt."""
+    (tmp_path / "ok.png").write_bytes(
+        bytes.fromhex(
+            "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+            "1f15c4890000000d49444154789c6360000002000001e221bc330000000049454e44ae426082"
+        )
+    )
+    (tmp_path / "bad.html").write_text(
+        "<html><body><article>"
+        '<img src="ok.png" alt="ok.png"><img src="missing.png" alt="a missing picture">'
+        '<figure><img src="ok.png" alt="a dot"><figcaption>A dot.</figcaption></figure>'
+        '<script src="https://cdn.jsdelivr.net/npm/nothing.js"></script>'
+        '<script>console.error("boom")</script>'
+        "</article></body></html>"
+    )
+    with serve(tmp_path) as base:
+        context, page, log = _open(browser, f"{base}bad.html", base)
+        try:
+            page.wait_for_load_state("networkidle")
+            problems = "\n".join(log.problems())
+            assert "blocked non-local request: https://cdn.jsdelivr.net/npm/nothing.js" in problems
+            assert "missing.png -> HTTP 404" in problems
+            assert "console error: boom" in problems
+            assert page.evaluate(IMAGES_WITHOUT_ALT) == ["ok.png"]
+            assert page.evaluate(BROKEN_IMAGES) == ["missing.png"]
+            assert page.evaluate(FIGURES_WITHOUT_CAPTION) == ["ok.png", "a missing picture"]
+        finally:
+            context.close()
