@@ -45,18 +45,22 @@ class _Page(HTMLParser):
                 self.refs.append((tag, key, attrs[key]))
 
 
-@pytest.fixture(scope="module")
-def site(book_build):
-    html = book_build.html
-    assert (html / "index.html").is_file(), f"no site was built; see {book_build.log}"
+def _parse_site(html: Path) -> dict[Path, _Page]:
     pages = {}
-    for path in sorted(html.rglob("*.html")):
-        if path.relative_to(html).parts[0] in {"_static", "_sources", "vendor"}:
+    for path in sorted(html.resolve().rglob("*.html")):
+        if path.relative_to(html.resolve()).parts[0] in {"_static", "_sources", "vendor"}:
             continue  # theme templates and copied files, not pages
         parser = _Page()
         parser.feed(path.read_text(errors="replace"))
         pages[path] = parser
-    return html, pages
+    return pages
+
+
+@pytest.fixture(scope="module")
+def site(book_build):
+    html = book_build.html.resolve()
+    assert (html / "index.html").is_file(), f"no site was built; see {book_build.log}"
+    return html, _parse_site(html)
 
 
 def test_book_builds_without_warnings(built_book):
@@ -93,28 +97,48 @@ def _local_target(html: Path, page: Path, url: str) -> tuple[Path, str] | None:
     return target, unquote(parts.fragment)
 
 
-def test_every_local_link_and_resource_resolves(site):
-    """Every relative href/src of every page names a file of the site, and its #anchor exists."""
-    html, pages = site
-    html = html.resolve()
+def broken_local_links(html: Path, pages: dict[Path, _Page]) -> list[str]:
+    """Relative href/src that name no file of the site, or an #anchor the page lacks."""
     problems = []
     for page, parsed in pages.items():
+        rel = page.relative_to(html)
         for tag, attr, url in parsed.refs:
-            target = _local_target(html, page.resolve(), url)
+            target = _local_target(html, page, url)
             if target is None:
                 continue
             path, fragment = target
-            rel = page.relative_to(html.parent) if page.is_absolute() else page
             if not path.is_relative_to(html):
                 problems.append(f"{rel}: <{tag} {attr}={url!r}> points outside the site")
             elif not path.exists():
                 problems.append(
                     f"{rel}: <{tag} {attr}={url!r}> -> missing {path.relative_to(html)}"
                 )
-            elif fragment and path.suffix == ".html" and path.resolve() in pages:
-                if fragment not in pages[path.resolve()].ids:
+            elif fragment and path.suffix == ".html" and path in pages:
+                if fragment not in pages[path].ids:
                     problems.append(f"{rel}: <{tag} {attr}={url!r}> -> no id {fragment!r}")
+    return problems
+
+
+def test_every_local_link_and_resource_resolves(site):
+    """Every relative href/src of every page names a file of the site, and its #anchor exists."""
+    html, pages = site
+    problems = broken_local_links(html, pages)
     assert not problems, "broken local links:\n" + "\n".join(problems[:50])
+
+
+def test_the_link_check_catches_broken_links(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "page.html").write_text(
+        '<h1 id="top">A</h1><a href="#top">ok</a><a href="#nowhere">no anchor</a>'
+        '<a href="../b.html#x">ok</a><a href="../b.html#y">no anchor there</a>'
+        '<a href="gone.html">missing</a><img src="../../outside.png">'
+        '<a href="https://example.org/">external, not checked</a>'
+    )
+    (tmp_path / "b.html").write_text('<p id="x">B</p>')
+    problems = broken_local_links(tmp_path.resolve(), _parse_site(tmp_path))
+    assert len(problems) == 4, problems
+    for needle in ("'#nowhere'", "'../b.html#y'", "missing a/gone.html", "outside the site"):
+        assert any(needle in p for p in problems), (needle, problems)
 
 
 def test_pages_load_no_script_or_style_from_the_network(site):
