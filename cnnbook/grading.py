@@ -247,7 +247,7 @@ def check_array(
             _fail(
                 f"{name} contains {int(bad_value.sum())} non-finite value(s) (nan or inf); the "
                 f"first at index {_index(first)}: expected {want[first]:.8g}, received "
-                f"{got[first]!r}. Look for an overflow or a division by zero.",
+                f"{float(got[first])}. Look for an overflow or a division by zero.",
                 context,
                 hint,
             )
@@ -326,7 +326,12 @@ def check_output(
     """
     kwargs = kwargs or {}
     context = describe_call(fn, *args, **kwargs)
-    received = call(fn, *args, **kwargs)
+    try:
+        received = call(fn, *args, **kwargs)
+    except AssertionError as exc:
+        if not hint:
+            raise
+        raise AssertionError(f"{exc}\n{hint}") from exc.__cause__
     if isinstance(names, str):
         check_array(names, received, expected, context, hint, rtol, atol)
         return

@@ -23,8 +23,12 @@ from tests.exercise_harness import (
 )
 
 PRESENT = [a for a in ASSIGNMENTS if solution_path(a).exists()]
-WHOLESALE = re.compile(r"import cnnbook\.layers|from cnnbook import .*layers|cnnbook\.layers import \*")
-FROM_LAYERS = re.compile(r"from cnnbook\.layers import ([^\n]*)")
+# The reference modules: a release may import from them only what its student does not write.
+WHOLESALE = re.compile(
+    r"import cnnbook\.(layers|tensors)|from cnnbook import .*\b(layers|tensors)\b"
+    r"|cnnbook\.(layers|tensors) import \*"
+)
+FROM_LAYERS = re.compile(r"from cnnbook\.(?:layers|tensors) import (\([^)]*\)|[^\n]*)")
 # Graded cells whose visible test is the whole test: ps07's loss curve comes from the
 # student's one training run, so there is no other input to hide a test on.
 NO_HIDDEN_TESTS = {"ps07_training": {"test_training_loss"}}

@@ -40,7 +40,7 @@ CELLS = [
         """
         import numpy as np
 
-        from cnnbook.grading import call, check_array, check_output, describe_call, hint
+        from cnnbook.grading import check_output, hint
         """,
     ),
     md(
@@ -306,19 +306,19 @@ CELLS = [
         # Visible test: one 1x2 RGB image, a red pixel and a white pixel.
         x = np.array([[[[1.0, 1.0]], [[0.0, 1.0]], [[0.0, 1.0]]]])  # (1, 3, 1, 2)
         expected = np.array([[[[0.299, 1.0]]]])                     # (1, 1, 1, 2)
-        check_output(to_grayscale, (x,), {}, expected, "the gray images",
+        check_output(to_grayscale, (x,), {}, expected, "the gray batch",
                      hint("01", "grayscale conversion"))
         ### BEGIN HIDDEN TESTS
         from cnnbook import tensors as reference
 
         rng = np.random.default_rng(16)
         x = rng.random((3, 3, 4, 6))
-        check_output(to_grayscale, (x,), {}, reference.to_grayscale(x), "the gray images",
+        check_output(to_grayscale, (x,), {}, reference.to_grayscale(x), "the gray batch",
                      hint("01", "grayscale conversion"))
         x = rng.random((2, 4, 5, 3))
         weights = (0.1, 0.2, 0.3, 0.4)
         check_output(to_grayscale, (x,), {"weights": weights}, reference.to_grayscale(x, weights),
-                     "the gray images", hint("01", "grayscale conversion"))
+                     "the gray batch", hint("01", "grayscale conversion"))
         ### END HIDDEN TESTS
         """,
     ),

@@ -46,8 +46,7 @@ CELLS = [
         """
         import numpy as np
 
-        from cnnbook.grading import (call, check_array, check_float, check_int,
-                                     check_output, describe_call, hint)
+        from cnnbook.grading import call, check_float, check_int, check_output, describe_call, hint
         """,
     ),
     md(

@@ -35,8 +35,14 @@ CELLS = [
         """
         import numpy as np
 
-        from cnnbook.grading import (call, check_array, check_float, check_output,
-                                     describe_call, hint)
+        from cnnbook.grading import (
+            call,
+            check_array,
+            check_float,
+            check_output,
+            describe_call,
+            hint,
+        )
         """,
     ),
     md(

@@ -47,11 +47,15 @@ CELLS = [
         """
         import numpy as np
 
-        # Forward passes graded in earlier assignments, and the numerical gradient.
-        from cnnbook.layers import (affine_forward, avgpool2d_forward, conv2d_forward,
-                                    maxpool2d_forward, relu_forward)
         from cnnbook.gradcheck import numerical_gradient
         from cnnbook.grading import check_output, hint
+        from cnnbook.layers import (  # forward passes, graded in problem sets 2 to 4
+            affine_forward,
+            avgpool2d_forward,
+            conv2d_forward,
+            maxpool2d_forward,
+            relu_forward,
+        )
 
         rng = np.random.default_rng(0)
         """,

@@ -53,9 +53,8 @@ CELLS = [
         import numpy as np
 
         from cnnbook.data import load_digits
-        from cnnbook.grading import (call, check_array, check_float, check_output,
-                                     describe_call, hint)
         from cnnbook.gradcheck import numerical_gradient
+        from cnnbook.grading import call, check_array, hint
 
         # x_train (1437, 1, 8, 8), y_train (1437,), x_test (360, 1, 8, 8), y_test (360,)
         digits = load_digits(dtype=np.float64)
@@ -366,7 +365,7 @@ CELLS = [
             rng = np.random.default_rng(seed)
             losses = []
             N = x.shape[0]
-            for epoch in range(epochs):
+            for _epoch in range(epochs):
                 order = rng.permutation(N)
                 for start in range(0, N, batch_size):
                     batch = order[start:start + batch_size]
