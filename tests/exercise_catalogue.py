@@ -349,6 +349,30 @@ def conv2d_forward(x, w, b, stride=1, pad=0):
     return out
 """,
     }),
+    Alternative(PS02, "the most naive loops: seven nested loops, scalars only", {
+        "conv2d_forward": """
+def conv2d_forward(x, w, b, stride=1, pad=0):
+    N, C, H, W = x.shape
+    F, _, HH, WW = w.shape
+    Ho = (H + 2 * pad - HH) // stride + 1
+    Wo = (W + 2 * pad - WW) // stride + 1
+    out = np.zeros((N, F, Ho, Wo))
+    for n in range(N):
+        for f in range(F):
+            for i in range(Ho):
+                for j in range(Wo):
+                    total = b[f]
+                    for c in range(C):
+                        for di in range(HH):
+                            for dj in range(WW):
+                                r = i * stride + di - pad
+                                s = j * stride + dj - pad
+                                if 0 <= r < H and 0 <= s < W:
+                                    total += x[n, c, r, s] * w[f, c, di, dj]
+                    out[n, f, i, j] = total
+    return out
+""",
+    }),
     Alternative(PS03, "sliding_window_view, max and mean over the window axes", {
         "maxpool2d_forward": """
 from numpy.lib.stride_tricks import sliding_window_view
@@ -506,6 +530,49 @@ def avgpool2d_backward(dout, x, size=2, stride=2):
         for dj in range(size):
             dx[:, :, di:di + stride * (Ho - 1) + 1:stride, dj:dj + stride * (Wo - 1) + 1:stride] += \\
                 dout / size**2
+    return dx
+""",
+    }),
+    Alternative(PS06, "the most naive loops: scalar updates, bounds checks instead of padding", {
+        "conv2d_backward": """
+def conv2d_backward(dout, x, w, stride=1, pad=0):
+    N, C, H, W = x.shape
+    F, _, HH, WW = w.shape
+    _, _, Ho, Wo = dout.shape
+    dx = np.zeros(x.shape)
+    dw = np.zeros(w.shape)
+    db = np.zeros(F)
+    for n in range(N):
+        for f in range(F):
+            for i in range(Ho):
+                for j in range(Wo):
+                    g = dout[n, f, i, j]
+                    db[f] += g
+                    for c in range(C):
+                        for di in range(HH):
+                            for dj in range(WW):
+                                r = i * stride + di - pad
+                                s = j * stride + dj - pad
+                                if 0 <= r < H and 0 <= s < W:
+                                    dw[f, c, di, dj] += g * x[n, c, r, s]
+                                    dx[n, c, r, s] += g * w[f, c, di, dj]
+    return dx, dw, db
+""",
+        "maxpool2d_backward": """
+def maxpool2d_backward(dout, x, size=2, stride=2):
+    N, C, Ho, Wo = dout.shape
+    dx = np.zeros(x.shape)
+    for n in range(N):
+        for c in range(C):
+            for i in range(Ho):
+                for j in range(Wo):
+                    best, best_r, best_s = None, 0, 0
+                    for di in range(size):
+                        for dj in range(size):
+                            v = x[n, c, i * stride + di, j * stride + dj]
+                            if best is None or v > best:
+                                best, best_r, best_s = v, i * stride + di, j * stride + dj
+                    dx[n, c, best_r, best_s] += dout[n, c, i, j]
     return dx
 """,
     }),

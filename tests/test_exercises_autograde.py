@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import textwrap
+from datetime import datetime
 
 import pytest
 
@@ -24,9 +25,29 @@ from tests.exercise_harness import (
     Student,
     apply_edit,
     max_points,
+    read_notebook,
     reference_answers,
     solution_path,
 )
+
+CELL_TIMEOUT = 300  # c.ExecutePreprocessor.timeout in nbgrader_config.py
+
+
+def cell_seconds(path) -> dict[str, float]:
+    """grade_id -> seconds the cell ran, from the execution timestamps nbclient records."""
+    out = {}
+    for cell in read_notebook(path).cells:
+        times = cell.get("metadata", {}).get("execution", {})
+        if "iopub.execute_input" in times and "shell.execute_reply" in times:
+            start = datetime.fromisoformat(times["iopub.execute_input"].replace("Z", "+00:00"))
+            end = datetime.fromisoformat(times["shell.execute_reply"].replace("Z", "+00:00"))
+            out[cell.metadata["nbgrader"]["grade_id"]] = (end - start).total_seconds()
+    return out
+
+
+def test_cell_timeout_matches_config():
+    text = (ROOT / "nbgrader_config.py").read_text()
+    assert f"c.ExecutePreprocessor.timeout = {CELL_TIMEOUT}" in text
 
 
 def mistake_source(mistake: Mistake) -> str:
@@ -97,6 +118,15 @@ def test_autograde(assignment, tmp_path):
             problems.append(
                 f"correct alternative {s.description!r} scored {score}/{full}; failed cells: {lost}"
             )
+    # Time budget: the slowest cell of the plain-loop reference stays far below the
+    # per-cell timeout of nbgrader_config.py.
+    timings = cell_seconds(course.root / "autograded" / "reference" / assignment
+                           / f"{assignment}.ipynb")
+    slowest = max(timings, key=timings.get)
+    summary["slowest_reference_cell"] = [slowest, timings[slowest]]
+    if timings[slowest] > CELL_TIMEOUT / 10:
+        problems.append(f"reference cell {slowest} took {timings[slowest]:.1f} s, more than a "
+                        f"tenth of the {CELL_TIMEOUT} s cell timeout")
     caught = sum(1 for s in students if s.student_id.startswith("mistake")
                  and s.student_id in scores and scores[s.student_id][0] < full)
     summary["mistakes_caught"] = caught
