@@ -197,6 +197,9 @@ def _execute(payload: dict, spec: dict, work: Path) -> tuple[str, str]:
     settings = {**NBGRADER_EXECUTE}
     allowed = set(cls.class_trait_names())
     settings.update({k: v for k, v in spec.get("execute", {}).items() if k in allowed})
+    # every output is in once the last cell is idle, and the sandbox is thrown away
+    # next: no need for nbclient's graceful kernel shutdown (up to seconds of waiting)
+    settings["shutdown_kernel"] = "immediate"
     executor = cls(nb, resources={"metadata": {"path": str(work)}}, **settings)
     executor.max_output_bytes = int(spec.get("max_output_bytes", 4_000_000))
     os.environ["NBGRADER_EXECUTION"] = "autograde"
