@@ -47,7 +47,11 @@ COPIES = [
         "mathjax",
     ),
     ("requirejs", ["require.js"], "requirejs"),
-    ("@jupyter-widgets/html-manager", ["dist/embed-amd.js", "dist/embed.js.LICENSE.txt"], "jupyter-widgets"),
+    (
+        "@jupyter-widgets/html-manager",
+        ["dist/embed-amd.js", "dist/embed.js.LICENSE.txt"],
+        "jupyter-widgets",
+    ),
     ("@fortawesome/fontawesome-free", ["LICENSE.txt"], "jupyter-widgets/fontawesome"),
 ]
 # Font Awesome fonts bundled into embed-amd.js (served next to it, named by hash).
