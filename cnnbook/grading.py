@@ -36,6 +36,7 @@ import numpy as np
 
 __all__ = [
     "CHAPTERS",
+    "REFERENCE_MODULES",
     "hint",
     "describe",
     "describe_call",
@@ -47,6 +48,9 @@ __all__ = [
     "check_unchanged",
     "check_raises",
 ]
+
+#: Modules holding the reference solutions: a graded function may not come from them.
+REFERENCE_MODULES = ("cnnbook.layers", "cnnbook.tensors")
 
 #: Book pages by chapter number: (path in the repository, title).
 CHAPTERS = {
@@ -140,11 +144,19 @@ def call(fn: Callable, *args, **kwargs):
     * Arrays passed in are copies, so a function that modifies its input
       cannot corrupt the test's expected values (see :func:`check_unchanged`
       to test for that mistake).
+    * A function imported from a reference module (:data:`REFERENCE_MODULES`)
+      instead of written is refused.
     * Any exception becomes an ``AssertionError`` naming the call; the
       original exception is chained, so its traceback still shows the line.
     """
     if not callable(fn):
         _fail(f"expected a function, but the name refers to {describe(fn)}")
+    module = getattr(fn, "__module__", None) or ""
+    if module in REFERENCE_MODULES:
+        _fail(
+            f"{_name(fn)} is the course's reference implementation ({module}.{_name(fn)}), "
+            f"imported instead of written. Write your own {_name(fn)} in its answer cell."
+        )
     try:
         inspect.signature(fn).bind(*args, **kwargs)
     except TypeError as exc:

@@ -88,6 +88,10 @@ def to_grayscale(x, weights=(0.299, 0.587, 0.114)):
        ("out[:, 0] += weights[c] * x[:, c]", "out[:, 0] += weights[C - 1 - c] * x[:, c]")),
     _m(PS01, "to_grayscale", "plain average of the channels, weights ignored",
        ("out[:, 0] += weights[c] * x[:, c]", "out[:, 0] += x[:, c] / C")),
+    _m(PS01, "image_to_tensor", "the reference imported instead of written",
+       code="""
+from cnnbook.tensors import image_to_tensor
+"""),
     # ---------------------------------------------------------------- ps02
     _m(PS02, "conv_output_size", "output size with the ceiling instead of the floor",
        ("return (n + 2 * pad - f) // stride + 1", "return -(-(n + 2 * pad - f) // stride) + 1")),
@@ -130,6 +134,10 @@ def conv_single_step(x_slice, w, b):
        ("conv_single_step(window, w[f], b[f])", "conv_single_step(window, w[f], b[0])")),
     _m(PS02, "conv2d_forward", "height stride used for the width offset only",
        ("top, left = i * stride, j * stride", "top, left = i, j * stride")),
+    _m(PS02, "conv2d_forward", "the reference imported instead of written",
+       code="""
+from cnnbook.layers import conv2d_forward
+"""),
     # ---------------------------------------------------------------- ps03
     _m(PS03, "maxpool2d_forward", "window size taken as the stride",
        ("np.max(x[n, c, top:top + size, left:left + size])",
@@ -270,6 +278,12 @@ def maxpool2d_backward(dout, x, size=2, stride=2):
        ("share = dout[n, c, i, j] / (size * size)", "share = dout[n, c, i, j] / size")),
     _m(PS06, "avgpool2d_backward", "= instead of += (overlapping windows)",
        ("left:left + size] += share", "left:left + size] = share")),
+    _m(PS06, "conv2d_backward", "the reference imported instead of written",
+       code="""
+from cnnbook import layers
+
+conv2d_backward = layers.conv2d_backward
+"""),
     # ---------------------------------------------------------------- ps07
     _m(PS07, "model_backward", "ReLU skipped in the backward pass",
        ("da1 = relu_backward(dr1, a1)", "da1 = dr1")),

@@ -156,3 +156,10 @@ def test_every_chapter_hint_points_to_a_page():
     for number, (path, title) in grading.CHAPTERS.items():
         assert path.startswith(f"chapters/{number}_")
         assert title in hint(number, "x")
+
+
+def test_call_refuses_the_reference_implementation():
+    from cnnbook.layers import relu_forward
+
+    with pytest.raises(AssertionError, match="reference implementation"):
+        call(relu_forward, np.zeros(3))
