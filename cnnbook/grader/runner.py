@@ -24,9 +24,21 @@ import shutil
 import sys
 from pathlib import Path
 
-# jsonschema (through nbformat) would import rfc3987_syntax, which builds a grammar at
-# import time: seconds of CPU per notebook, for a URI format check no notebook needs.
-sys.modules.setdefault("rfc3987_syntax", None)
+# jsonschema (through nbformat) imports optional format checkers, and rfc3987_syntax
+# builds a grammar at import time: seconds of CPU per notebook under load, for format
+# checks the runner never makes (it validates nothing). Blocked, they are skipped.
+for _name in (
+    "rfc3987_syntax",
+    "rfc3986_validator",
+    "rfc3339_validator",
+    "arrow",
+    "isoduration",
+    "webcolors",
+    "jsonpointer",
+    "uri_template",
+    "fqdn",
+):
+    sys.modules.setdefault(_name, None)
 
 # Error messages are kept (they decide grades) but shortened to this many characters.
 MAX_ERROR_CHARS = 20_000
