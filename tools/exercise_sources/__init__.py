@@ -101,8 +101,35 @@ def tests(grade_id: str, points: int, source: str):
     return cell
 
 
+REPOSITORY_URL = "https://github.com/cnnbook/cnn-from-the-ground-up"
+
+
+def colab_setup():
+    """A read-only cell that installs the course package in Google Colab, and only there.
+
+    Binder, JupyterHub and a local checkout install ``cnnbook`` with the
+    repository's requirements; Colab opens the notebook alone. In the
+    autograder (no ``google.colab`` module) the cell does nothing.
+    """
+    return code(
+        "colab-setup",
+        f"""
+        # In Google Colab only: install the course's package (elsewhere it is already installed).
+        import sys
+
+        if "google.colab" in sys.modules:
+            get_ipython().run_line_magic("pip", "install -q git+{REPOSITORY_URL}")
+        """,
+    )
+
+
 def notebook(cells) -> nbformat.NotebookNode:
-    """A notebook of ``cells`` with the course's kernel, no outputs."""
+    """A notebook of ``cells`` with the course's kernel, no outputs.
+
+    A Colab setup cell (:func:`colab_setup`) goes after the title cell.
+    """
+    cells = list(cells)
+    cells.insert(1 if cells and cells[0].cell_type == "markdown" else 0, colab_setup())
     ids = [c.metadata["nbgrader"]["grade_id"] for c in cells]
     dupes = {i for i in ids if ids.count(i) > 1}
     if dupes:
