@@ -406,53 +406,64 @@ class Autograder:
         outcomes: dict[str, SubmissionOutcome] = {}
         prints: dict[str, str] = {}
         pending: dict[str, set[str]] = {}
-        jobs: list[Job] = []
-        try:
-            for student in students:
+        todo: list[str] = []
+        for student in students:
+            src = self.course.path("submitted", student, self.assignment)
+            prints[student] = fp = fingerprint(src)
+            prev = previous.get(student)
+            graded_dir = self.course.path("autograded", student, self.assignment)
+            if (
+                not self.force
+                and prev is not None
+                and prev["fingerprint"] == fp
+                and (graded_dir.exists() or prev["status"] != "ok")
+            ):
+                outcomes[student] = SubmissionOutcome(
+                    student, prev["status"], prev["reason"], prev["score"],
+                    prev["max_score"], skipped=True,
+                )  # fmt: skip
+            else:
+                todo.append(student)
+        bar = self._bar(len(todo))
+
+        def finish(student: str) -> None:
+            out = outcomes[student]
+            self._grade(student, out, jobs_dir, staged_root)
+            self._record(student, out, prints[student])
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix_str(f"{student}: {out.status}")
+
+        def staged_jobs():
+            """Stage submissions one at a time, as the executor asks for more work, so
+            the first sandboxes start at once; runs in this (the main) thread."""
+            for student in todo:
                 src = self.course.path("submitted", student, self.assignment)
-                fp = fingerprint(src)
-                prints[student] = fp
-                prev = previous.get(student)
-                graded_dir = self.course.path("autograded", student, self.assignment)
-                if (
-                    not self.force
-                    and prev is not None
-                    and prev["fingerprint"] == fp
-                    and (graded_dir.exists() or prev["status"] != "ok")
-                ):
-                    outcomes[student] = SubmissionOutcome(
-                        student, prev["status"], prev["reason"], prev["score"],
-                        prev["max_score"], skipped=True,
-                    )  # fmt: skip
-                    continue
                 out = outcomes[student] = SubmissionOutcome(student)
-                student_jobs = self._stage(student, src, staged_root, jobs_dir, notebooks, out)
-                jobs += student_jobs
+                try:
+                    student_jobs = self._stage(student, src, staged_root, jobs_dir, notebooks, out)
+                except Exception as e:  # noqa: BLE001 - one bad submission never stops all
+                    reason = f"could not stage the submission: {type(e).__name__}: {e}"
+                    out.notebooks.append(NotebookOutcome("*", "grading_error", reason[:300]))
+                    student_jobs = []
                 pending[student] = {j.notebook for j in student_jobs}
-            # submissions with nothing to execute are graded right away
-            for student, names in pending.items():
-                if not names:
-                    self._grade(student, outcomes[student], jobs_dir, staged_root)
-                    self._record(student, outcomes[student], prints[student])
-            todo = [s for s, names in pending.items() if names]
-            bar = self._bar(len(jobs))
-            started = time.monotonic()
-            for result in self.executor.run(jobs):
+                if not student_jobs:  # nothing to execute: graded right away
+                    finish(student)
+                yield from student_jobs
+
+        started = time.monotonic()
+        try:
+            for result in self.executor.run(staged_jobs()):
                 student = result.job.student
                 self._collect(result, outcomes[student])
                 pending[student].discard(result.job.notebook)
                 if not pending[student]:
-                    self._grade(student, outcomes[student], jobs_dir, staged_root)
-                    self._record(student, outcomes[student], prints[student])
-                if bar is not None:
-                    bar.update(1)
-                    bar.set_postfix_str(f"{student}: {outcomes[student].status}")
+                    finish(student)
+        finally:
             if bar is not None:
                 bar.close()
-            self.elapsed = time.monotonic() - started
-            del todo
-        finally:
             shutil.rmtree(work, ignore_errors=True)
+        self.elapsed = time.monotonic() - started
         result = [outcomes[s] for s in students]
         self._write_csv(result)
         return result
@@ -462,7 +473,8 @@ class Autograder:
             return None
         from tqdm.auto import tqdm
 
-        return tqdm(total=total, desc=f"autograde {self.assignment}", unit="nb", file=sys.stderr)
+        desc = f"autograde {self.assignment}"
+        return tqdm(total=total, desc=desc, unit="submission", file=sys.stderr)
 
     def _stage(self, student, src, staged_root, jobs_dir, notebooks, out) -> list[Job]:
         """Copy one submission to the staging folder and prepare its jobs."""
@@ -555,7 +567,8 @@ class Autograder:
         coursedir.submitted_directory = str(staged_root)
         try:
             graded = False
-            if any(n.status not in ("missing_notebook", "corrupt_notebook") for n in out.notebooks):
+            executed = [n for n in out.notebooks if n.notebook != "*"]
+            if any(n.status not in ("missing_notebook", "corrupt_notebook") for n in executed):
                 r = api.autograde(self.assignment, student, force=True, create=True)
                 graded = bool(r.get("success"))
                 if not graded:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -71,16 +71,32 @@ class LocalExecutor:
             return JobResult(job, None, f"{type(e).__name__}: {e}")
 
     def run(self, jobs: Iterable[Job]) -> Iterator[JobResult]:
-        jobs = list(jobs)
-        if not jobs:
-            return
+        """Jobs are taken from ``jobs`` lazily, a few ahead of the free workers, so the
+        caller may prepare them while earlier ones run (and grade results in between)."""
+        source = iter(jobs)
         pool = ThreadPoolExecutor(max_workers=self.jobs)
-        futures = [pool.submit(self._run_one, job) for job in jobs]
+        running: set = set()
+        exhausted = False
+
+        def top_up() -> None:
+            nonlocal exhausted
+            while not exhausted and len(running) < 2 * self.jobs:
+                job = next(source, None)
+                if job is None:
+                    exhausted = True
+                else:
+                    running.add(pool.submit(self._run_one, job))
+
         try:
-            for future in as_completed(futures):
-                yield future.result()
+            top_up()
+            while running:
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    running.discard(future)
+                    yield future.result()
+                top_up()
         finally:  # also on Ctrl-C or an error in the consumer: stop what still runs
-            for future in futures:
+            for future in running:
                 future.cancel()
             kill_all()
             pool.shutdown(wait=True)
