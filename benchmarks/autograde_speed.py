@@ -10,7 +10,7 @@ from the repository, else the tiny built-in one) and N honest submissions, then 
 checks that all three give the same grades, and prints the ratios. A measurement, not a
 test: run it on an otherwise idle 2-core machine, e.g.::
 
-    python benchmarks/autograde_speed.py --students 12 --rounds 3
+    python benchmarks/autograde_speed.py --students 24 --rounds 3
 
 The three are run in a rotating order, ``--rounds`` times, and the medians compared, so
 that other load on the machine weighs on all three alike.
@@ -96,7 +96,7 @@ def timed(cmd: list[str], cwd: Path) -> tuple[float, float]:
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--students", type=int, default=12)
+    p.add_argument("--students", type=int, default=24)
     p.add_argument("--rounds", type=int, default=3, help="interleaved repetitions")
     p.add_argument("--assignment", default=None)
     p.add_argument("--keep", action="store_true", help="keep the temporary course")
