@@ -261,3 +261,9 @@ def test_one_failing_submission_does_not_stop_the_batch(tmp_path, monkeypatch):
     assert status["bob"]["status"] == "grading_error" and status["bob"]["score"] == 0
     assert "simulated" in status["bob"]["reason"]
     assert status["bob"]["sandbox"] == "none (limits only)"
+    # the tool's own failure is retried by a plain re-run; alice's grade stands
+    monkeypatch.setattr(Autograder, "_stage", stage)
+    assert cnnbook(args) == 0
+    status = gradebook.read_status(f"sqlite:///{root / 'gradebook.db'}", samples.TINY)
+    assert status["bob"]["status"] == "ok" and status["bob"]["score"] == 4
+    assert status["alice"]["score"] == 4

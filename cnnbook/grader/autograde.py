@@ -62,6 +62,7 @@ STATUSES = [
     "ok",
 ]
 NOT_EXECUTED = "CnnbookNotExecuted"
+NOT_RUN = ("corrupt_notebook", "missing_notebook")  # outcomes without an autograded/ folder
 # Outputs that would run the student's JavaScript in the instructor's browser (formgrader,
 # feedback): dropped. Grades never depend on display outputs.
 SCRIPT_TYPES = {"application/javascript", "text/javascript", "application/x-javascript"}
@@ -416,7 +417,9 @@ class Autograder:
                 not self.force
                 and prev is not None
                 and prev["fingerprint"] == fp
-                and (graded_dir.exists() or prev["status"] != "ok")
+                # the tool's own failures are retried; the student's outcomes stand
+                and prev["status"] not in ("sandbox_error", "grading_error")
+                and (graded_dir.exists() or prev["status"] in NOT_RUN)
             ):
                 outcomes[student] = SubmissionOutcome(
                     student, prev["status"], prev["reason"], prev["score"],
