@@ -1,25 +1,28 @@
 """``cnnbook autograde``: nbgrader's autograder, in parallel sandboxes, losing nothing.
 
-The flow, for one assignment:
+The flow, for one assignment (all of it in the parent process except step 3):
 
-1. **Stage** (parent): copy every submission ``submitted/<student>/<assignment>`` into a
-   private staging folder. Notebooks that are not valid notebook JSON are left out of
-   the staged copy (nbgrader then scores them 0, as it does a missing notebook) and
-   the reason is kept.
-2. **Sanitize** (parent, nbgrader's own preprocessors): restore the test cells, the
-   kernelspec and the cell metadata from the gradebook, exactly as ``nbgrader
-   autograde`` does before it executes anything. Each notebook becomes a job.
+1. **Stage**: copy each submission ``submitted/<student>/<assignment>`` into a private
+   staging folder (no symlinks, no special files). A notebook that is not a readable
+   notebook is left out of the staged copy (nbgrader then scores it 0, as it does a
+   missing notebook) and the reason is kept.
+2. **Sanitize** with nbgrader's own sanitize preprocessors, configured as its Autograde
+   converter configures them: test cells, kernelspec and cell metadata restored from
+   the gradebook. The staged notebook is replaced by the sanitized one, and becomes a
+   job. Submissions are staged one at a time as the executor asks for work, so the
+   first sandboxes start at once.
 3. **Execute** (the executor, in parallel): each job runs in its own sandbox
-   (:mod:`cnnbook.grader.sandbox`) with nbgrader's Execute preprocessor.
-4. **Grade** (parent, one submission at a time, as results arrive): run nbgrader's
-   Autograde converter on the staged copy with its Execute preprocessor replaced by
-   :class:`ReplayExecute`, which puts in the outputs the sandbox produced. Everything
-   after execution (LimitOutput, SaveAutoGrades, late penalties, the autograded/
-   folder) is nbgrader's, so grades are the ones nbgrader would give.
+   (:mod:`cnnbook.grader.sandbox`), with nbgrader's Execute settings
+   (:mod:`cnnbook.grader.runner`).
+4. **Grade**, one submission at a time as results arrive: nbgrader's Autograde converter
+   on the staged copy, its Execute preprocessor replaced by :class:`ReplayExecute`,
+   which puts in the outputs the sandbox produced. Everything after execution
+   (LimitOutput, SaveAutoGrades, late penalties, the autograded/ folder) is nbgrader's,
+   so the grades are the ones nbgrader gives.
 5. **Record** the outcome of every submission in the gradebook's ``cnnbook_grading``
    side table and in ``reports/<assignment>/autograde_status.csv``.
 
-Only the parent opens the gradebook, and only from one thread.
+Only the parent opens the gradebook, and only from its main thread.
 """
 
 from __future__ import annotations
@@ -283,8 +286,6 @@ class ReplayExecute(NbGraderPreprocessor):
     """Stands in for nbgrader's Execute: takes the outputs from the sandboxed run."""
 
     jobs_dir = Unicode("").tag(config=True)
-    timeout = 600.0
-    memory_mb = 2048
 
     def preprocess(self, nb, resources):
         student = resources["nbgrader"]["student"]

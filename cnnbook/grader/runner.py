@@ -1,4 +1,4 @@
-"""Executes ONE student notebook. Runs *inside* the sandbox; never imported by the parent.
+"""Executes ONE student notebook. Runs *inside* the sandbox, as its own process.
 
 Protocol (small, so that a cluster node can run it too):
 

@@ -10,10 +10,14 @@ What the student code sees (with bubblewrap):
 * writable: only a size-capped private tmpfs ``/home/student`` (its working folder,
   also ``/tmp``), gone when the job ends; results come back over the runner's stdout
   pipe, which the student's kernel does not hold (see :mod:`cnnbook.grader.runner`);
-* a user namespace with no capabilities, its own PID namespace, killed with the parent;
-* limits set with setrlimit before the sandbox starts and inherited by every process in
-  it: address space (``--memory``), CPU time, file size, no core dumps; and a wall-clock
-  limit enforced by the parent, which kills the whole sandbox.
+* a user namespace with no capabilities (and none to create), a new session, its own
+  PID namespace in which the runner is pid 1 (no bubblewrap monitor inside holding the
+  result pipe), killed with bubblewrap, which is killed with the thread that started
+  it (``setpriv --pdeathsig``);
+* limits set with ``prlimit`` before the sandbox starts and inherited by every process
+  in it: address space (``--memory``), CPU time, file size, no core dumps, and the
+  number of processes when not run as root; and a wall-clock limit enforced by the
+  parent, which kills the whole sandbox.
 
 Without bubblewrap (``bwrap`` not on PATH) the job still runs with the resource limits,
 in a private temporary folder and with a cleared environment, but with NO network or
