@@ -212,6 +212,12 @@ def test_cli_help_lists_the_commands(capsys):
     out = capsys.readouterr().out
     for option in ("--jobs", "--timeout", "--memory"):
         assert option in out
+    from cnnbook.cli import build_parser
+
+    args = build_parser().parse_args(["autograde", "ps02", "--shard", "2/3", "-j", "4"])
+    assert args.shard == (2, 3) and args.jobs == 4
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["autograde", "ps02", "--shard", "4/3"])
 
 
 def test_shards_partition_the_class():
@@ -236,7 +242,7 @@ def test_process_limit_only_when_not_root(monkeypatch):
 
 
 @pytest.mark.slow
-def test_one_failing_submission_does_not_stop_the_batch(tmp_path, monkeypatch):
+def test_one_failing_submission_does_not_stop_the_batch(tmp_path, monkeypatch, capsys):
     from cnnbook.cli import main as cnnbook
     from cnnbook.grader import gradebook
     from cnnbook.grader.autograde import Autograder
@@ -262,6 +268,7 @@ def test_one_failing_submission_does_not_stop_the_batch(tmp_path, monkeypatch):
     assert status["bob"]["status"] == "grading_error" and status["bob"]["score"] == 0
     assert "simulated" in status["bob"]["reason"]
     assert status["bob"]["sandbox"] == "none (limits only)"
+    assert "WITHOUT network or file-system isolation" in capsys.readouterr().err
     # the tool's own failure is retried by a plain re-run; alice's grade stands
     monkeypatch.setattr(Autograder, "_stage", stage)
     assert cnnbook(args) == 0
