@@ -234,11 +234,31 @@ def _for_channel_chunks(n_channels: int, n_elements: int, work) -> None:
         future.result()
 
 
-def _im2col(x: np.ndarray, HH: int, WW: int, stride: int, pad: int, Ho: int, Wo: int):
+def _buffer(workspace: dict | None, name: str, shape, dtype, zeros: bool = False) -> np.ndarray:
+    """A work array: reused from ``workspace`` when it has one of this shape and dtype.
+
+    Large arrays freshly allocated on every call cost page faults that can
+    take as long as the copies into them; a layer that passes the same
+    ``cache`` dict on every iteration reuses its own arrays instead. A
+    reused array keeps its old contents (``zeros`` only applies when it is
+    first made): callers overwrite or clear what they use.
+    """
+    if workspace is not None:
+        buf = workspace.get(name)
+        if buf is not None and buf.shape == tuple(shape) and buf.dtype == dtype:
+            return buf
+    buf = np.zeros(shape, dtype=dtype) if zeros else np.empty(shape, dtype=dtype)
+    if workspace is not None:
+        workspace[name] = buf
+    return buf
+
+
+def _im2col(x, HH: int, WW: int, stride: int, pad: int, Ho: int, Wo: int, workspace=None):
     """Copy every convolution window of ``x`` into one column of a matrix.
 
     Args:
         x: input, shape ``(N, C, H, W)``.
+        workspace: optional dict of reusable work arrays (see :func:`_buffer`).
 
     Returns:
         ``cols`` of shape ``(C*HH*WW, N*Ho*Wo)`` with
@@ -248,8 +268,9 @@ def _im2col(x: np.ndarray, HH: int, WW: int, stride: int, pad: int, Ho: int, Wo:
         single matrix multiplications.
     """
     N, C, H, W = x.shape
-    xp = np.zeros((C, N, H + 2 * pad, W + 2 * pad), dtype=x.dtype)
-    cols = np.empty((C, HH, WW, N, Ho, Wo), dtype=x.dtype)
+    # Only the interior of xp is ever written, so a reused xp keeps its zero border.
+    xp = _buffer(workspace, "xp", (C, N, H + 2 * pad, W + 2 * pad), x.dtype, zeros=True)
+    cols = _buffer(workspace, "cols", (C, HH, WW, N, Ho, Wo), x.dtype)
     h_end, w_end = stride * (Ho - 1) + 1, stride * (Wo - 1) + 1
 
     def copy_windows(c0: int, c1: int) -> None:
@@ -262,23 +283,27 @@ def _im2col(x: np.ndarray, HH: int, WW: int, stride: int, pad: int, Ho: int, Wo:
     return cols.reshape(C * HH * WW, N * Ho * Wo)
 
 
-def _col2im(dcols: np.ndarray, x_shape, HH: int, WW: int, stride: int, pad: int, Ho: int, Wo: int):
+def _col2im(dcols, x_shape, HH: int, WW: int, stride: int, pad: int, Ho: int, Wo: int,
+            workspace=None):
     """Adjoint of :func:`_im2col`: add every column back onto the window it came from.
 
     Args:
         dcols: gradient of the columns, shape ``(C*HH*WW, N*Ho*Wo)``.
+        workspace: optional dict of reusable work arrays (see :func:`_buffer`).
 
     Returns:
-        ``dx`` of shape ``x_shape = (N, C, H, W)``; where windows overlap their
-        contributions are summed, and gradients landing on the padding are dropped.
+        ``dx`` of shape ``x_shape = (N, C, H, W)`` (a new array); where windows
+        overlap their contributions are summed, and gradients landing on the
+        padding are dropped.
     """
     N, C, H, W = x_shape
     dcols = dcols.reshape(C, HH, WW, N, Ho, Wo)
-    dxp = np.zeros((C, N, H + 2 * pad, W + 2 * pad), dtype=dcols.dtype)
+    dxp = _buffer(workspace, "dxp", (C, N, H + 2 * pad, W + 2 * pad), dcols.dtype)
     dx = np.empty(x_shape, dtype=dcols.dtype)
     h_end, w_end = stride * (Ho - 1) + 1, stride * (Wo - 1) + 1
 
     def add_windows(c0: int, c1: int) -> None:
+        dxp[c0:c1] = 0
         for i in range(HH):
             for j in range(WW):
                 dxp[c0:c1, :, i : i + h_end : stride, j : j + w_end : stride] += dcols[c0:c1, i, j]
@@ -307,9 +332,10 @@ def conv2d_forward(x, w, b, stride: int = 1, pad: int = 0, *, cache: dict | None
         b: biases, shape ``(F,)``.
         stride: step between windows, >= 1 (same along H and W).
         pad: zeros added on each side of H and W, >= 0.
-        cache: optional dict; if given, the window matrix is stored in it so that
-            :func:`conv2d_backward` called with the same dict and the same,
-            unmodified ``x`` need not build it again.
+        cache: optional dict owned by one layer and passed on every call: the
+            window matrix is stored in it so that :func:`conv2d_backward` called
+            with the same dict and the same, unmodified ``x`` need not build it
+            again, and large work arrays are kept in it for the next call.
 
     Returns:
         ``out`` of shape ``(N, F, H', W')``, in the inputs' float dtype.
@@ -323,9 +349,9 @@ def conv2d_forward(x, w, b, stride: int = 1, pad: int = 0, *, cache: dict | None
     dtype = _float_dtype(x, w, b)
     Ho = conv_output_size(H, HH, pad, stride)
     Wo = conv_output_size(W, WW, pad, stride)
-    cols = _im2col(x.astype(dtype, copy=False), HH, WW, stride, pad, Ho, Wo)
+    workspace = None if cache is None else cache.setdefault("buffers", {})
+    cols = _im2col(x.astype(dtype, copy=False), HH, WW, stride, pad, Ho, Wo, workspace)
     if cache is not None:
-        cache.clear()
         cache.update(x=x, cols=cols, stride=stride, pad=pad, kernel=(HH, WW))
     out = w.reshape(F, -1).astype(dtype, copy=False) @ cols  # (F, N*Ho*Wo)
     out += b.astype(dtype, copy=False)[:, np.newaxis]
@@ -361,6 +387,7 @@ def conv2d_backward(dout, x, w, stride: int = 1, pad: int = 0, *, cache: dict | 
     Wo = conv_output_size(W, WW, pad, stride)
     dout = _check_dout(dout, (N, F, Ho, Wo), "(N, F, H', W')")
     dtype = _float_dtype(dout, x, w)
+    workspace = None if cache is None else cache.setdefault("buffers", {})
     reusable = (
         cache is not None
         and cache.get("x") is x
@@ -376,7 +403,9 @@ def conv2d_backward(dout, x, w, stride: int = 1, pad: int = 0, *, cache: dict | 
 
     db = dout_rows.sum(axis=1)
     dw = (dout_rows @ cols.T).reshape(F, C, HH, WW)
-    dx = _col2im(w_rows.T @ dout_rows, x.shape, HH, WW, stride, pad, Ho, Wo)
+    dcols = _buffer(workspace, "dcols", (C * HH * WW, N * Ho * Wo), dtype)
+    np.matmul(w_rows.T, dout_rows, out=dcols)
+    dx = _col2im(dcols, x.shape, HH, WW, stride, pad, Ho, Wo, workspace)
     return dx, dw, db
 
 
