@@ -1,4 +1,4 @@
-"""Speed of cnnbook.layers' conv2d forward + backward, as ratios to baselines measured in the same run.
+"""Speed of conv2d forward + backward: ratios to baselines timed in the same run.
 
 Workload (issue #2): x (64, 16, 28, 28), w (32, 16, 3, 3), pad 1, stride 1, float32.
 
