@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -275,3 +276,40 @@ def test_one_failing_submission_does_not_stop_the_batch(tmp_path, monkeypatch, c
     status = gradebook.read_status(f"sqlite:///{root / 'gradebook.db'}", samples.TINY)
     assert status["bob"]["status"] == "ok" and status["bob"]["score"] == 4
     assert status["alice"]["score"] == 4
+
+
+@pytest.mark.slow
+def test_sandbox_works_when_the_course_lives_under_tmp(tmp_path, monkeypatch):
+    """A course checked out under /tmp (as CI may do) has its venv bound under /tmp.
+
+    bubblewrap must still start: /tmp inside the sandbox is its own tmpfs, and the
+    read-only binds below it land inside that tmpfs.
+    """
+    if not sandbox_available():
+        msg = "bubblewrap (bwrap) is not installed: tools/install_system_packages.sh"
+        if os.environ.get("CI"):
+            pytest.fail(msg)
+        pytest.skip(msg)
+
+    from cnnbook.grader import sandbox
+
+    shared = Path(tempfile.mkdtemp(dir="/tmp", prefix="cnnbook-course-"))
+    (shared / "marker.txt").write_text("visible, read-only")
+    real_roots = sandbox._readonly_roots()
+    monkeypatch.setattr(sandbox, "_readonly_roots", lambda: [*real_roots, str(shared)])
+    job_dir = tmp_path / "job"
+    job_dir.mkdir()
+    job = _tiny_job(job_dir, [
+        f"print(open('{shared}/marker.txt').read())",
+        "open('/tmp/scratch.txt', 'w').write('tmp is writable')\nprint(open('/tmp/scratch.txt').read())",
+        f"try:\n    open('{shared}/marker.txt', 'w')\nexcept OSError:\n    print('read-only')",
+    ])
+    outcome = run_job(job.job_dir, Limits(timeout=60), use_sandbox=True)
+    record = read_job(job.job_dir, outcome, 60, 512)
+    assert record.status == "ok", (record.status, record.reason)
+    printed = "".join(
+        out.get("text", "") for _, outputs in record.cells.values() for out in outputs
+    )
+    assert "visible, read-only" in printed
+    assert "tmp is writable" in printed and "read-only" in printed
+    assert (shared / "marker.txt").read_text() == "visible, read-only"

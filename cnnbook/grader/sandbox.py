@@ -7,8 +7,8 @@ What the student code sees (with bubblewrap):
 * read-only: ``/usr``, the Python installation, the virtual environment and the
   ``cnnbook`` package, nothing else of the host (no course folder, no gradebook, no
   other submissions, no solutions, no home directory);
-* writable: only a size-capped private tmpfs ``/home/student`` (its working folder,
-  also ``/tmp``), gone when the job ends; results come back over the runner's stdout
+* writable: only two size-capped private tmpfs, ``/home/student`` (its working
+  folder) and ``/tmp``, gone when the job ends; results come back over the runner's stdout
   pipe, which the student's kernel does not hold (see :mod:`cnnbook.grader.runner`);
 * a user namespace with no capabilities (and none to create), a new session, its own
   PID namespace in which the runner is pid 1 (no bubblewrap monitor inside holding the
@@ -114,6 +114,9 @@ def bwrap_command(job_dir: Path, limits: Limits) -> list[str]:
         "--clearenv",
         "--proc", "/proc",
         "--dev", "/dev",
+        # /tmp first: a course (and so its venv) may itself live under /tmp, and its
+        # read-only binds below must land inside this tmpfs, not collide with it
+        "--size", str(limits.workdir_mb * MB), "--tmpfs", "/tmp",
     ]  # fmt: skip
     for p in _readonly_roots():
         cmd += ["--ro-bind", p, p]
@@ -129,7 +132,6 @@ def bwrap_command(job_dir: Path, limits: Limits) -> list[str]:
     cmd += [
         "--ro-bind", str(job_dir / "passwd"), "/etc/passwd",
         "--size", str(limits.workdir_mb * MB), "--tmpfs", SANDBOX_HOME,
-        "--symlink", f"{SANDBOX_HOME}/.tmp", "/tmp",
         "--ro-bind", str(job_dir / "files"), f"{SANDBOX_JOB}/files",
         "--chdir", SANDBOX_HOME,
     ]  # fmt: skip
@@ -137,7 +139,7 @@ def bwrap_command(job_dir: Path, limits: Limits) -> list[str]:
     env = {
         "PATH": f"{venv_bin}:/usr/local/bin:/usr/bin:/bin",
         "HOME": SANDBOX_HOME,
-        "TMPDIR": f"{SANDBOX_HOME}/.tmp",
+        "TMPDIR": "/tmp",
         "LANG": "C.UTF-8",
         "PYTHONDONTWRITEBYTECODE": "1",
         "MPLBACKEND": "Agg",
