@@ -15,9 +15,10 @@ import io
 
 import numpy as np
 
+from cnnbook import tensors
+
 __all__ = [
     "to_grayscale",
-    "photo_to_nchw",
     "fig_to_png",
     "new_figure",
     "show_image",
@@ -40,9 +41,11 @@ ACCENT2 = "#0072b2"  # blue (Okabe-Ito)
 
 
 def to_grayscale(photo) -> np.ndarray:
-    """Luminance of an RGB image, ITU-R BT.601 weights.
+    """Luminance of one RGB photo as loaded from a file, on the photo's own scale.
 
-    ``gray = 0.299 R + 0.587 G + 0.114 B``
+    ``gray = 0.299 R + 0.587 G + 0.114 B``, computed by
+    :func:`cnnbook.tensors.to_grayscale` (the batch version, whose weights
+    these are).
 
     Args:
         photo: ``(H, W, 3)`` image, uint8 0..255 or floats.
@@ -53,26 +56,8 @@ def to_grayscale(photo) -> np.ndarray:
     photo = np.asarray(photo)
     if photo.ndim != 3 or photo.shape[2] != 3:
         raise ValueError(f"photo must have shape (H, W, 3), got {photo.shape}")
-    return photo.astype(np.float64) @ np.array([0.299, 0.587, 0.114])
-
-
-def photo_to_nchw(photo, scale: float = 255.0, dtype=np.float32) -> np.ndarray:
-    """Turn an ``(H, W, C)`` or ``(H, W)`` image into a batch of one, ``(1, C, H, W)``.
-
-    Args:
-        photo: image as loaded from a file, ``(H, W, C)`` or grayscale ``(H, W)``.
-        scale: the values are divided by it (255 maps uint8 pixels to [0, 1]).
-        dtype: float dtype of the result.
-
-    Returns:
-        ``(1, C, H, W)`` array (``C = 1`` for a grayscale image).
-    """
-    photo = np.asarray(photo)
-    if photo.ndim == 2:
-        photo = photo[:, :, np.newaxis]
-    if photo.ndim != 3:
-        raise ValueError(f"photo must have shape (H, W, C) or (H, W), got {photo.shape}")
-    return (photo.transpose(2, 0, 1)[np.newaxis] / scale).astype(dtype)
+    batch = photo.transpose(2, 0, 1)[np.newaxis].astype(np.float64)  # (1, 3, H, W)
+    return tensors.to_grayscale(batch)[0, 0]
 
 
 def fig_to_png(fig, dpi: int = 80) -> bytes:

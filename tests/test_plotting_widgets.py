@@ -38,14 +38,6 @@ def test_to_grayscale_uses_luminance_weights():
         plotting.to_grayscale(np.zeros((4, 4)))
 
 
-def test_photo_to_nchw_moves_channels_first_and_scales():
-    photo = load_sample_photo("flower")
-    x = plotting.photo_to_nchw(photo)
-    assert x.shape == (1, 3, 427, 640) and x.dtype == np.float32
-    np.testing.assert_allclose(x[0, 1, 10, 20], photo[10, 20, 1] / 255, rtol=1e-6)
-    assert plotting.photo_to_nchw(np.ones((5, 6))).shape == (1, 1, 5, 6)
-
-
 @pytest.mark.parametrize(
     "n, f, pad, stride", [(7, 3, 0, 1), (7, 3, 0, 2), (8, 3, 0, 2), (5, 4, 1, 3), (6, 6, 0, 1)]
 )
