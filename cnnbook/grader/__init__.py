@@ -9,6 +9,7 @@ sandbox    one job in bubblewrap with memory, CPU, file-size and wall-clock limi
 runner     what runs inside the sandbox: nbgrader's Execute on one notebook
 gradebook  everything written to the gradebook (parent process only), side table
 report     ``cnnbook report``: grades CSV, test pass rates, histogram, HTML summary
+cells      nbgrader's cell metadata, for code that writes source notebooks
 samples    a tiny self-contained course and sample (honest and hostile) submissions
 demo       ``cnnbook demo``: a demo class through the whole cycle
 """

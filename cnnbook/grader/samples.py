@@ -14,6 +14,8 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
+from cnnbook.grader.cells import nbgrader_metadata
+
 TINY = "ps00_tiny"
 
 COURSE_CONFIG = """\
@@ -25,40 +27,26 @@ c.Execute.timeout = 8  # seconds per cell (nbgrader's own limit; the tiny tests 
 """
 
 
-def _meta(grade_id: str, *, grade=False, solution=False, locked=False, points=0) -> dict:
-    meta = {
-        "grade": grade,
-        "grade_id": grade_id,
-        "locked": locked,
-        "schema_version": 3,
-        "solution": solution,
-        "task": False,
-    }
-    if grade:
-        meta["points"] = points
-    return {"nbgrader": meta}
-
-
 def tiny_source_notebook():
     cells = [
         new_markdown_cell("# A tiny assignment\n\nWrite `square(x)`, for numbers and arrays."),
         new_code_cell(
             'def square(x):\n    """Return x squared (element-wise for arrays)."""\n'
             "    ### BEGIN SOLUTION\n    return x * x\n    ### END SOLUTION",
-            metadata=_meta("square", solution=True),
+            metadata=nbgrader_metadata("square", solution=True),
         ),
         new_code_cell(
             "assert square(3) == 9",
-            metadata=_meta("test_square_int", grade=True, locked=True, points=1),
+            metadata=nbgrader_metadata("test_square_int", grade=True, locked=True, points=1),
         ),
         new_code_cell(
             "import numpy as np\n\nassert np.allclose(square(np.arange(4)), [0, 1, 4, 9])\n"
             "### BEGIN HIDDEN TESTS\nassert square(-2) == 4\n### END HIDDEN TESTS",
-            metadata=_meta("test_square_array", grade=True, locked=True, points=2),
+            metadata=nbgrader_metadata("test_square_array", grade=True, locked=True, points=2),
         ),
         new_code_cell(
             "assert square(0.5) == 0.25",
-            metadata=_meta("test_square_float", grade=True, locked=True, points=1),
+            metadata=nbgrader_metadata("test_square_float", grade=True, locked=True, points=1),
         ),
     ]
     nb = new_notebook(cells=cells)

@@ -15,6 +15,8 @@ import textwrap
 
 import nbformat
 
+from cnnbook.grader.cells import nbgrader_metadata
+
 ASSIGNMENTS = (
     "ps01_input_tensors",
     "ps02_convolution",
@@ -26,20 +28,6 @@ ASSIGNMENTS = (
 )
 
 
-def _meta(grade_id: str, *, grade: bool, solution: bool, locked: bool, points=None) -> dict:
-    meta = {
-        "grade": grade,
-        "grade_id": grade_id,
-        "locked": locked,
-        "schema_version": 3,
-        "solution": solution,
-        "task": False,
-    }
-    if points is not None:
-        meta["points"] = points
-    return {"nbgrader": meta}
-
-
 def _clean(source: str) -> str:
     return textwrap.dedent(source).strip("\n")
 
@@ -47,14 +35,14 @@ def _clean(source: str) -> str:
 def md(grade_id: str, source: str):
     """A read-only instruction cell."""
     cell = nbformat.v4.new_markdown_cell(_clean(source), id=grade_id)
-    cell.metadata = _meta(grade_id, grade=False, solution=False, locked=True)
+    cell.metadata = nbgrader_metadata(grade_id, locked=True)
     return cell
 
 
 def code(grade_id: str, source: str):
     """A read-only code cell (imports, data loading): run, not edited, not graded."""
     cell = nbformat.v4.new_code_cell(_clean(source), id=grade_id)
-    cell.metadata = _meta(grade_id, grade=False, solution=False, locked=True)
+    cell.metadata = nbgrader_metadata(grade_id, locked=True)
     return cell
 
 
@@ -64,7 +52,7 @@ def answer(grade_id: str, source: str):
     if "### BEGIN SOLUTION" not in src or "### END SOLUTION" not in src:
         raise ValueError(f"answer cell {grade_id} has no solution region")
     cell = nbformat.v4.new_code_cell(src, id=grade_id)
-    cell.metadata = _meta(grade_id, grade=False, solution=True, locked=False)
+    cell.metadata = nbgrader_metadata(grade_id, solution=True)
     return cell
 
 
@@ -97,7 +85,7 @@ def tests(grade_id: str, points: int, source: str):
         if not _ends_in_check(text):
             raise ValueError(f"test cell {grade_id} must end with an assert or a check_ call")
     cell = nbformat.v4.new_code_cell(src, id=grade_id)
-    cell.metadata = _meta(grade_id, grade=True, solution=False, locked=True, points=points)
+    cell.metadata = nbgrader_metadata(grade_id, grade=True, locked=True, points=points)
     return cell
 
 
