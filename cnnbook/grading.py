@@ -47,7 +47,12 @@ __all__ = [
     "check_output",
     "check_unchanged",
     "check_raises",
+    "hidden_rng",
 ]
+
+#: While the trusted judge runs test code (:mod:`cnnbook.grader.judge`), the session
+#: that answers calls of the student's functions; ``None`` in a student's notebook.
+_JUDGE = None
 
 #: Modules holding the reference solutions: a graded function may not come from them.
 REFERENCE_MODULES = ("cnnbook.layers", "cnnbook.tensors")
@@ -63,6 +68,18 @@ CHAPTERS = {
     "07": ("chapters/07_backpropagation", "Backpropagation through a CNN"),
     "08": ("chapters/08_training", "Training a CNN from scratch"),
 }
+
+
+def hidden_rng(tag: int) -> np.random.Generator:
+    """The random generator of a hidden test's inputs.
+
+    In the notebook (the instructor's source) it is ``np.random.default_rng(tag)``;
+    under the judge, its seed also depends on a secret drawn for the grading run, so
+    hidden inputs cannot be known in advance.
+    """
+    if _JUDGE is not None:
+        return _JUDGE.rng(tag)
+    return np.random.default_rng(tag)
 
 
 def hint(chapter: str, topic: str) -> str:
@@ -90,6 +107,9 @@ def describe(value: Any) -> str:
         return f"{type(value).__name__} {value!r}"
     if isinstance(value, list | tuple):
         return f"a {type(value).__name__} of length {len(value)}"
+    what = getattr(value, "what", None)
+    if type(value).__name__ == "Opaque" and isinstance(what, str):
+        return f"{what}, which is not plain data (return NumPy arrays, numbers or tuples of them)"
     return f"a {type(value).__name__}"
 
 
@@ -149,6 +169,8 @@ def call(fn: Callable, *args, **kwargs):
     * Any exception becomes an ``AssertionError`` naming the call; the
       original exception is chained, so its traceback still shows the line.
     """
+    if _JUDGE is not None and _JUDGE.handles(fn):
+        return _JUDGE.call(fn, args, kwargs)
     if not callable(fn):
         _fail(f"expected a function, but the name refers to {describe(fn)}")
     module = getattr(fn, "__module__", None) or ""
@@ -173,17 +195,54 @@ def call(fn: Callable, *args, **kwargs):
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
             return fn(*args, **kwargs)
-    except NotImplementedError as exc:
-        raise AssertionError(
+    except Exception as exc:  # noqa: BLE001 - every student error becomes a test failure
+        raise raised_error(fn, args, kwargs, type(exc).__name__, str(exc)) from exc
+
+
+def raised_error(fn: Callable, args, kwargs, type_name: str, message: str) -> AssertionError:
+    """The failure for a call of the student's ``fn`` that raised ``type_name: message``."""
+    if type_name == "NotImplementedError":
+        return AssertionError(
             f"{_name(fn)} is not implemented yet: it still raises NotImplementedError. "
             f"Replace the 'raise NotImplementedError()' line of its answer cell with your code."
-        ) from exc
-    except Exception as exc:  # noqa: BLE001 - every student error becomes a test failure
-        raise AssertionError(
-            f"In {describe_call(fn, *args, **kwargs)}:\n"
-            f"the call raised {type(exc).__name__}: {exc}\n"
-            f"(the traceback above shows the line of your code that raised it)"
-        ) from exc
+        )
+    return AssertionError(
+        f"In {describe_call(fn, *args, **kwargs)}:\n"
+        f"the call raised {type_name}: {message}\n"
+        f"(the traceback above shows the line of your code that raised it)"
+    )
+
+
+def modified_input_error(name: str, fn: Callable, args, kwargs) -> None:
+    """Fail because a call of ``fn`` modified its input ``name``."""
+    _fail(
+        f"the call modified its input {name}. Compute the result in a new array and "
+        f"leave the input as it was: the caller (and the backward pass) still needs it.",
+        describe_call(fn, *args, **kwargs),
+    )
+
+
+def judge_raises(fn, args, kwargs, exception, hint, raised, result) -> None:
+    """Fail unless the call raised ``exception``; ``raised`` is ``(type name, MRO names)``
+    of what it raised, or ``None`` if it returned ``result``."""
+    context = describe_call(fn, *args, **kwargs)
+    if raised is not None:
+        type_name, mro = raised
+        if exception.__name__ in mro:
+            return
+        if type_name == "NotImplementedError":
+            raise AssertionError(f"{_name(fn)} is not implemented yet.")
+        _fail(
+            f"expected {exception.__name__} for this bad input, but the call raised {type_name}.",
+            context,
+            hint,
+        )
+    _fail(
+        f"expected {exception.__name__} for this bad input, but the call returned "
+        f"{describe(result)}.",
+        context,
+        hint,
+    )
 
 
 # --------------------------------------------------------------------------
@@ -365,6 +424,8 @@ def check_unchanged(name: str, before: np.ndarray, fn: Callable, *args, **kwargs
     ``before`` must be one of ``args`` (the very object); the call is made
     on it directly, not on a copy.
     """
+    if _JUDGE is not None and _JUDGE.handles(fn):
+        return _JUDGE.check_unchanged(name, before, fn, args, kwargs)
     snapshot = before.copy()
     context = describe_call(fn, *args, **kwargs)
     try:
@@ -376,17 +437,15 @@ def check_unchanged(name: str, before: np.ndarray, fn: Callable, *args, **kwargs
     except Exception as exc:  # noqa: BLE001
         raise AssertionError(f"In {context}:\nthe call raised {type(exc).__name__}: {exc}") from exc
     if not np.array_equal(before, snapshot, equal_nan=True):
-        _fail(
-            f"the call modified its input {name}. Compute the result in a new array and "
-            f"leave the input as it was: the caller (and the backward pass) still needs it.",
-            context,
-        )
+        modified_input_error(name, fn, args, kwargs)
 
 
 def check_raises(
     fn: Callable, *args, exception: type[BaseException] = ValueError, hint: str = "", **kwargs
 ) -> None:
     """Check that ``fn(*args, **kwargs)`` raises ``exception``."""
+    if _JUDGE is not None and _JUDGE.handles(fn):
+        return _JUDGE.check_raises(fn, args, kwargs, exception, hint)
     context = describe_call(fn, *args, **kwargs)
     try:
         with warnings.catch_warnings(), np.errstate(all="ignore"):

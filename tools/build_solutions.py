@@ -31,7 +31,7 @@ from exercise_sources import ASSIGNMENTS, notebook  # noqa: E402
 def build(assignment: str) -> nbformat.NotebookNode:
     """The source notebook of ``assignment``, built from its module."""
     module = importlib.import_module(f"exercise_sources.{assignment}")
-    return notebook(module.CELLS)
+    return notebook(module.CELLS, getattr(module, "SANDBOX_MODULES", ()))
 
 
 def write_solution(assignment: str, root: Path = ROOT) -> Path:

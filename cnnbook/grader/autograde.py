@@ -30,6 +30,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import secrets
 import shutil
 import sys
 import tempfile
@@ -47,10 +48,16 @@ from sqlalchemy.exc import SAWarning
 from traitlets import Unicode
 from traitlets.config import Config
 
-from . import gradebook
+from . import gradebook, judge, overlay
 from .course import Course
 from .executor import Executor, Job, JobResult, LocalExecutor
-from .sandbox import Limits, sandbox_available
+from .sandbox import Limits, process_cap_mode, sandbox_available
+
+#: The student's own files beside the notebook (a helper module, say) go to the sandbox
+#: within these caps; what is refused is named in the submission's reason.
+MAX_STUDENT_FILE_BYTES = 5 * 1024 * 1024
+MAX_STUDENT_FILES_BYTES = 20 * 1024 * 1024
+MAX_STUDENT_FILES = 100
 
 # Worst first: the status of a submission is the worst of its notebooks' statuses.
 STATUSES = [
@@ -88,6 +95,7 @@ class SubmissionOutcome:
     seconds: float = 0.0
     skipped: bool = False
     notebooks: list[NotebookOutcome] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # worth saying, not a failure
 
     def as_row(self, assignment: str, fingerprint: str, sandbox: str) -> dict:
         return {
@@ -189,11 +197,19 @@ class ExecutionRecord:
     complete: bool
     status: str
     reason: str
+    calls: list = field(default_factory=list)  # the harness's result lines (untrusted)
 
 
 def read_job(job_dir: Path, outcome, timeout: float, memory_mb: int) -> ExecutionRecord:
     """Interpret a job's ``out/stream.jsonl`` and exit status."""
+    record, calls = _read_job(job_dir, outcome, timeout, memory_mb)
+    record.calls = calls
+    return record
+
+
+def _read_job(job_dir: Path, outcome, timeout: float, memory_mb: int):
     cells: dict[int, tuple[int | None, list]] = {}
+    calls: list = []
     result = None
     stream = job_dir / "out" / "stream.jsonl"
     if stream.exists():
@@ -209,12 +225,14 @@ def read_job(job_dir: Path, outcome, timeout: float, memory_mb: int) -> Executio
                     outs = msg.get("outputs") if isinstance(msg.get("outputs"), list) else []
                     count = msg.get("execution_count")
                     cells[msg["index"]] = (count if isinstance(count, int) else None, outs)
+                elif msg.get("type") == "call":
+                    calls.append(msg.get("data"))
                 elif msg.get("type") == "result":
                     result = msg
     if outcome is not None and outcome.timed_out:
         return ExecutionRecord(
             cells, False, "timeout", f"did not finish within the time limit of {timeout:g} s"
-        )
+        ), calls
     if result is None:
         rc = outcome.returncode if outcome is not None else None
         if rc is not None and rc < 0:
@@ -222,27 +240,29 @@ def read_job(job_dir: Path, outcome, timeout: float, memory_mb: int) -> Executio
 
             sig = signal.Signals(-rc).name if -rc in signal.Signals._value2member_map_ else rc
             if sig == "SIGXCPU":
-                return ExecutionRecord(cells, False, "timeout", "CPU time limit reached")
+                return ExecutionRecord(cells, False, "timeout", "CPU time limit reached"), calls
             if sig == "SIGKILL":
                 reason = f"killed (SIGKILL), most likely over the memory limit of {memory_mb} MB"
-                return ExecutionRecord(cells, False, "memory_limit", reason)
-            return ExecutionRecord(cells, False, "kernel_died", f"sandbox killed by {sig}")
+                return ExecutionRecord(cells, False, "memory_limit", reason), calls
+            return ExecutionRecord(cells, False, "kernel_died", f"sandbox killed by {sig}"), calls
         log = (job_dir / "sandbox.log").read_text(errors="replace")[-500:].strip()
         reason = f"the sandbox stopped without a result (exit code {rc})"
-        return ExecutionRecord(cells, False, "sandbox_error", f"{reason}: {log}" if log else reason)
+        return ExecutionRecord(
+            cells, False, "sandbox_error", f"{reason}: {log}" if log else reason
+        ), calls
     status = result.get("status")
     if status == "ok":
-        return ExecutionRecord(cells, True, "ok", "")
+        return ExecutionRecord(cells, True, "ok", ""), calls
     if status == "kernel_died":
         tail = str(result.get("log_tail", "")).replace("\0", "")
         memory = "MemoryError" in tail or "Cannot allocate memory" in tail
         reason = "the kernel died (the student's code ended the Python process)"
         if memory:
-            return ExecutionRecord(cells, False, "memory_limit", f"{reason}: out of memory")
-        return ExecutionRecord(cells, False, "kernel_died", reason)
+            return ExecutionRecord(cells, False, "memory_limit", f"{reason}: out of memory"), calls
+        return ExecutionRecord(cells, False, "kernel_died", reason), calls
     return ExecutionRecord(
         cells, False, "sandbox_error", f"execution failed: {str(result.get('message'))[:300]}"
-    )
+    ), calls
 
 
 def merge_outputs(nb, record: ExecutionRecord) -> list[str]:
@@ -299,7 +319,41 @@ class ReplayExecute(NbGraderPreprocessor):
             info["reason"],
         )
         merge_outputs(nb, record)
+        put_verdicts(nb, info.get("verdicts"))
         return nb, resources
+
+
+def verdict_outputs(verdict: dict | None) -> list:
+    """The outputs of a test cell that show the judge's verdict (nbgrader scores them:
+    an error output is 0 points, none is full marks)."""
+    if verdict is None:
+        verdict = {"passed": False, "message": "this test was not judged"}
+    outputs = []
+    if verdict.get("stdout"):
+        outputs.append(new_output("stream", name="stdout", text=str(verdict["stdout"])[:5000]))
+    if not verdict.get("passed"):
+        message = str(verdict.get("message") or "the test failed")
+        outputs.append(
+            new_output(
+                "error",
+                ename="AssertionError",
+                evalue=message,
+                traceback=[f"AssertionError: {message}"],
+            )
+        )
+    return outputs
+
+
+def put_verdicts(nb, verdicts: dict | None) -> None:
+    """Show each test cell as the student's release does (no hidden tests) with the
+    judge's verdict as its output, in place."""
+    for cell in nb.cells:
+        if judge.cell_kind(cell) is not judge.CellKind.TEST:
+            continue
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "")
+        cell.source = judge.HIDDEN_RE.sub("", cell.source).rstrip()
+        cell.outputs = verdict_outputs((verdicts or {}).get(grade_id))
+        cell.execution_count = None
 
 
 # --------------------------------------------------------------------------- grading
@@ -320,6 +374,7 @@ class Autograder:
         progress: bool = True,
         shard: tuple[int, int] | None = None,
         log=None,
+        seed: int | None = None,
     ):
         self.course = course
         self.assignment = assignment
@@ -332,6 +387,9 @@ class Autograder:
         self.progress = progress
         self.shard = shard
         self.log = log or (lambda msg: print(msg, file=sys.stderr))
+        # hidden inputs are drawn from this seed: new for every run unless given
+        self.seed = secrets.randbits(63) if seed is None else int(seed)
+        self.recordings: dict[str, judge.Recording] = {}
 
     # -- helpers ------------------------------------------------------------------
 
@@ -402,7 +460,14 @@ class Autograder:
                 "and wall-clock limits. Install it (Debian/Ubuntu: apt-get install "
                 "bubblewrap) before grading untrusted submissions."
             )
+        if process_cap_mode() == "none":
+            self.log(
+                "WARNING: no pids cgroup can be created and cnnbook runs as root, so the "
+                "number of processes a submission starts is NOT capped. Run as an ordinary "
+                "user, or where /sys/fs/cgroup offers the pids controller."
+            )
         work = Path(tempfile.mkdtemp(prefix="cnnbook-autograde-"))
+        self._prepare_judge(notebooks, work)
         staged_root = work / "submitted"
         jobs_dir = work / "jobs"
         outcomes: dict[str, SubmissionOutcome] = {}
@@ -472,6 +537,16 @@ class Autograder:
         self._write_csv(result)
         return result
 
+    def _prepare_judge(self, notebooks: list[str], work: Path) -> None:
+        """Record each notebook's graded calls with the reference (once per run), and
+        build the sandbox's copy of the course package."""
+        for name in notebooks:
+            source = self.course.path("source", ".", self.assignment) / f"{name}.ipynb"
+            tests = judge.AssignmentTests.from_path(source, self.assignment)
+            self.recordings[name] = judge.record(tests, self.seed)
+            graded = [n for n in tests.functions if n not in _imported_names(tests)]
+            overlay.build(work / "package" / name, tests.sandbox_modules, graded)
+
     def _bar(self, total: int):
         if not self.progress or total == 0:
             return None
@@ -513,6 +588,10 @@ class Autograder:
                 continue
             job_dir = jobs_dir / student / name
             (job_dir / "files").mkdir(parents=True)
+            refused = self._student_files(dest, job_dir / "files")
+            if refused:
+                out.notes.append("files not given to the notebook: " + "; ".join(refused))
+            shutil.copytree(staged_root.parent / "package" / name, job_dir / "package")
             # the assignment's other files (data, helper modules), as nbgrader provides them
             if files_src.is_dir():
                 for f in files_src.rglob("*"):
@@ -528,9 +607,38 @@ class Autograder:
                 "execute": execute,
                 "max_output_bytes": self.limits.output_mb * 1024 * 1024,
             }
-            (job_dir / "job.json").write_text(json.dumps({"spec": spec, "notebook": nb}))
+            payload = {
+                "spec": spec,
+                "notebook": student_code_only(nb),
+                "calls": self.recordings[name].payload(),
+            }
+            (job_dir / "job.json").write_text(json.dumps(payload))
             jobs.append(Job(student, name, job_dir))
         return jobs
+
+    @staticmethod
+    def _student_files(submission: Path, dest: Path) -> list[str]:
+        """Copy the student's own files (not notebooks, no links) beside their notebook,
+        within size caps; returns what was refused, and why."""
+        refused, total, count = [], 0, 0
+        for f in sorted(submission.rglob("*")):
+            rel = f.relative_to(submission)
+            if f.suffix == ".ipynb" or rel.parts[0].startswith(".") or rel.name == "timestamp.txt":
+                continue
+            if f.is_symlink() or not f.is_file():
+                continue
+            size = f.stat().st_size
+            if size > MAX_STUDENT_FILE_BYTES:
+                refused.append(f"{rel} is over {MAX_STUDENT_FILE_BYTES // 2**20} MB")
+                continue
+            if total + size > MAX_STUDENT_FILES_BYTES or count >= MAX_STUDENT_FILES:
+                refused.append(f"{rel}: the submission's files are over the size or count limit")
+                continue
+            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(f, dest / rel)
+            total += size
+            count += 1
+        return refused
 
     def _collect(self, result: JobResult, out: SubmissionOutcome) -> None:
         job = result.job
@@ -550,6 +658,13 @@ class Autograder:
             status, reason = notes[0].split(": ", 1)
         elif notes:
             reason = "; ".join([reason] + [n.split(": ", 1)[1] for n in notes])
+        try:
+            recording = self.recordings[job.notebook]
+            verdicts = judge.judge(recording, judge.decode_outcomes(recording, record.calls))
+            verdicts = {v.grade_id: v.__dict__ for v in verdicts}
+        except Exception as e:  # noqa: BLE001 - recorded, never fatal for the batch
+            status, reason = "grading_error", f"the judge failed: {type(e).__name__}: {e}"[:300]
+            verdicts = {}
         out.notebooks.append(NotebookOutcome(job.notebook, status, reason))
         (job.job_dir / "record.json").write_text(
             json.dumps(
@@ -558,6 +673,7 @@ class Autograder:
                     "complete": record.complete,
                     "status": record.status,
                     "reason": record.reason,
+                    "verdicts": verdicts,
                 }
             )
         )
@@ -587,9 +703,12 @@ class Autograder:
         out.score, out.max_score = score if score else (None, None)
         out.status = worst(n.status for n in out.notebooks)
         out.reason = "; ".join(
-            f"{n.notebook}: {n.reason}" if len(out.notebooks) > 1 else n.reason
-            for n in out.notebooks
-            if n.status != "ok"
+            [
+                f"{n.notebook}: {n.reason}" if len(out.notebooks) > 1 else n.reason
+                for n in out.notebooks
+                if n.status != "ok"
+            ]
+            + out.notes
         )
 
     def _record(self, student: str, out: SubmissionOutcome, fp: str) -> None:
@@ -606,6 +725,35 @@ class Autograder:
                 w.writerow([o.student, o.status, o.score, o.max_score, o.reason, o.skipped])
         self.status_csv = path
         return path
+
+
+def _imported_names(tests: judge.AssignmentTests) -> set[str]:
+    """Names answer cells bring in by import (ps07's layers), not by definition."""
+    import ast
+
+    names = set()
+    for cell in tests.cells:
+        if cell.kind is judge.CellKind.ANSWER:
+            try:
+                tree = ast.parse(judge.SOLUTION_MARKERS.sub("", cell.source))
+            except SyntaxError:
+                continue
+            for node in tree.body:
+                if isinstance(node, ast.Import | ast.ImportFrom):
+                    names |= {(a.asname or a.name).split(".")[0] for a in node.names}
+    return names
+
+
+def student_code_only(nb) -> dict:
+    """The notebook the sandbox runs: the student's code and the locked set-up cells;
+    test cells (visible and hidden) and driver cells are left empty, so no test code
+    and no expected value ever enters the sandbox."""
+    nb = nbformat.from_dict(json.loads(json.dumps(nb)))
+    for cell in nb.cells:
+        if judge.cell_kind(cell) in (judge.CellKind.TEST, judge.CellKind.DRIVER):
+            cell.source = ""
+            cell.outputs = []
+    return nb
 
 
 def autograde(course: Course, assignment: str, **kwargs) -> list[SubmissionOutcome]:

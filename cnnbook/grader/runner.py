@@ -4,10 +4,15 @@ Protocol (small, so that a cluster node can run it too):
 
 * standard input: one JSON object ``{"spec": {...}, "notebook": {...}}``. The notebook
   (with nbgrader's hidden tests restored) never touches the sandbox's disk.
+  With ``"calls"`` (the trusted judge's inputs, see :mod:`cnnbook.grader.judge`), one
+  more cell runs after the notebook: :mod:`cnnbook.grader.harness` calls the student's
+  functions on those inputs and writes plain-data results to a file.
 * standard output: JSON lines. ``{"type": "cell", "index", "execution_count",
   "outputs"}`` as soon as each cell finishes, so that a kernel that dies or a job that
-  is killed still leaves the cells it finished; then ``{"type": "result", "status":
-  "ok" | "kernel_died" | "error", "message"}``. No result line: killed from outside.
+  is killed still leaves the cells it finished; ``{"type": "call", "data": {...}}``
+  for each graded call that finished (read back from the harness's file); then
+  ``{"type": "result", "status": "ok" | "kernel_died" | "error", "message"}``. No
+  result line: killed from outside.
 
 The kernel (student code) does not inherit that channel: its stdout/stderr go to a log
 file in the working folder, and this process makes itself non-dumpable, so the kernel
@@ -40,8 +45,19 @@ for _name in (
 ):
     sys.modules.setdefault(_name, None)
 
-# Error messages are kept (they decide grades) but shortened to this many characters.
+# Error messages are kept but shortened to this many characters.
 MAX_ERROR_CHARS = 20_000
+# The harness's results are read back up to this size (the parent caps them again).
+MAX_CALL_RESULTS = 256 * 1024 * 1024
+CALLS_FILE = ".cnnbook-calls.json"
+RESULTS_FILE = ".cnnbook-results.jsonl"
+
+
+def harness_cell_source(calls_path: str, results_path: str) -> str:
+    return (
+        "from cnnbook.grader.harness import run_calls as _cnnbook_run_calls\n"
+        f"_cnnbook_run_calls(globals(), {calls_path!r}, {results_path!r})"
+    )
 
 
 class Channel:
@@ -205,6 +221,15 @@ def _execute(payload: dict, spec: dict, work: Path) -> tuple[str, str]:
     from nbclient.exceptions import DeadKernelError
 
     nb = nbformat.from_dict(payload["notebook"])
+    calls = payload.get("calls")
+    results_path = work.parent / RESULTS_FILE
+    if calls:
+        calls_path = work.parent / CALLS_FILE
+        calls_path.write_text(json.dumps(calls))
+        results_path.unlink(missing_ok=True)
+        nb.cells.append(
+            nbformat.v4.new_code_cell(harness_cell_source(str(calls_path), str(results_path)))
+        )
     cls = _make_executor_class()
     settings = {**NBGRADER_EXECUTE}
     allowed = set(cls.class_trait_names())
@@ -222,7 +247,31 @@ def _execute(payload: dict, spec: dict, work: Path) -> tuple[str, str]:
     except Exception as e:  # noqa: BLE001
         msg = f"{type(e).__name__}: {e}"[:2000]
         return ("kernel_died" if "kernel died" in msg.lower() else "error"), msg
+    finally:
+        if calls:
+            _send_call_results(results_path)
     return "ok", ""
+
+
+def _send_call_results(path: Path) -> None:
+    """Forward the harness's result lines (untrusted: the parent decodes them strictly)."""
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return
+    if not path.is_file() or path.is_symlink():
+        return
+    sent = 0
+    with open(path, "rb") as f:
+        for raw in f:
+            sent += len(raw)
+            if sent > MAX_CALL_RESULTS or sent > size:
+                break
+            try:
+                data = json.loads(raw)
+            except ValueError:
+                continue
+            CHANNEL.send({"type": "call", "data": data})
 
 
 if __name__ == "__main__":

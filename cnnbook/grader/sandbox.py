@@ -55,7 +55,7 @@ class Limits:
     output_mb: int = 4  # notebook output kept (further output is dropped)
     file_mb: int = 64  # largest file the job may write (RLIMIT_FSIZE)
     workdir_mb: int = 256  # size of the private working folder (tmpfs)
-    tasks: int = 256  # processes and threads the job may add (not as root: see _rlimits)
+    tasks: int = 256  # processes and threads of one job (a pids cgroup; RLIMIT_NPROC if not root)
 
 
 @dataclass
@@ -129,6 +129,9 @@ def bwrap_command(job_dir: Path, limits: Limits) -> list[str]:
     for f in ("/etc/ld.so.cache", "/etc/localtime", "/etc/nsswitch.conf"):
         if os.path.exists(f):
             cmd += ["--ro-bind", f, f]
+    package = job_dir / "package"
+    if package.is_dir():  # the course package without its answers (see overlay.py)
+        cmd += ["--ro-bind", str(package), str(Path(cnnbook.__file__).resolve().parent)]
     cmd += [
         "--ro-bind", str(job_dir / "passwd"), "/etc/passwd",
         "--size", str(limits.workdir_mb * MB), "--tmpfs", SANDBOX_HOME,
@@ -198,6 +201,114 @@ def _limit_preexec(limits: Limits):
     return apply
 
 
+# --------------------------------------------------------------------------- process cap
+
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+_CAP_COUNTER = iter(range(1, 1 << 62))
+
+
+def _cgroup_v2_root() -> Path | None:
+    for root in (CGROUP_ROOT, CGROUP_ROOT / "unified"):
+        controllers = root / "cgroup.controllers"
+        try:
+            if controllers.is_file() and "pids" in controllers.read_text().split():
+                return root
+        except OSError:
+            continue
+    return None
+
+
+def _cgroup_v1_root() -> Path | None:
+    root = CGROUP_ROOT / "pids"
+    return root if (root / "cgroup.procs").is_file() else None
+
+
+def process_cap_mode() -> str:
+    """How jobs' processes are capped here: ``cgroup-v2``, ``cgroup-v1`` (a pids cgroup
+    per job, which holds for root too), ``rlimit`` (RLIMIT_NPROC, which Linux does not
+    apply to root) or ``none``."""
+    if os.access(CGROUP_ROOT, os.W_OK) or os.getuid() == 0:
+        if _cgroup_v2_root() and _try_cgroup(_cgroup_v2_root(), v2=True):
+            return "cgroup-v2"
+        if _cgroup_v1_root() and _try_cgroup(_cgroup_v1_root(), v2=False):
+            return "cgroup-v1"
+    return "rlimit" if os.getuid() != 0 else "none"
+
+
+def _try_cgroup(root: Path, v2: bool) -> bool:
+    try:
+        with ProcessCap(8, root=root, v2=v2):
+            return True
+    except OSError:
+        return False
+
+
+class ProcessCap:
+    """A pids cgroup for one job: at most ``limit`` processes and threads in it, whoever
+    the user (``pids.max`` holds for root, unlike RLIMIT_NPROC). The job's command is
+    wrapped by :meth:`wrap` so that it joins the cgroup before it runs; leaving the
+    ``with`` block kills whatever is left in it and removes the cgroup."""
+
+    def __init__(self, limit: int, root: Path | None = None, v2: bool | None = None):
+        self.limit = limit
+        if root is None:
+            root, v2 = (
+                (_cgroup_v2_root(), True) if _cgroup_v2_root() else (_cgroup_v1_root(), False)
+            )
+        if root is None:
+            raise OSError("no pids cgroup controller here")
+        self.root, self.v2 = root, v2
+        self.path: Path | None = None
+
+    def __enter__(self) -> ProcessCap:
+        base = self.root / "cnnbook"
+        if not base.is_dir():
+            try:
+                base.mkdir()
+            except FileExistsError:
+                pass
+        if self.v2:
+            for parent in (self.root, base):
+                control = parent / "cgroup.subtree_control"
+                if "pids" not in control.read_text().split():
+                    control.write_text("+pids")
+        self.path = base / f"job-{os.getpid()}-{next(_CAP_COUNTER)}"
+        self.path.mkdir()
+        (self.path / "pids.max").write_text(str(self.limit))
+        return self
+
+    def wrap(self, cmd: list[str]) -> list[str]:
+        join = 'echo $$ > "$0/cgroup.procs" && exec "$@"'
+        return ["/bin/sh", "-c", join, str(self.path), *cmd]
+
+    def peak(self) -> int | None:
+        try:
+            return int((self.path / "pids.peak").read_text())
+        except (OSError, ValueError, TypeError):
+            return None
+
+    def __exit__(self, *exc) -> None:
+        if self.path is None:
+            return
+        for _ in range(50):
+            try:
+                pids = [int(p) for p in (self.path / "cgroup.procs").read_text().split()]
+            except OSError:
+                break
+            if not pids:
+                break
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+            time.sleep(0.02)
+        try:
+            self.path.rmdir()
+        except OSError:
+            pass
+
+
 _LIVE: set[subprocess.Popen] = set()
 _LIVE_LOCK = threading.Lock()
 
@@ -236,6 +347,21 @@ def _pump(stream, path: Path, cap: int) -> None:
 
 
 def run_job(job_dir: Path, limits: Limits, use_sandbox: bool = True) -> RunOutcome:
+    """Run the job prepared in ``job_dir``, its processes capped (see :class:`ProcessCap`)."""
+    cap = None
+    if os.getuid() == 0 or os.access(CGROUP_ROOT, os.W_OK):
+        try:
+            cap = ProcessCap(limits.tasks).__enter__()
+        except OSError:
+            cap = None
+    try:
+        return _run_job(job_dir, limits, use_sandbox, cap)
+    finally:
+        if cap is not None:
+            cap.__exit__(None, None, None)
+
+
+def _run_job(job_dir: Path, limits: Limits, use_sandbox: bool, cap) -> RunOutcome:
     """Run the job prepared in ``job_dir`` (``job.json`` and ``files/``).
 
     The spec and the notebook are piped to the runner's stdin; its result stream is
@@ -277,6 +403,8 @@ def run_job(job_dir: Path, limits: Limits, use_sandbox: bool = True) -> RunOutco
         cmd = [prlimit, *_prlimit_args(limits), "--", *cmd]
     else:  # pragma: no cover - util-linux is everywhere bubblewrap is
         preexec = _limit_preexec(limits)
+    if cap is not None:
+        cmd = cap.wrap(cmd)
     setpriv = shutil.which("setpriv")
     if setpriv:  # the job dies with the thread that started it, even on `kill -9 cnnbook`
         cmd = [setpriv, "--pdeathsig", "KILL", "--", *cmd]

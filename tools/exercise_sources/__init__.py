@@ -46,6 +46,18 @@ def code(grade_id: str, source: str):
     return cell
 
 
+def driver(grade_id: str, source: str):
+    """A read-only code cell that calls the student's functions (a training run, say).
+
+    In the notebook it runs like any locked cell. When grading, the trusted judge runs
+    it (with the student's functions answered from the sandbox) and the sandbox skips
+    it, so that the work is not done twice.
+    """
+    cell = code(grade_id, source)
+    cell.metadata["cnnbook"] = {"role": "driver"}
+    return cell
+
+
 def answer(grade_id: str, source: str):
     """An answer cell: the part between ### BEGIN/END SOLUTION is replaced by a stub."""
     src = _clean(source)
@@ -111,10 +123,13 @@ def colab_setup():
     )
 
 
-def notebook(cells) -> nbformat.NotebookNode:
+def notebook(cells, sandbox_modules=()) -> nbformat.NotebookNode:
     """A notebook of ``cells`` with the course's kernel, no outputs.
 
     A Colab setup cell (:func:`colab_setup`) goes after the title cell.
+    ``sandbox_modules`` names the course modules holding reference answers that the
+    student's code may import when it is graded (none, unless the assignment builds
+    on earlier graded work, as the training assignment does).
     """
     cells = list(cells)
     cells.insert(1 if cells and cells[0].cell_type == "markdown" else 0, colab_setup())
@@ -127,5 +142,7 @@ def notebook(cells) -> nbformat.NotebookNode:
         "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
         "language_info": {"name": "python"},
     }
+    if sandbox_modules:
+        nb.metadata["cnnbook"] = {"sandbox_modules": list(sandbox_modules)}
     nbformat.validate(nb)
     return nb

@@ -89,9 +89,10 @@ CELLS = [
         check_output(image_to_tensor, (image,), {}, expected, "the tensor",
                      hint("01", "from an image file to a tensor"))
         ### BEGIN HIDDEN TESTS
+        from cnnbook.grading import hidden_rng
         from cnnbook import tensors as reference
 
-        rng = np.random.default_rng(11)
+        rng = hidden_rng(11)
         for shape in [(5, 7, 3), (4, 6, 4), (9, 2, 3)]:
             image = rng.integers(0, 256, shape).astype(np.uint8)
             check_output(image_to_tensor, (image,), {}, reference.image_to_tensor(image),
@@ -109,9 +110,10 @@ CELLS = [
         check_output(image_to_tensor, (image,), {}, expected, "the tensor",
                      hint("01", "grayscale images"))
         ### BEGIN HIDDEN TESTS
+        from cnnbook.grading import hidden_rng
         from cnnbook import tensors as reference
 
-        image = np.random.default_rng(12).integers(0, 256, (6, 4)).astype(np.uint8)
+        image = hidden_rng(12).integers(0, 256, (6, 4)).astype(np.uint8)
         check_output(image_to_tensor, (image,), {}, reference.image_to_tensor(image), "the tensor",
                      hint("01", "grayscale images"))
         ### END HIDDEN TESTS
@@ -152,9 +154,10 @@ CELLS = [
         check_output(stack_batch, (tensors,), {}, expected, "the batch",
                      hint("01", "batches of images"))
         ### BEGIN HIDDEN TESTS
+        from cnnbook.grading import hidden_rng
         from cnnbook import tensors as reference
 
-        rng = np.random.default_rng(13)
+        rng = hidden_rng(13)
         tensors = [rng.random((3, 4, 5)) for _ in range(6)]
         check_output(stack_batch, (tensors,), {}, reference.stack_batch(tensors), "the batch",
                      hint("01", "batches of images"))
@@ -211,9 +214,10 @@ CELLS = [
         check_output(channel_mean_std, (x,), {}, (np.array([1.0, 5.0]), np.array([1.0, 0.0])),
                      ("mean", "std"), hint("01", "per-channel statistics"))
         ### BEGIN HIDDEN TESTS
+        from cnnbook.grading import hidden_rng
         from cnnbook import tensors as reference
 
-        rng = np.random.default_rng(14)
+        rng = hidden_rng(14)
         for shape in [(4, 3, 5, 6), (2, 5, 3, 2), (1, 2, 4, 7)]:
             x = rng.random(shape) * rng.integers(1, 10, shape[1]).reshape(1, -1, 1, 1)
             check_output(channel_mean_std, (x,), {}, reference.channel_mean_std(x),
@@ -253,9 +257,10 @@ CELLS = [
         check_output(normalize_channels, (x, mean, std), {}, expected, "the normalized batch",
                      hint("01", "normalizing each channel"))
         ### BEGIN HIDDEN TESTS
+        from cnnbook.grading import hidden_rng
         from cnnbook import tensors as reference
 
-        rng = np.random.default_rng(15)
+        rng = hidden_rng(15)
         for shape in [(4, 3, 5, 6), (2, 5, 3, 2), (3, 2, 2, 7)]:
             x = rng.random(shape)
             mean, std = rng.random(shape[1]), rng.random(shape[1]) + 0.5
@@ -309,9 +314,10 @@ CELLS = [
         check_output(to_grayscale, (x,), {}, expected, "the gray batch",
                      hint("01", "grayscale conversion"))
         ### BEGIN HIDDEN TESTS
+        from cnnbook.grading import hidden_rng
         from cnnbook import tensors as reference
 
-        rng = np.random.default_rng(16)
+        rng = hidden_rng(16)
         x = rng.random((3, 3, 4, 6))
         check_output(to_grayscale, (x,), {}, reference.to_grayscale(x), "the gray batch",
                      hint("01", "grayscale conversion"))

@@ -172,9 +172,10 @@ CELLS = [
                                [0.0, 0.0, 0.0, 0.0, 0.0]]]])    # (1, 1, 4, 5)
         check_output(zero_pad, (x, 1), {}, expected, "the padded x", hint("03", "zero padding"))
         ### BEGIN HIDDEN TESTS
+        from cnnbook.grading import hidden_rng
         from cnnbook import layers as reference
 
-        rng = np.random.default_rng(2)
+        rng = hidden_rng(2)
         for shape, pad in [((2, 3, 4, 5), 2), ((3, 2, 5, 3), 1),
                            ((1, 4, 3, 6), 0), ((2, 1, 1, 2), 3)]:
             x = rng.standard_normal(shape)
@@ -232,9 +233,10 @@ CELLS = [
         check_float("the value", call(conv_single_step, x_slice, w, 0.5), 3.5, context,
                     hint("02", "the value at one output position"))
         ### BEGIN HIDDEN TESTS
+        from cnnbook.grading import hidden_rng
         from cnnbook import layers as reference
 
-        rng = np.random.default_rng(3)
+        rng = hidden_rng(3)
         for shape in [(3, 4, 2), (1, 3, 3), (5, 2, 1)]:
             x_slice, w = rng.standard_normal(shape), rng.standard_normal(shape)
             b = float(rng.standard_normal())
@@ -313,9 +315,10 @@ CELLS = [
         check_output(conv2d_forward, (x, w, b), {}, expected, "out",
                      hint("02", "sliding a filter over an image"))
         ### BEGIN HIDDEN TESTS
+        from cnnbook.grading import hidden_rng
         from cnnbook import layers as reference
 
-        rng = np.random.default_rng(4)
+        rng = hidden_rng(4)
         for (N, C, H, W), (F, HH, WW) in [((2, 3, 5, 7), (4, 3, 2)), ((3, 2, 6, 4), (2, 2, 3)),
                                           ((1, 1, 4, 4), (1, 4, 4))]:
             x = rng.standard_normal((N, C, H, W))
@@ -340,9 +343,10 @@ CELLS = [
         check_output(conv2d_forward, (x, w, b), {"pad": 1}, expected, "out",
                      hint("03", "padding"))
         ### BEGIN HIDDEN TESTS
+        from cnnbook.grading import hidden_rng
         from cnnbook import layers as reference
 
-        rng = np.random.default_rng(5)
+        rng = hidden_rng(5)
         for (N, C, H, W), (F, HH, WW), pad in [((2, 3, 4, 6), (2, 3, 3), 1),
                                                ((1, 2, 5, 3), (3, 2, 4), 2),
                                                ((2, 1, 3, 4), (2, 3, 3), 3)]:
@@ -367,9 +371,10 @@ CELLS = [
         check_output(conv2d_forward, (x, w, b), {"stride": 2}, expected, "out",
                      hint("03", "stride"))
         ### BEGIN HIDDEN TESTS
+        from cnnbook.grading import hidden_rng
         from cnnbook import layers as reference
 
-        rng = np.random.default_rng(6)
+        rng = hidden_rng(6)
         for (N, C, H, W), (F, HH, WW), stride, pad in [((2, 3, 7, 9), (4, 3, 2), 2, 0),
                                                        ((2, 2, 8, 6), (3, 3, 3), 3, 1),
                                                        ((1, 3, 6, 7), (2, 2, 4), 2, 2),

@@ -104,9 +104,10 @@ CELLS = [
         check_output(maxpool2d_forward, (x,), {"size": 2, "stride": 2}, expected, "out",
                      hint("04", "max pooling"))
         ### BEGIN HIDDEN TESTS
+        from cnnbook.grading import hidden_rng
         from cnnbook import layers as reference
 
-        rng = np.random.default_rng(31)
+        rng = hidden_rng(31)
         for shape in [(2, 3, 6, 8), (3, 2, 4, 10), (1, 4, 8, 2)]:
             x = rng.standard_normal(shape)
             check_output(maxpool2d_forward, (x,), {"size": 2, "stride": 2},
@@ -127,9 +128,10 @@ CELLS = [
         check_output(maxpool2d_forward, (x,), {"size": 2, "stride": 1}, expected, "out",
                      hint("04", "window size and stride"))
         ### BEGIN HIDDEN TESTS
+        from cnnbook.grading import hidden_rng
         from cnnbook import layers as reference
 
-        rng = np.random.default_rng(32)
+        rng = hidden_rng(32)
         for shape, size, stride in [((2, 3, 7, 9), 3, 2), ((2, 2, 5, 6), 3, 1),
                                     ((1, 3, 7, 8), 2, 3), ((2, 1, 9, 5), 4, 2),
                                     ((3, 2, 5, 4), 1, 1)]:
@@ -195,9 +197,10 @@ CELLS = [
         check_output(avgpool2d_forward, (x,), {"size": 2, "stride": 2}, expected, "out",
                      hint("04", "average pooling"))
         ### BEGIN HIDDEN TESTS
+        from cnnbook.grading import hidden_rng
         from cnnbook import layers as reference
 
-        rng = np.random.default_rng(33)
+        rng = hidden_rng(33)
         for shape in [(2, 3, 6, 8), (3, 2, 4, 10), (1, 4, 8, 2)]:
             x = rng.standard_normal(shape)
             check_output(avgpool2d_forward, (x,), {"size": 2, "stride": 2},
@@ -215,9 +218,10 @@ CELLS = [
         check_output(avgpool2d_forward, (x,), {"size": 3, "stride": 1}, expected, "out",
                      hint("04", "window size and stride"))
         ### BEGIN HIDDEN TESTS
+        from cnnbook.grading import hidden_rng
         from cnnbook import layers as reference
 
-        rng = np.random.default_rng(34)
+        rng = hidden_rng(34)
         for shape, size, stride in [((2, 3, 7, 9), 3, 2), ((2, 2, 5, 6), 3, 1),
                                     ((1, 3, 7, 8), 2, 3), ((2, 1, 9, 5), 4, 2)]:
             x = rng.standard_normal(shape)

@@ -79,9 +79,10 @@ CELLS = [
                              [0.5, 3.0, 0.0]])
         check_output(relu_forward, (x,), {}, expected, "out", hint("05", "ReLU"))
         ### BEGIN HIDDEN TESTS
+        from cnnbook.grading import hidden_rng
         from cnnbook import layers as reference
 
-        rng = np.random.default_rng(41)
+        rng = hidden_rng(41)
         for shape in [(2, 3, 4, 5), (7,), (3, 6), (2, 1, 3)]:
             x = rng.standard_normal(shape) * 3
             check_output(relu_forward, (x,), {}, reference.relu_forward(x), "out",
@@ -97,7 +98,8 @@ CELLS = [
         x = np.array([[-1.0, 2.0], [3.0, -4.0]])
         check_unchanged("x", x, relu_forward, x)
         ### BEGIN HIDDEN TESTS
-        x = np.random.default_rng(42).standard_normal((2, 3, 4, 5))
+        from cnnbook.grading import hidden_rng
+        x = hidden_rng(42).standard_normal((2, 3, 4, 5))
         check_unchanged("x", x, relu_forward, x)
         ### END HIDDEN TESTS
         """,
@@ -155,9 +157,10 @@ CELLS = [
         check_output(affine_forward, (x, w, b), {}, expected, "out",
                      hint("05", "the fully connected layer"))
         ### BEGIN HIDDEN TESTS
+        from cnnbook.grading import hidden_rng
         from cnnbook import layers as reference
 
-        rng = np.random.default_rng(43)
+        rng = hidden_rng(43)
         for N, D, M in [(4, 6, 3), (1, 5, 7), (8, 2, 2)]:
             x, w = rng.standard_normal((N, D)), rng.standard_normal((D, M))
             b = rng.standard_normal(M)
@@ -179,9 +182,10 @@ CELLS = [
         check_output(affine_forward, (x, w, b), {}, expected, "out",
                      hint("05", "flattening a batch of images"))
         ### BEGIN HIDDEN TESTS
+        from cnnbook.grading import hidden_rng
         from cnnbook import layers as reference
 
-        rng = np.random.default_rng(44)
+        rng = hidden_rng(44)
         for shape, M in [((3, 2, 4, 5), 6), ((2, 3, 2, 7), 4), ((4, 5, 3), 2)]:
             x = rng.standard_normal(shape)
             D = int(np.prod(shape[1:]))

@@ -89,9 +89,10 @@ CELLS = [
                              [0.5, 0.5]])
         check_output(softmax, (z,), {}, expected, "probs", hint("06", "softmax"))
         ### BEGIN HIDDEN TESTS
+        from cnnbook.grading import hidden_rng
         from cnnbook import layers as reference
 
-        rng = np.random.default_rng(51)
+        rng = hidden_rng(51)
         for N, K in [(5, 7), (1, 3), (6, 2), (3, 10)]:
             z = rng.standard_normal((N, K)) * 3
             check_output(softmax, (z,), {}, reference.softmax(z), "probs", hint("06", "softmax"))
@@ -108,9 +109,10 @@ CELLS = [
         check_output(softmax, (z,), {}, expected, "probs",
                      hint("06", "keeping the exponential from overflowing"))
         ### BEGIN HIDDEN TESTS
+        from cnnbook.grading import hidden_rng
         from cnnbook import layers as reference
 
-        rng = np.random.default_rng(52)
+        rng = hidden_rng(52)
         z = rng.standard_normal((6, 5)) * 5
         z[0] += 1e4
         z[1] -= 1e4
@@ -180,9 +182,10 @@ CELLS = [
         expected_loss = -(np.log(0.75) + np.log(0.5)) / 2
         check_float("loss", result[0], expected_loss, context, hint("06", "the cross-entropy loss"))
         ### BEGIN HIDDEN TESTS
+        from cnnbook.grading import hidden_rng
         from cnnbook import layers as reference
 
-        rng = np.random.default_rng(53)
+        rng = hidden_rng(53)
         for N, K in [(6, 5), (1, 3), (10, 4)]:
             logits = rng.standard_normal((N, K)) * 2
             y = rng.integers(0, K, N)
@@ -210,9 +213,10 @@ CELLS = [
         check_array("dlogits", result[1], expected, context,
                     hint("06", "the gradient of the loss"))
         ### BEGIN HIDDEN TESTS
+        from cnnbook.grading import hidden_rng
         from cnnbook import layers as reference
 
-        rng = np.random.default_rng(54)
+        rng = hidden_rng(54)
         for N, K in [(6, 5), (1, 3), (10, 4)]:
             logits = rng.standard_normal((N, K)) * 2
             y = rng.integers(0, K, N)
@@ -236,9 +240,10 @@ CELLS = [
         check_float("loss", loss, 1000.0, context,
                     hint("06", "computing the loss with log-sum-exp"))
         ### BEGIN HIDDEN TESTS
+        from cnnbook.grading import hidden_rng
         from cnnbook import layers as reference
 
-        rng = np.random.default_rng(55)
+        rng = hidden_rng(55)
         logits = rng.standard_normal((5, 4)) * 800
         logits[0] += 1e4
         y = rng.integers(0, 4, 5)

@@ -101,9 +101,10 @@ CELLS = [
         check_output(relu_backward, (dout, x), {}, numerical_gradient(relu_forward, x, dout), "dx",
                      hint("07", "the gradient of ReLU"), rtol=1e-5, atol=1e-7)
         ### BEGIN HIDDEN TESTS
+        from cnnbook.grading import hidden_rng
         from cnnbook import layers as reference
 
-        hidden = np.random.default_rng(61)
+        hidden = hidden_rng(61)
         for shape in [(3, 4, 2, 5), (6,), (2, 7)]:
             x = np.round(hidden.standard_normal(shape), 1)   # exact zeros included
             x.flat[0] = 0.0
@@ -163,9 +164,10 @@ CELLS = [
         check_output(affine_backward, (dout, x, w), {}, expected, ("dx", "dw", "db"),
                      hint("07", "the gradients of a fully connected layer"), rtol=1e-5, atol=1e-7)
         ### BEGIN HIDDEN TESTS
+        from cnnbook.grading import hidden_rng
         from cnnbook import layers as reference
 
-        hidden = np.random.default_rng(62)
+        hidden = hidden_rng(62)
         for N, D, M in [(6, 4, 7), (1, 3, 2), (9, 8, 1)]:
             x, w = hidden.standard_normal((N, D)), hidden.standard_normal((D, M))
             dout = hidden.standard_normal((N, M))
@@ -188,9 +190,10 @@ CELLS = [
         check_output(affine_backward, (dout, x, w), {}, expected, ("dx", "dw", "db"),
                      hint("07", "the gradient of the flattening"), rtol=1e-5, atol=1e-7)
         ### BEGIN HIDDEN TESTS
+        from cnnbook.grading import hidden_rng
         from cnnbook import layers as reference
 
-        hidden = np.random.default_rng(63)
+        hidden = hidden_rng(63)
         for shape, M in [((3, 2, 5, 4), 6), ((4, 3, 2), 3)]:
             x = hidden.standard_normal(shape)
             w = hidden.standard_normal((int(np.prod(shape[1:])), M))
@@ -263,9 +266,10 @@ CELLS = [
                      ("dx", "dw", "db"), hint("07", "the gradient of the bias"),
                      rtol=1e-5, atol=1e-7)
         ### BEGIN HIDDEN TESTS
+        from cnnbook.grading import hidden_rng
         from cnnbook import layers as reference
 
-        hidden = np.random.default_rng(64)
+        hidden = hidden_rng(64)
         x, w = hidden.standard_normal((3, 2, 6, 5)), hidden.standard_normal((4, 2, 2, 3))
         dout = hidden.standard_normal((3, 4, 5, 3))
         check_output(conv2d_backward, (dout, x, w), {},
@@ -287,9 +291,10 @@ CELLS = [
                      ("dx", "dw", "db"), hint("07", "the gradient of the filters"),
                      rtol=1e-5, atol=1e-7)
         ### BEGIN HIDDEN TESTS
+        from cnnbook.grading import hidden_rng
         from cnnbook import layers as reference
 
-        hidden = np.random.default_rng(65)
+        hidden = hidden_rng(65)
         x, w = hidden.standard_normal((3, 2, 6, 5)), hidden.standard_normal((4, 2, 2, 3))
         dout = hidden.standard_normal((3, 4, 5, 3))
         check_output(conv2d_backward, (dout, x, w), {},
@@ -311,9 +316,10 @@ CELLS = [
                      ("dx", "dw", "db"), hint("07", "the gradient of the input"),
                      rtol=1e-5, atol=1e-7)
         ### BEGIN HIDDEN TESTS
+        from cnnbook.grading import hidden_rng
         from cnnbook import layers as reference
 
-        hidden = np.random.default_rng(66)
+        hidden = hidden_rng(66)
         x, w = hidden.standard_normal((3, 2, 6, 5)), hidden.standard_normal((4, 2, 2, 3))
         dout = hidden.standard_normal((3, 4, 5, 3))
         check_output(conv2d_backward, (dout, x, w), {},
@@ -337,9 +343,10 @@ CELLS = [
         check_output(conv2d_backward, (dout, x, w), forward, expected, ("dx", "dw", "db"),
                      hint("07", "backpropagation with stride and padding"), rtol=1e-5, atol=1e-7)
         ### BEGIN HIDDEN TESTS
+        from cnnbook.grading import hidden_rng
         from cnnbook import layers as reference
 
-        hidden = np.random.default_rng(67)
+        hidden = hidden_rng(67)
         for (N, C, H, W), (F, HH, WW), stride, pad in [((2, 3, 7, 9), (4, 3, 2), 2, 0),
                                                        ((2, 2, 8, 6), (3, 3, 3), 3, 1),
                                                        ((1, 3, 6, 7), (2, 2, 4), 2, 2),
@@ -409,9 +416,10 @@ CELLS = [
         check_output(maxpool2d_backward, (dout, x), {"size": 2, "stride": 2}, expected, "dx",
                      hint("07", "the gradient of max pooling"), rtol=1e-5, atol=1e-7)
         ### BEGIN HIDDEN TESTS
+        from cnnbook.grading import hidden_rng
         from cnnbook import layers as reference
 
-        hidden = np.random.default_rng(68)
+        hidden = hidden_rng(68)
         for shape in [(3, 2, 6, 8), (1, 4, 5, 7)]:
             x = hidden.standard_normal(shape)
             dout = hidden.standard_normal(reference.maxpool2d_forward(x, 2, 2).shape)
@@ -443,9 +451,10 @@ CELLS = [
         check_output(maxpool2d_backward, (dout, x), {"size": 2, "stride": 2}, expected, "dx",
                      hint("07", "ties in max pooling"))
         ### BEGIN HIDDEN TESTS
+        from cnnbook.grading import hidden_rng
         from cnnbook import layers as reference
 
-        hidden = np.random.default_rng(69)
+        hidden = hidden_rng(69)
         for shape, size, stride in [((2, 3, 7, 9), 3, 2), ((2, 2, 5, 6), 3, 1),
                                     ((1, 3, 7, 8), 2, 3), ((2, 2, 6, 5), 2, 1)]:
             x = hidden.integers(0, 3, shape).astype(float)    # many ties
@@ -510,9 +519,10 @@ CELLS = [
         check_output(avgpool2d_backward, (dout, x), {"size": 3, "stride": 1}, expected, "dx",
                      hint("07", "overlapping pooling windows"), rtol=1e-5, atol=1e-7)
         ### BEGIN HIDDEN TESTS
+        from cnnbook.grading import hidden_rng
         from cnnbook import layers as reference
 
-        hidden = np.random.default_rng(70)
+        hidden = hidden_rng(70)
         for shape, size, stride in [((2, 3, 7, 9), 3, 2), ((2, 2, 5, 6), 3, 1),
                                     ((1, 3, 7, 8), 2, 3), ((3, 2, 6, 4), 2, 2)]:
             x = hidden.standard_normal(shape)

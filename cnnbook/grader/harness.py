@@ -1,0 +1,116 @@
+"""The graded calls, run inside the student's kernel (in the sandbox).
+
+After the student's notebook has run, the runner executes one more cell that calls
+:func:`run_calls`: it calls the student's functions, by name, on the judge's inputs
+and writes what came back as plain data (:mod:`cnnbook.grader.plaindata`), one JSON
+line per call, so that the calls finished before a timeout still count.
+
+Nothing here is trusted. The student's code runs in this process and may replace this
+module, rewrite this cell or write the results file itself; all it can produce is
+plain data, which the judge decodes strictly and compares with values the sandbox
+never sees. A lie here can only claim results, and claiming the right results means
+computing them.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import numpy as np
+
+from cnnbook.grader import plaindata
+
+
+def _walk(value, path):
+    for key in path:
+        value = value[key]
+    return value
+
+
+def _ids(value) -> dict:
+    """``id`` of each element of a container argument, by key."""
+    if isinstance(value, dict):
+        return {k: id(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return dict(enumerate(id(v) for v in value))
+    return {}
+
+
+def run_calls(namespace: dict, calls_path: str, results_path: str) -> None:
+    with open(calls_path) as f:
+        payload = json.load(f)
+    inputs = plaindata.text_to_blobs(payload["blobs"])
+    results: dict[int, object] = {}
+
+    def resolve(ref):
+        if ref.call not in results:
+            raise LookupError(f"call {ref.call} has no result")
+        return _walk(results[ref.call], ref.path)
+
+    with open(results_path, "w") as out:
+        for index, spec in enumerate(payload["calls"]):
+            line = {"index": index}
+            blobs: list[bytes] = []
+            try:
+                fn = namespace.get(spec["fn"])
+                args = plaindata.decode(spec["args"], inputs, resolve)
+                kwargs = plaindata.decode(spec["kwargs"], inputs, resolve)
+                if spec["mode"] != "unchanged":  # as grading.call: arrays are copies
+                    args = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
+                before = [_ids(a) for a in args]
+                if fn is None or not callable(fn):
+                    raise NameError(f"name {spec['fn']!r} is not defined as a function")
+                with warnings.catch_warnings(), np.errstate(all="ignore"):
+                    warnings.simplefilter("ignore")
+                    value = fn(*args, **kwargs)
+                results[index] = value
+                enc = plaindata.Encoder()
+                line["value"] = enc.encode(value)
+                blobs = enc.blobs
+            except KeyboardInterrupt:
+                raise
+            except BaseException as exc:  # noqa: BLE001 - the judge words the failure
+                line["raised"] = {
+                    "type": type(exc).__name__,
+                    "mro": [k.__name__ for k in type(exc).__mro__][:20],
+                    "message": str(exc)[:2000],
+                }
+                args = locals().get("args") or []
+                before = locals().get("before") or []
+            after = []
+            for i in spec.get("watch", []):
+                if isinstance(i, int) and i < len(args):
+                    enc = plaindata.Encoder()
+                    entry = {"value": enc.encode(args[i]), "replaced": []}
+                    if i < len(before):
+                        now = _ids(args[i])
+                        entry["replaced"] = [
+                            k for k, v in now.items() if before[i].get(k) not in (None, v)
+                        ]
+                    offset = len(blobs)
+                    entry["value"] = _shift(entry["value"], offset)
+                    blobs = blobs + enc.blobs
+                    after.append([i, entry])
+            if after:
+                line["after"] = after
+            line["blobs"] = plaindata.blobs_to_text(blobs)
+            out.write(json.dumps(line, allow_nan=True) + "\n")
+            out.flush()
+
+
+def _shift(tree, offset: int):
+    """Renumber the blob indices of ``tree`` by ``offset``."""
+    if offset == 0:
+        return tree
+    if isinstance(tree, list):
+        return [_shift(v, offset) for v in tree]
+    if isinstance(tree, dict) and len(tree) == 1:
+        ((tag, body),) = tree.items()
+        if tag in ("__array__", "__scalar__"):
+            return {tag: body + offset}
+        if tag == "__tuple__":
+            return {tag: [_shift(v, offset) for v in body]}
+        if tag == "__dict__":
+            return {tag: [[k, _shift(v, offset)] for k, v in body]}
+    return tree
