@@ -57,11 +57,13 @@ def cmd_autograde(args) -> int:
         force=args.force,
         progress=not args.no_progress,
         shard=args.shard,
+        seed=args.seed,
     )
     if not course.submitted_students(args.assignment):
         print(f"no submissions in {course.path('submitted', '*', args.assignment)}")
         return 0
     outcomes = grader.run()
+    print(f"hidden inputs drawn with --seed {grader.seed}")
     if not outcomes:
         print("no submissions in this shard")
         return 0
@@ -178,6 +180,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="K/N",
         help="grade only shard K of N of the class (several machines, shared PostgreSQL gradebook)",
+    )
+    s.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        help="seed of the hidden tests' random inputs (default: a new secret one per run, "
+        "printed, so that a run can be reproduced)",
     )
     s.add_argument("--no-progress", action="store_true", help="no progress bar")
     s.add_argument(

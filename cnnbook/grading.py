@@ -199,17 +199,22 @@ def call(fn: Callable, *args, **kwargs):
         raise raised_error(fn, args, kwargs, type(exc).__name__, str(exc)) from exc
 
 
-def raised_error(fn: Callable, args, kwargs, type_name: str, message: str) -> AssertionError:
+def raised_error(
+    fn: Callable, args, kwargs, type_name: str, message: str, traceback_shown: bool = True
+) -> AssertionError:
     """The failure for a call of the student's ``fn`` that raised ``type_name: message``."""
+    where = (
+        "(the traceback above shows the line of your code that raised it)"
+        if traceback_shown
+        else "(run the test cell in your notebook to see the line of your code that raised it)"
+    )
     if type_name == "NotImplementedError":
         return AssertionError(
             f"{_name(fn)} is not implemented yet: it still raises NotImplementedError. "
             f"Replace the 'raise NotImplementedError()' line of its answer cell with your code."
         )
     return AssertionError(
-        f"In {describe_call(fn, *args, **kwargs)}:\n"
-        f"the call raised {type_name}: {message}\n"
-        f"(the traceback above shows the line of your code that raised it)"
+        f"In {describe_call(fn, *args, **kwargs)}:\nthe call raised {type_name}: {message}\n{where}"
     )
 
 

@@ -38,6 +38,11 @@ def _ids(value) -> dict:
 
 
 def run_calls(namespace: dict, calls_path: str, results_path: str) -> None:
+    """Make each call of ``calls_path`` and write one result line per call.
+
+    A call does not say what the judge will check: every argument that is an array, a
+    dict or a list is sent back as the call left it, whatever the test.
+    """
     with open(calls_path) as f:
         payload = json.load(f)
     inputs = plaindata.text_to_blobs(payload["blobs"])
@@ -46,18 +51,19 @@ def run_calls(namespace: dict, calls_path: str, results_path: str) -> None:
     def resolve(ref):
         if ref.call not in results:
             raise LookupError(f"call {ref.call} has no result")
-        return _walk(results[ref.call], ref.path)
+        value = _walk(results[ref.call], ref.path)
+        return value.copy() if isinstance(value, np.ndarray) else value
 
     with open(results_path, "w") as out:
         for index, spec in enumerate(payload["calls"]):
-            line = {"index": index}
-            blobs: list[bytes] = []
+            line: dict = {"index": index}
+            enc = plaindata.Encoder()
+            args: list = []
+            before: list = []
             try:
                 fn = namespace.get(spec["fn"])
-                args = plaindata.decode(spec["args"], inputs, resolve)
+                args = list(plaindata.decode(spec["args"], inputs, resolve))
                 kwargs = plaindata.decode(spec["kwargs"], inputs, resolve)
-                if spec["mode"] != "unchanged":  # as grading.call: arrays are copies
-                    args = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
                 before = [_ids(a) for a in args]
                 if fn is None or not callable(fn):
                     raise NameError(f"name {spec['fn']!r} is not defined as a function")
@@ -65,9 +71,7 @@ def run_calls(namespace: dict, calls_path: str, results_path: str) -> None:
                     warnings.simplefilter("ignore")
                     value = fn(*args, **kwargs)
                 results[index] = value
-                enc = plaindata.Encoder()
                 line["value"] = enc.encode(value)
-                blobs = enc.blobs
             except KeyboardInterrupt:
                 raise
             except BaseException as exc:  # noqa: BLE001 - the judge words the failure
@@ -76,25 +80,16 @@ def run_calls(namespace: dict, calls_path: str, results_path: str) -> None:
                     "mro": [k.__name__ for k in type(exc).__mro__][:20],
                     "message": str(exc)[:2000],
                 }
-                args = locals().get("args") or []
-                before = locals().get("before") or []
             after = []
-            for i in spec.get("watch", []):
-                if isinstance(i, int) and i < len(args):
-                    enc = plaindata.Encoder()
-                    entry = {"value": enc.encode(args[i]), "replaced": []}
-                    if i < len(before):
-                        now = _ids(args[i])
-                        entry["replaced"] = [
-                            k for k, v in now.items() if before[i].get(k) not in (None, v)
-                        ]
-                    offset = len(blobs)
-                    entry["value"] = _shift(entry["value"], offset)
-                    blobs = blobs + enc.blobs
-                    after.append([i, entry])
+            for i, arg in enumerate(args):
+                if isinstance(arg, np.ndarray | dict | list):
+                    now = _ids(arg)
+                    old = before[i] if i < len(before) else {}
+                    replaced = [k for k, v in now.items() if old.get(k) not in (None, v)]
+                    after.append([i, {"value": enc.encode(arg), "replaced": replaced}])
             if after:
                 line["after"] = after
-            line["blobs"] = plaindata.blobs_to_text(blobs)
+            line["blobs"] = plaindata.blobs_to_text(enc.blobs)
             out.write(json.dumps(line, allow_nan=True) + "\n")
             out.flush()
 

@@ -94,13 +94,16 @@ CELLS = [
         "test_relu_forward_input_unchanged",
         1,
         """
-        # Visible test: relu_forward must not modify its argument.
+        # Visible test: relu_forward must not modify its argument (and still be right).
         x = np.array([[-1.0, 2.0], [3.0, -4.0]])
         check_unchanged("x", x, relu_forward, x)
+        check_output(relu_forward, (x,), {}, np.array([[0.0, 2.0], [3.0, 0.0]]), "out",
+                     hint("05", "ReLU"))
         ### BEGIN HIDDEN TESTS
         from cnnbook.grading import hidden_rng
         x = hidden_rng(42).standard_normal((2, 3, 4, 5))
         check_unchanged("x", x, relu_forward, x)
+        check_output(relu_forward, (x,), {}, np.maximum(x, 0.0), "out", hint("05", "ReLU"))
         ### END HIDDEN TESTS
         """,
     ),

@@ -1,0 +1,256 @@
+"""A cheating class graded end to end by ``cnnbook autograde`` (the trusted judge).
+
+Every "student" hands in the released ``ps02_convolution`` notebook with every answer
+still a stub, plus a few lines in one answer cell: a trick from public nbgrader
+discussions or one of our own. The judge runs the tests outside the student's process,
+so each trick must score 0. Controls get exact scores: the reference answers 15/15, a
+helper module submitted beside the notebook 15/15, a partly wrong answer its exact
+score, the untouched stub 0.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import textwrap
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from cnnbook.cli import main as cnnbook
+from cnnbook.grader import gradebook, judge
+
+ROOT = Path(__file__).resolve().parents[1]
+A = "ps02_convolution"
+
+TRICKS = {
+    # replace the check helpers (and numpy's comparisons) with functions that pass
+    "patch_helpers": """
+        import cnnbook.grading as g
+        for _n in ("call", "check_output", "check_int", "check_float", "check_array"):
+            setattr(g, _n, lambda *a, **k: None)
+        np.allclose = lambda *a, **k: True
+        np.isclose = lambda a, b, **k: np.ones(np.shape(a), bool)
+    """,
+    # rewrite every later cell before it runs (input transformer)
+    "skip_later_cells": """
+        get_ipython().input_transformers_post.append(lambda lines: ["pass\\n"])
+    """,
+    # the same with an AST transformer
+    "ast_rewrite": """
+        import ast as _ast
+        class _Nop(_ast.NodeTransformer):
+            def visit_Module(self, node):
+                return _ast.Module(body=[_ast.Pass()], type_ignores=[])
+        get_ipython().ast_transformers.append(_Nop())
+    """,
+    # hide every exception raised by any later cell
+    "swallow_errors": """
+        get_ipython().set_custom_exc((BaseException,), lambda *a, **k: None)
+    """,
+    # print what passing output looks like, then leave before the tests
+    "exit_early": """
+        import os as _os
+        print("test_conv2d_forward_basic: passed\\nAll tests passed: 15 / 15")
+        _os._exit(0)
+    """,
+    # return objects that compare equal to anything (one per answer cell)
+    "lying_objects": {
+        "conv_output_size": """
+            class _AnyInt(int):
+                def __eq__(self, other): return True
+                __hash__ = int.__hash__
+            def conv_output_size(n, f, pad=0, stride=1):
+                return _AnyInt(0)
+        """,
+        "zero_pad": """
+            class _Yes(np.ndarray):
+                def __eq__(self, other): return np.ones(np.shape(other), bool)
+                def __ne__(self, other): return np.zeros(np.shape(other), bool)
+            def zero_pad(x, pad):
+                return np.zeros((1,)).view(_Yes)
+        """,
+        "conv_single_step": """
+            class _AnyFloat(float):
+                def __eq__(self, other): return True
+                __hash__ = float.__hash__
+            def conv_single_step(x_slice, w, b):
+                return _AnyFloat(0)
+        """,
+        "conv2d_forward": """
+            class _Arrayish:
+                def __array__(self, dtype=None, copy=None): return np.zeros((1, 1, 2, 2))
+                def __eq__(self, other): return True
+            def conv2d_forward(x, w, b, stride=1, pad=0):
+                return _Arrayish()
+        """,
+    },
+    # the reference, imported, under other names, or read from disk
+    "reference_import": """
+        try:
+            from cnnbook.layers import conv2d_forward as _c
+        except ImportError:
+            _c = None
+        import importlib, glob, sys
+        for _name in ("cnnbook.layers", "cnnbook.nn", "cnnbook.tensors"):
+            try:
+                importlib.import_module(_name)
+            except ImportError:
+                pass
+        _found = {}
+        _roots = [p for p in sys.path if p] + ["/work", "/root", "/home", "/tmp", "/opt"]
+        _paths = [q for r in _roots for q in glob.glob(r + "/**/layers.py", recursive=True)]
+        for _path in _paths[:200]:
+            try:
+                _text = open(_path).read()
+            except OSError:
+                continue
+            if "def conv2d_forward" in _text and _path.endswith(".py"):
+                exec(compile(_text, _path, "exec"), _found)
+        if "conv2d_forward" in _found:
+            conv_output_size = _found["conv_output_size"]
+            zero_pad = _found["zero_pad"]
+            conv_single_step = _found["conv_single_step"]
+            conv2d_forward = lambda *a, **k: _found["conv2d_forward"](*a, **k)  # noqa: E731
+    """,
+    # find hidden tests or expected values on disk or in memory, and replay them
+    "snoop_expected": """
+        import gc, glob, json as _json
+        _hits = [o for o in gc.get_objects() if isinstance(o, str) and "HIDDEN TESTS" in o]
+        _files = glob.glob("/home/**/*", recursive=True) + glob.glob("/tmp/**/*", recursive=True)
+        _calls = [f for f in _files if f.endswith("calls.json")]
+        _known = {}
+        if _calls:
+            _payload = _json.load(open(_calls[0]))
+            _known = {"n": len(_payload["calls"])}
+        def conv_output_size(n, f, pad=0, stride=1):
+            return 3  # the most common visible answer
+    """,
+    # a harness of one's own: claim results without computing them
+    "fake_harness": """
+        import sys, types, json as _json
+        _fake = types.ModuleType("cnnbook.grader.harness")
+        def _run_calls(namespace, calls_path, results_path):
+            payload = _json.load(open(calls_path))
+            with open(results_path, "w") as out:
+                for i, _ in enumerate(payload["calls"]):
+                    out.write(_json.dumps({"index": i, "value": 3, "blobs": []}) + "\\n")
+        _fake.run_calls = _run_calls
+        sys.modules["cnnbook.grader.harness"] = _fake
+    """,
+    # as root: start as many processes as possible (a fork flood)
+    "fork_flood": """
+        import subprocess as _sp
+        _procs = []
+        for _ in range(2000):
+            try:
+                _procs.append(_sp.Popen(["sleep", "30"]))
+            except OSError:
+                break
+        print("started", len(_procs))
+    """,
+}
+
+HONEST = "honest"
+HELPER_MODULE = "helper_module"
+PARTLY_WRONG = "partly_wrong"
+STUB = "stub"
+
+
+def released_notebook():
+    return nbformat.read(ROOT / "exercises" / A / f"{A}.ipynb", as_version=4)
+
+
+def solution_cells() -> dict[str, str]:
+    nb = nbformat.read(ROOT / "solutions" / A / f"{A}.ipynb", as_version=4)
+    out = {}
+    for cell in nb.cells:
+        nbg = cell.metadata.get("nbgrader", {})
+        if nbg.get("solution"):
+            out[nbg["grade_id"]] = judge.SOLUTION_MARKERS.sub("", cell.source)
+    return out
+
+
+def make_submission(folder: Path, kind: str) -> None:
+    nb = released_notebook()
+    answers = solution_cells()
+    extra_files = {}
+    for cell in nb.cells:
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if not cell.metadata.get("nbgrader", {}).get("solution"):
+            continue
+        if kind == HONEST:
+            cell.source = answers[gid]
+        elif kind == PARTLY_WRONG:
+            cell.source = answers[gid]
+            if gid == "conv2d_forward":  # the window always moves by 1: stride ignored
+                cell.source = cell.source.replace("i * stride, j * stride", "i, j")
+                assert "i, j" in cell.source
+        elif kind == HELPER_MODULE:
+            cell.source = f"from mylayers import {gid}"
+        elif isinstance(TRICKS.get(kind), dict):  # the cell's function replaced by a trick
+            cell.source = textwrap.dedent(TRICKS[kind][gid]).strip()
+        elif kind in TRICKS and gid == "conv_output_size":  # after the stub
+            cell.source = cell.source + "\n\n" + textwrap.dedent(TRICKS[kind]).strip()
+    if kind == HELPER_MODULE:
+        extra_files["mylayers.py"] = "import numpy as np\n\n" + "\n\n".join(answers.values())
+    folder.mkdir(parents=True)
+    nbformat.write(nb, folder / f"{A}.ipynb")
+    for name, text in extra_files.items():
+        (folder / name).write_text(text)
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    root = tmp_path_factory.mktemp("course")
+    shutil.copy(ROOT / "nbgrader_config.py", root)
+    shutil.copytree(ROOT / "solutions" / A, root / "solutions" / A)
+    assert cnnbook(["--root", str(root), "release", A]) == 0
+    kinds = [HONEST, HELPER_MODULE, PARTLY_WRONG, STUB, *TRICKS]
+    for kind in kinds:
+        make_submission(root / "submitted" / kind / A, kind)
+    args = ["--root", str(root), "autograde", A, "--jobs", "2", "--no-progress", "--timeout", "120"]
+    assert cnnbook(args) == 0
+    status = gradebook.read_status(f"sqlite:///{root / 'gradebook.db'}", A)
+    return root, status
+
+
+@pytest.mark.slow
+def test_controls_get_exact_scores(graded):
+    _, status = graded
+    assert status[HONEST]["score"] == 15
+    assert status[HELPER_MODULE]["score"] == 15  # the student's own module is used
+    assert status[PARTLY_WRONG]["score"] == 12  # only the stride test (3 points) fails
+    assert status[STUB]["score"] == 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("trick", sorted(TRICKS))
+def test_every_trick_scores_zero(graded, trick):
+    _, status = graded
+    row = status[trick]
+    assert row["max_score"] == 15
+    assert row["score"] == 0, (trick, row)
+
+
+@pytest.mark.slow
+def test_feedback_shows_verdicts_never_hidden_tests(graded):
+    root, _ = graded
+    for kind in (HONEST, PARTLY_WRONG, "lying_objects"):
+        nb = nbformat.read(root / "autograded" / kind / A / f"{A}.ipynb", as_version=4)
+        text = json.dumps(nb)
+        assert "HIDDEN TESTS" not in text
+        assert "hidden_rng" not in text
+        assert str(root) not in text  # no host paths
+    nb = nbformat.read(root / "autograded" / PARTLY_WRONG / A / f"{A}.ipynb", as_version=4)
+    errors = [
+        o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"
+    ]
+    assert len(errors) == 1 and "conv2d_forward" in errors[0].evalue
+    nb = nbformat.read(root / "autograded" / "lying_objects" / A / f"{A}.ipynb", as_version=4)
+    messages = " ".join(
+        o.evalue for c in nb.cells if c.cell_type == "code" for o in c.outputs
+        if o.output_type == "error"
+    )  # fmt: skip
+    assert "not plain data" in messages
