@@ -283,9 +283,8 @@ def _im2col(x, HH: int, WW: int, stride: int, pad: int, Ho: int, Wo: int, worksp
     return cols.reshape(C * HH * WW, N * Ho * Wo)
 
 
-def _col2im(
-    dcols, x_shape, HH: int, WW: int, stride: int, pad: int, Ho: int, Wo: int, workspace=None
-):
+def _col2im(dcols, x_shape, HH: int, WW: int, stride: int, pad: int, Ho: int, Wo: int,
+            workspace=None):
     """Adjoint of :func:`_im2col`: add every column back onto the window it came from.
 
     Args:
@@ -576,7 +575,9 @@ def _check_affine_args(x, w):
     x = _as_array(x, "x")
     w = _as_array(w, "w")
     if x.ndim < 2:
-        raise ValueError(f"x must have at least 2 dimensions (N, d1, ..., dk), got shape {x.shape}")
+        raise ValueError(
+            f"x must have at least 2 dimensions (N, d1, ..., dk), got shape {x.shape}"
+        )
     _check_ndim(w, 2, "w", "(D, M)")
     D = int(np.prod(x.shape[1:]))
     if w.shape[0] != D:

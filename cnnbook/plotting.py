@@ -94,16 +94,8 @@ def _axes(ax, figsize):
 # --------------------------------------------------------------------------
 
 
-def show_image(
-    img,
-    ax=None,
-    title: str | None = None,
-    cmap: str = "gray",
-    vmin=None,
-    vmax=None,
-    symmetric: bool = False,
-    colorbar: bool = False,
-):
+def show_image(img, ax=None, title: str | None = None, cmap: str = "gray", vmin=None,
+               vmax=None, symmetric: bool = False, colorbar: bool = False):
     """Show one image or feature map without axis ticks.
 
     Args:
@@ -135,15 +127,8 @@ def show_image(
     return im
 
 
-def show_images(
-    images,
-    titles=None,
-    ncols: int | None = None,
-    cmap: str = "gray",
-    size: float = 2.5,
-    symmetric: bool = False,
-    fig=None,
-):
+def show_images(images, titles=None, ncols: int | None = None, cmap: str = "gray",
+                size: float = 2.5, symmetric: bool = False, fig=None):
     """A grid of images, one per panel.
 
     Args:
@@ -170,26 +155,15 @@ def show_images(
     axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False)).ravel()
     for k, ax in enumerate(axes):
         if k < n:
-            show_image(
-                images[k],
-                ax=ax,
-                title=None if titles is None else titles[k],
-                cmap=cmap,
-                symmetric=symmetric,
-            )
+            show_image(images[k], ax=ax, title=None if titles is None else titles[k], cmap=cmap,
+                       symmetric=symmetric)
         else:
             ax.axis("off")
     return fig
 
 
-def show_feature_maps(
-    maps,
-    ncols: int | None = None,
-    title: str = "channel",
-    cmap: str = "gray",
-    symmetric: bool = False,
-    size: float = 2.0,
-):
+def show_feature_maps(maps, ncols: int | None = None, title: str = "channel",
+                      cmap: str = "gray", symmetric: bool = False, size: float = 2.0):
     """Show every channel of a ``(C, H, W)`` (or ``(1, C, H, W)``) array.
 
     Returns:
@@ -203,22 +177,12 @@ def show_feature_maps(
     if maps.ndim != 3:
         raise ValueError(f"maps must have shape (C, H, W), got {maps.shape}")
     titles = [f"{title} {c}" for c in range(maps.shape[0])]
-    return show_images(
-        list(maps), titles=titles, ncols=ncols, cmap=cmap, size=size, symmetric=symmetric
-    )
+    return show_images(list(maps), titles=titles, ncols=ncols, cmap=cmap, size=size,
+                       symmetric=symmetric)
 
 
-def show_matrix(
-    a,
-    ax=None,
-    fmt: str = "{:g}",
-    cmap: str = "gray_r",
-    title: str | None = None,
-    highlight=None,
-    fontsize: float = 9,
-    vmin=None,
-    vmax=None,
-):
+def show_matrix(a, ax=None, fmt: str = "{:g}", cmap: str = "gray_r", title: str | None = None,
+                highlight=None, fontsize: float = 9, vmin=None, vmax=None):
     """Draw a small 2-D array as a grid of shaded cells with its numbers written in.
 
     Args:
@@ -248,15 +212,8 @@ def show_matrix(
     dark_text = cmap.endswith("_r")
     for (i, j), v in np.ndenumerate(a):
         light_cell = shade[i, j] < 0.5 if dark_text else shade[i, j] >= 0.5
-        ax.text(
-            j,
-            i,
-            fmt.format(v),
-            ha="center",
-            va="center",
-            fontsize=fontsize,
-            color="black" if light_cell else "white",
-        )
+        ax.text(j, i, fmt.format(v), ha="center", va="center", fontsize=fontsize,
+                color="black" if light_cell else "white")
     ax.set_xticks(np.arange(-0.5, a.shape[1], 1), minor=True)
     ax.set_yticks(np.arange(-0.5, a.shape[0], 1), minor=True)
     ax.grid(which="minor", color="0.6", linewidth=0.5)
@@ -265,7 +222,8 @@ def show_matrix(
         from matplotlib.patches import Rectangle
 
         r, c, h, w = highlight
-        ax.add_patch(Rectangle((c - 0.5, r - 0.5), w, h, fill=False, edgecolor=ACCENT, linewidth=3))
+        ax.add_patch(Rectangle((c - 0.5, r - 0.5), w, h, fill=False, edgecolor=ACCENT,
+                               linewidth=3))
     if title:
         ax.set_title(title)
     return ax
@@ -276,9 +234,8 @@ def show_matrix(
 # --------------------------------------------------------------------------
 
 
-def draw_padded_grid(
-    n: int, f: int, pad: int = 0, stride: int = 1, ax=None, show_output: bool = True
-):
+def draw_padded_grid(n: int, f: int, pad: int = 0, stride: int = 1, ax=None,
+                     show_output: bool = True):
     """Draw an ``n x n`` input, its zero padding and where the ``f x f`` windows land.
 
     Input cells are shaded, padding cells are white with a dashed edge. The
@@ -311,14 +268,10 @@ def draw_padded_grid(
         for j in range(size):
             inside = pad <= i < pad + n and pad <= j < pad + n
             cells[inside].append(Rectangle((j, i), 1, 1))
-    ax.add_collection(
-        PatchCollection(
-            cells[False], facecolor="white", edgecolor="0.45", linewidth=0.8, linestyle=(0, (2, 2))
-        )
-    )
-    ax.add_collection(
-        PatchCollection(cells[True], facecolor="0.78", edgecolor="0.45", linewidth=0.8)
-    )
+    ax.add_collection(PatchCollection(cells[False], facecolor="white", edgecolor="0.45",
+                                      linewidth=0.8, linestyle=(0, (2, 2))))
+    ax.add_collection(PatchCollection(cells[True], facecolor="0.78", edgecolor="0.45",
+                                      linewidth=0.8))
     ax.set_aspect("equal")
     ax.axis("off")
     if f > size:
@@ -329,35 +282,28 @@ def draw_padded_grid(
     out = conv_output_size(n, f, pad, stride)
     covered = (out - 1) * stride + f  # rows/cols reached by some window
     if covered < size:  # the remainder dropped by the floor: bottom rows, right columns
-        for xy, w, h in (
-            ((covered, 0), size - covered, size),
-            ((0, covered), covered, size - covered),
-        ):
-            ax.add_patch(
-                Rectangle(xy, w, h, fill=False, hatch="///", edgecolor="0.35", linewidth=0)
-            )
+        for xy, w, h in (((covered, 0), size - covered, size), ((0, covered), covered,
+                                                                size - covered)):
+            ax.add_patch(Rectangle(xy, w, h, fill=False, hatch="///", edgecolor="0.35",
+                                   linewidth=0))
     starts = np.arange(out) * stride
     for i in starts:
         ax.plot(starts + 0.5, np.full(out, i + 0.5), "o", color=DARK, markersize=4)
     last = starts[-1]
-    ax.add_patch(
-        Rectangle((last, last), f, f, fill=False, edgecolor=ACCENT2, linewidth=3, linestyle="--")
-    )
+    ax.add_patch(Rectangle((last, last), f, f, fill=False, edgecolor=ACCENT2, linewidth=3,
+                           linestyle="--"))
     ax.add_patch(Rectangle((0, 0), f, f, fill=False, edgecolor=ACCENT, linewidth=3))
     right = size
     if show_output:
         x0 = size + 1.5
-        ax.add_collection(
-            PatchCollection(
-                [Rectangle((x0 + j, i), 1, 1) for i in range(out) for j in range(out)],
-                facecolor="0.55",
-                edgecolor="white",
-                linewidth=1,
-            )
-        )
-        ax.text(x0 + out / 2, -0.4, f"output {out}x{out}", ha="center", va="bottom", fontsize=10)
+        ax.add_collection(PatchCollection(
+            [Rectangle((x0 + j, i), 1, 1) for i in range(out) for j in range(out)],
+            facecolor="0.55", edgecolor="white", linewidth=1))
+        ax.text(x0 + out / 2, -0.4, f"output {out}x{out}", ha="center", va="bottom",
+                fontsize=10)
         right = x0 + out
-    ax.text(size / 2, -0.4, f"padded input {size}x{size}", ha="center", va="bottom", fontsize=10)
+    ax.text(size / 2, -0.4, f"padded input {size}x{size}", ha="center", va="bottom",
+            fontsize=10)
     ax.set_xlim(-0.5, right + 0.5)
     ax.set_ylim(max(size, out if show_output else 0) + 0.5, -1.5)
     return out
@@ -368,9 +314,8 @@ def draw_padded_grid(
 # --------------------------------------------------------------------------
 
 
-def plot_probabilities(
-    probs, labels=None, ax=None, title: str | None = None, highlight: int | None = None
-):
+def plot_probabilities(probs, labels=None, ax=None, title: str | None = None,
+                       highlight: int | None = None):
     """Bar chart of class probabilities, y axis fixed to [0, 1].
 
     Args:
@@ -389,14 +334,8 @@ def plot_probabilities(
     colors = [ACCENT if k == highlight else ACCENT2 for k in range(len(probs))]
     bars = ax.bar(labels, probs, color=colors, edgecolor=DARK)
     for bar, p in zip(bars, probs, strict=True):
-        ax.text(
-            bar.get_x() + bar.get_width() / 2,
-            p + 0.02,
-            f"{p:.2f}",
-            ha="center",
-            va="bottom",
-            fontsize=8,
-        )
+        ax.text(bar.get_x() + bar.get_width() / 2, p + 0.02, f"{p:.2f}", ha="center",
+                va="bottom", fontsize=8)
     ax.set_ylim(0, 1.1)
     ax.set_ylabel("probability")
     if title:

@@ -85,9 +85,8 @@ def _box(controls: dict, image, info, result: dict, update):
             paused[0] = False
         update()
 
-    row = widgets.HBox(
-        list(controls.values()), layout=widgets.Layout(flex_flow="row wrap", align_items="center")
-    )
+    row = widgets.HBox(list(controls.values()),
+                       layout=widgets.Layout(flex_flow="row wrap", align_items="center"))
     box = widgets.VBox([row, info, image])
     box.controls = controls
     box.image = image
@@ -113,11 +112,9 @@ def _show(image, fig, alt: str, result: dict) -> None:
     """Render ``fig`` into the ``image`` widget as a PNG ``<img>`` with alt text."""
     png = fig_to_png(fig)
     data = base64.b64encode(png).decode("ascii")
-    image.value = (
-        f'<img class="widget-image cnnbook-explorer-image" '
-        f'style="max-width: 100%; height: auto" alt="{html.escape(alt)}" '
-        f'src="data:image/png;base64,{data}">'
-    )
+    image.value = (f'<img class="widget-image cnnbook-explorer-image" '
+                   f'style="max-width: 100%; height: auto" alt="{html.escape(alt)}" '
+                   f'src="data:image/png;base64,{data}">')
     result.update(png=png, alt=alt)
 
 
@@ -162,26 +159,16 @@ def convolution_figure(gray, kernel_name: str, fig=None):
     show_image(gray, ax=axes[0], title=f"input {gray.shape[0]}x{gray.shape[1]}")
     from cnnbook.plotting import show_matrix
 
-    show_matrix(
-        kernel,
-        ax=axes[1],
-        fmt="{:.2g}" if kernel.shape[0] <= 3 else "",
-        cmap="cividis",
-        title=f"kernel {kernel.shape[0]}x{kernel.shape[1]}",
-        fontsize=8,
-    )
-    show_image(
-        out,
-        ax=axes[2],
-        symmetric=kernel_name in _SIGNED,
-        title=f"output {out.shape[0]}x{out.shape[1]}",
-    )
+    show_matrix(kernel, ax=axes[1], fmt="{:.2g}" if kernel.shape[0] <= 3 else "",
+                cmap="cividis", title=f"kernel {kernel.shape[0]}x{kernel.shape[1]}",
+                fontsize=8)
+    show_image(out, ax=axes[2], symmetric=kernel_name in _SIGNED,
+               title=f"output {out.shape[0]}x{out.shape[1]}")
     return fig, out
 
 
-def convolution_explorer(
-    photo: str = "china", kernel: str = "vertical edges (Sobel x)", downsample: int = 2
-):
+def convolution_explorer(photo: str = "china", kernel: str = "vertical edges (Sobel x)",
+                         downsample: int = 2):
     """Explorer (1): convolve a real photo with a kernel chosen from :data:`KERNELS`.
 
     The photo is turned to grayscale, shrunk by ``downsample`` (keeps the widget
@@ -203,12 +190,8 @@ def convolution_explorer(
 
     controls = {
         "photo": widgets.Dropdown(options=list(SAMPLE_PHOTOS), value=photo, description="photo"),
-        "kernel": widgets.Dropdown(
-            options=list(KERNELS),
-            value=kernel,
-            description="kernel",
-            layout=widgets.Layout(width="320px"),
-        ),
+        "kernel": widgets.Dropdown(options=list(KERNELS), value=kernel, description="kernel",
+                                   layout=widgets.Layout(width="320px")),
     }
     image, info, result = _image_widget(), widgets.HTML(), {}
 
@@ -216,15 +199,11 @@ def convolution_explorer(
         gray = gray_of(controls["photo"].value)
         fig, out = convolution_figure(gray, controls["kernel"].value, fig=_blank_figure((9, 3)))
         result.update(input=gray, kernel=KERNELS[controls["kernel"].value], output=out)
-        info.value = (
-            f"output range {out.min():.2f} .. {out.max():.2f}; "
-            f"shape {gray.shape} &rarr; {out.shape}"
-        )
-        alt = (
-            f"Three panels: the grayscale {controls['photo'].value} photo "
-            f"({gray.shape[0]}x{gray.shape[1]}), the {controls['kernel'].value} kernel, "
-            f"and the {out.shape[0]}x{out.shape[1]} output of the convolution."
-        )
+        info.value = (f"output range {out.min():.2f} .. {out.max():.2f}; "
+                      f"shape {gray.shape} &rarr; {out.shape}")
+        alt = (f"Three panels: the grayscale {controls['photo'].value} photo "
+               f"({gray.shape[0]}x{gray.shape[1]}), the {controls['kernel'].value} kernel, "
+               f"and the {out.shape[0]}x{out.shape[1]} output of the convolution.")
         _show(image, fig, alt, result)
 
     return _box(controls, image, info, result, update)
@@ -250,10 +229,10 @@ def padding_stride_explorer(n: int = 7, f: int = 3, pad: int = 0, stride: int = 
     controls = {
         "n": widgets.IntSlider(value=n, min=1, max=12, description="n", style=style, layout=lay),
         "f": widgets.IntSlider(value=f, min=1, max=9, description="f", style=style, layout=lay),
-        "pad": widgets.IntSlider(value=pad, min=0, max=4, description="p", style=style, layout=lay),
-        "stride": widgets.IntSlider(
-            value=stride, min=1, max=5, description="s", style=style, layout=lay
-        ),
+        "pad": widgets.IntSlider(value=pad, min=0, max=4, description="p", style=style,
+                                 layout=lay),
+        "stride": widgets.IntSlider(value=stride, min=1, max=5, description="s", style=style,
+                                    layout=lay),
     }
     image, info, result = _image_widget(), widgets.HTML(), {}
 
@@ -262,25 +241,19 @@ def padding_stride_explorer(n: int = 7, f: int = 3, pad: int = 0, stride: int = 
         fig, ax = new_figure(figsize=(7, 4))
         out = draw_padded_grid(n, f, p, s, ax=ax)
         if out is None:
-            error = (
-                f"The {f}x{f} window does not fit: the padded input is only "
-                f"n + 2p = {n + 2 * p} wide. Increase n or p, or decrease f."
-            )
+            error = (f"The {f}x{f} window does not fit: the padded input is only "
+                     f"n + 2p = {n + 2 * p} wide. Increase n or p, or decrease f.")
             info.value = f"<b>No output.</b> {html.escape(error)}"
         else:
             error = None
-            info.value = (
-                f"output size = &lfloor;(n + 2p &minus; f) / s&rfloor; + 1 = "
-                f"&lfloor;({n} + {2 * p} &minus; {f}) / {s}&rfloor; + 1 = "
-                f"<b>{out}</b>"
-            )
+            info.value = (f"output size = &lfloor;(n + 2p &minus; f) / s&rfloor; + 1 = "
+                          f"&lfloor;({n} + {2 * p} &minus; {f}) / {s}&rfloor; + 1 = "
+                          f"<b>{out}</b>")
         result.update(out=out, error=error, n=n, f=f, pad=p, stride=s)
-        alt = f"A {n}x{n} input grid padded by {p} to {n + 2 * p}x{n + 2 * p}. " + (
-            f"The {f}x{f} window does not fit."
-            if out is None
-            else f"Dots mark the {out * out} positions of a {f}x{f} window moved by stride "
-            f"{s}; the output grid is {out}x{out}."
-        )
+        alt = (f"A {n}x{n} input grid padded by {p} to {n + 2 * p}x{n + 2 * p}. "
+               + (f"The {f}x{f} window does not fit." if out is None else
+                  f"Dots mark the {out * out} positions of a {f}x{f} window moved by stride "
+                  f"{s}; the output grid is {out}x{out}."))
         _show(image, fig, alt, result)
 
     return _box(controls, image, info, result, update)
@@ -316,7 +289,8 @@ def _pool_inputs():
     }
 
 
-def pooling_explorer(image: str = "digit (8x8)", mode: str = "max", size: int = 2, stride: int = 2):
+def pooling_explorer(image: str = "digit (8x8)", mode: str = "max", size: int = 2,
+                     stride: int = 2):
     """Explorer (3): max / average / min pooling of a digit or a photo.
 
     ``box.result`` holds ``"input"`` ``(H, W)``, ``"output"`` ``(H', W')`` or
@@ -329,32 +303,14 @@ def pooling_explorer(image: str = "digit (8x8)", mode: str = "max", size: int = 
         raise ValueError(f"unknown image {image!r}; choose one of {list(inputs)}")
     style = {"description_width": "50px"}
     controls = {
-        "image": widgets.Dropdown(
-            options=list(inputs),
-            value=image,
-            description="image",
-            style=style,
-            layout=widgets.Layout(width="260px"),
-        ),
-        "mode": widgets.ToggleButtons(
-            options=["max", "average", "min"], value=mode, style={"button_width": "80px"}
-        ),
-        "size": widgets.IntSlider(
-            value=size,
-            min=1,
-            max=8,
-            description="size",
-            style=style,
-            layout=widgets.Layout(width="300px"),
-        ),
-        "stride": widgets.IntSlider(
-            value=stride,
-            min=1,
-            max=8,
-            description="stride",
-            style=style,
-            layout=widgets.Layout(width="300px"),
-        ),
+        "image": widgets.Dropdown(options=list(inputs), value=image, description="image",
+                                  style=style, layout=widgets.Layout(width="260px")),
+        "mode": widgets.ToggleButtons(options=["max", "average", "min"], value=mode,
+                                      style={"button_width": "80px"}),
+        "size": widgets.IntSlider(value=size, min=1, max=8, description="size", style=style,
+                                  layout=widgets.Layout(width="300px")),
+        "stride": widgets.IntSlider(value=stride, min=1, max=8, description="stride",
+                                    style=style, layout=widgets.Layout(width="300px")),
     }
     img_widget, info, result = _image_widget(), widgets.HTML(), {}
 
@@ -371,29 +327,20 @@ def pooling_explorer(image: str = "digit (8x8)", mode: str = "max", size: int = 
         else:
             error = None
             out = pool(x2d[np.newaxis, np.newaxis], m, k, s)[0, 0]
-            show_image(
-                out,
-                ax=axes[1],
-                vmin=x2d.min(),
-                vmax=x2d.max(),
-                title=f"{m} pool {k}x{k}, stride {s}: {out.shape[0]}x{out.shape[1]}",
-            )
+            show_image(out, ax=axes[1], vmin=x2d.min(), vmax=x2d.max(),
+                       title=f"{m} pool {k}x{k}, stride {s}: {out.shape[0]}x{out.shape[1]}")
             overlap = " (windows overlap)" if s < k else (" (pixels skipped)" if s > k else "")
             (h, w), (ho, wo) = x2d.shape, out.shape
-            info.value = (
-                f"input {h}x{w} &rarr; output {ho}x{wo}: "
-                f"&lfloor;({h} &minus; {k}) / {s}&rfloor; + 1 = {ho} rows, "
-                f"&lfloor;({w} &minus; {k}) / {s}&rfloor; + 1 = {wo} columns"
-                f"{overlap}; no learnable parameters"
-            )
+            info.value = (f"input {h}x{w} &rarr; output {ho}x{wo}: "
+                          f"&lfloor;({h} &minus; {k}) / {s}&rfloor; + 1 = {ho} rows, "
+                          f"&lfloor;({w} &minus; {k}) / {s}&rfloor; + 1 = {wo} columns"
+                          f"{overlap}; no learnable parameters")
         result.update(input=x2d, output=out, error=error, mode=m, size=k, stride=s)
         name = controls["image"].value.split(" (")[0]
-        alt = f"The {name} ({x2d.shape[0]}x{x2d.shape[1]}) and " + (
-            "no output: the window is larger than the input."
-            if out is None
-            else f"its {m} pooling with a {k}x{k} window and stride {s}, "
-            f"{out.shape[0]}x{out.shape[1]} pixels."
-        )
+        alt = (f"The {name} ({x2d.shape[0]}x{x2d.shape[1]}) and "
+               + ("no output: the window is larger than the input." if out is None else
+                  f"its {m} pooling with a {k}x{k} window and stride {s}, "
+                  f"{out.shape[0]}x{out.shape[1]} pixels."))
         _show(img_widget, fig, alt, result)
 
     return _box(controls, img_widget, info, result, update)
@@ -427,16 +374,10 @@ def softmax_temperature_explorer(logits=DEFAULT_LOGITS, labels=None, temperature
     if len(labels) != len(logits):
         raise ValueError(f"{len(labels)} labels for {len(logits)} logits")
     controls = {
-        "temperature": widgets.FloatLogSlider(
-            value=temperature,
-            base=10,
-            min=-1,
-            max=1,
-            step=0.05,
-            description="T",
-            readout_format=".2f",
-            layout=widgets.Layout(width="360px"),
-        ),
+        "temperature": widgets.FloatLogSlider(value=temperature, base=10, min=-1, max=1,
+                                              step=0.05, description="T",
+                                              readout_format=".2f",
+                                              layout=widgets.Layout(width="360px")),
     }
     image, info, result = _image_widget(), widgets.HTML(), {}
 
@@ -445,24 +386,15 @@ def softmax_temperature_explorer(logits=DEFAULT_LOGITS, labels=None, temperature
         probs = softmax_with_temperature(logits, t)
         entropy = float(-(probs * np.log(np.clip(probs, 1e-300, None))).sum())
         fig, ax = new_figure(figsize=(6, 3))
-        plot_probabilities(
-            probs,
-            labels,
-            ax=ax,
-            highlight=int(np.argmax(logits)),
-            title=f"softmax(z / T), T = {t:.2f}",
-        )
+        plot_probabilities(probs, labels, ax=ax, highlight=int(np.argmax(logits)),
+                           title=f"softmax(z / T), T = {t:.2f}")
         zs = ", ".join(f"{z:g}" for z in logits)
-        info.value = (
-            f"logits z = [{zs}]; sum of probabilities = {probs.sum():.3f}; "
-            f"entropy = {entropy:.3f} nats (uniform: {np.log(len(logits)):.3f})"
-        )
+        info.value = (f"logits z = [{zs}]; sum of probabilities = {probs.sum():.3f}; "
+                      f"entropy = {entropy:.3f} nats (uniform: {np.log(len(logits)):.3f})")
         result.update(logits=logits, temperature=t, probs=probs, entropy=entropy)
-        alt = (
-            f"Bar chart of the probabilities softmax(z / T) at temperature {t:.2f}: "
-            + ", ".join(f"{lab} {q:.2f}" for lab, q in zip(labels, probs, strict=True))
-            + "."
-        )
+        alt = (f"Bar chart of the probabilities softmax(z / T) at temperature {t:.2f}: "
+               + ", ".join(f"{lab} {q:.2f}" for lab, q in zip(labels, probs, strict=True))
+               + ".")
         _show(image, fig, alt, result)
 
     return _box(controls, image, info, result, update)
