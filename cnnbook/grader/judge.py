@@ -264,10 +264,14 @@ class Session:
                 self._keep.append(item)
 
     def _live_refs(self, args) -> dict[int, plaindata.Ref]:
-        """References for arguments that are earlier results, unchanged since."""
+        """References for arguments that are earlier results, unchanged since.
+
+        Only whole arguments: an item of a dict or list the test built (or changed) is
+        sent by value, so that what the sandbox computes on is what the test computes
+        its expected values from.
+        """
         live = {}
-        nested = [item for arg in args for _, item in _container_items(arg)]
-        for value in list(args) + nested:
+        for value in args:
             ref = self.refs.get(id(value))
             if ref is not None and self._digests.get(id(value)) == _digest(value):
                 live[id(value)] = ref

@@ -1,0 +1,157 @@
+"""The trusted judge (cnnbook.grader.judge) on the course's real assignments.
+
+Each catalogued mistake (tests/exercise_catalogue.py) and each correct alternative is
+run the way the sandbox runs it, minus the sandbox: the student's namespace is built
+from the released set-up cells and the answer cells, the recorded calls are made by the
+harness, and the judge grades the decoded results. Every mistake must lose points,
+every alternative and the reference must keep full marks, the stub must score 0. The
+mistakes that import the reference are graded through the real sandbox in
+tests/test_grader_cheating.py (the ``reference_import`` trick), where the reference is
+not importable.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+
+import numpy as np
+import pytest
+
+from cnnbook.grader import harness, judge, plaindata
+from tests.exercise_catalogue import ALTERNATIVES, MISTAKES
+from tests.exercise_harness import ASSIGNMENTS, reference_answers, solution_path
+from tests.test_exercises_autograde import mistake_source
+
+SEED = 20261130
+_RECORDINGS: dict[str, judge.Recording] = {}
+
+
+def recording(assignment: str) -> judge.Recording:
+    if assignment not in _RECORDINGS:
+        tests = judge.AssignmentTests.from_path(solution_path(assignment), assignment)
+        _RECORDINGS[assignment] = judge.record(tests, SEED)
+    return _RECORDINGS[assignment]
+
+
+def grade(assignment: str, answers: dict[str, str], tmp_path) -> tuple[float, float, list]:
+    """Score of a student whose answer cells are ``answers`` (grade_id -> source)."""
+    rec = recording(assignment)
+    namespace: dict = {"__name__": "__main__"}
+    for cell in rec.tests.cells:
+        if cell.kind is judge.CellKind.CODE:
+            exec(cell.source, namespace)
+        elif cell.kind is judge.CellKind.ANSWER:
+            try:
+                exec(answers[cell.grade_id], namespace)
+            except Exception:  # noqa: BLE001 - a cell that raises, as in a notebook
+                pass
+    calls, results = tmp_path / "calls.json", tmp_path / "results.jsonl"
+    calls.write_text(json.dumps(rec.payload()))
+    harness.run_calls(namespace, str(calls), str(results))
+    lines = [json.loads(line) for line in results.read_text().splitlines()]
+    verdicts = judge.judge(rec, judge.decode_outcomes(rec, lines))
+    return sum(v.points for v in verdicts), sum(v.max_points for v in verdicts), verdicts
+
+
+def stub_answers(assignment: str) -> dict[str, str]:
+    stub = "raise NotImplementedError()"
+    out = {}
+    for gid, source in reference_answers(assignment).items():
+        # keep the signature line(s), replace the body by the stub, as the release does
+        head = source.split(":\n", 1)[0] + ":\n" if source.lstrip().startswith("def ") else ""
+        out[gid] = head + ("    " + stub if head else stub)
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_reference_full_marks_and_stub_zero(assignment, tmp_path):
+    score, total, verdicts = grade(assignment, reference_answers(assignment), tmp_path)
+    assert score == total > 0, [v.message for v in verdicts if not v.passed]
+    score, _, _ = grade(assignment, stub_answers(assignment), tmp_path)
+    assert score == 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_mistake_loses_points_every_alternative_keeps_them(assignment, tmp_path):
+    answers = reference_answers(assignment)
+    caught, missed = 0, []
+    for mistake in MISTAKES:
+        if mistake.assignment != assignment or "reference imported" in mistake.name:
+            continue
+        score, total, _ = grade(assignment, {**answers, mistake.cell: mistake_source(mistake)},
+                                tmp_path)  # fmt: skip
+        if score < total:
+            caught += 1
+        else:
+            missed.append(mistake.name)
+    assert not missed, f"mistakes the judge does not catch: {missed}"
+    assert caught > 0
+    for alternative in ALTERNATIVES:
+        if alternative.assignment != assignment:
+            continue
+        score, total, verdicts = grade(assignment, {**answers, **alternative.cells}, tmp_path)
+        assert score == total, (alternative.name, [v.message for v in verdicts if not v.passed])
+
+
+def test_hidden_inputs_depend_on_the_secret_seed():
+    tests = judge.AssignmentTests.from_path(solution_path("ps02_convolution"))
+    one, two = judge.record(tests, 1), judge.record(tests, 2)
+    assert [c.fn for c in one.calls] == [c.fn for c in two.calls]
+    differ = [a.blobs != b.blobs for a, b in zip(one.calls, two.calls, strict=True)]
+    assert any(differ)  # hidden cases moved
+    assert not all(differ)  # visible cases did not
+    again = judge.record(tests, 1)
+    assert [c.blobs for c in again.calls] == [c.blobs for c in one.calls]
+
+
+def test_the_sandbox_never_sees_tests_or_expected_values():
+    tests = judge.AssignmentTests.from_path(solution_path("ps02_convolution"))
+    payload = json.dumps(judge.record(tests, 3).payload())
+    assert "check_" not in payload and "HIDDEN" not in payload
+    assert "mode" not in payload and "watch" not in payload  # nor what a call checks
+
+
+def test_plain_data_refuses_objects_and_pickles():
+    tree, blobs = plaindata.encode([np.arange(3.0), (1, "a", None), {"k": np.float32(2)}])
+    value = plaindata.decode(tree, blobs)
+    assert value[0].tolist() == [0.0, 1.0, 2.0] and value[1] == (1, "a", None)
+    assert type(value[2]["k"]) is np.float32
+
+    class Sub(np.ndarray):
+        pass
+
+    for thing in (np.zeros(2).view(Sub), np.array([object()]), np.zeros(2, complex), iter([])):
+        tree, _ = plaindata.encode(thing)
+        assert isinstance(plaindata.decode(tree, []), plaindata.Opaque)
+    import io
+    import pickle
+
+    buf = io.BytesIO()
+    np.save(buf, np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    with pytest.raises(plaindata.NotPlainDataError):
+        plaindata.decode({"__array__": 0}, [buf.getvalue()])
+    with pytest.raises(plaindata.NotPlainDataError):
+        plaindata.decode({"__array__": 0}, [pickle.dumps(np.zeros(2))])
+    for bad in ({"__eval__": "1"}, {"__array__": 5}, {"a": 1, "b": 2}, {"__float__": "1e999x"}):
+        with pytest.raises(plaindata.NotPlainDataError):
+            plaindata.decode(bad, [])
+
+
+def test_overlay_hides_answers(tmp_path):
+    from cnnbook.grader import overlay
+
+    package = overlay.build(tmp_path / "a")
+    assert not (package / "layers.py").exists() and not (package / "tensors.py").exists()
+    assert (package / "grading.py").exists() and (package / "grader" / "harness.py").exists()
+    package = overlay.build(tmp_path / "b", ["cnnbook.layers"], ["conv2d_backward"])
+    text = (package / "layers.py").read_text()
+    assert "def conv2d_forward" in text and "def conv2d_backward" not in text
+    assert "def _col2im" not in text  # a helper only the removed function used
+    with pytest.raises(ValueError, match="not a module of the cnnbook package"):
+        overlay.build(tmp_path / "c", ["numpy"])
+    assert re.search(r"\bdef conv2d_forward\b", text)
+    assert sys.modules.get("cnnbook.grader.overlay") is overlay
