@@ -6,6 +6,7 @@ Run from the course root (the folder with ``nbgrader_config.py``)::
     cnnbook autograde ASSIGNMENT [--jobs N] [--timeout S] [--memory MB]
     cnnbook feedback ASSIGNMENT
     cnnbook report ASSIGNMENT [--out DIR]
+    cnnbook check NOTEBOOK                 (for students: the visible tests' score)
     cnnbook demo [--dir DIR]
 
 See ``docs/instructors.md``.
@@ -108,6 +109,19 @@ def cmd_feedback(args) -> int:
     return 0 if r.get("success") else 1
 
 
+def cmd_check(args) -> int:
+    from cnnbook.grader.check import check_notebook, format_report
+    from cnnbook.grader.sandbox import Limits
+
+    try:
+        report = check_notebook(Path(args.notebook), Limits(timeout=args.timeout))
+    except ValueError as e:
+        print(f"cnnbook check: {e}", file=sys.stderr)
+        return 2
+    print(format_report(report))
+    return 0 if report.all_passed else 1
+
+
 def cmd_report(args) -> int:
     from cnnbook.grader.report import build_report
 
@@ -199,6 +213,17 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("feedback", help="HTML feedback for each student")
     s.add_argument("assignment", metavar="ASSIGNMENT")
     s.set_defaults(func=cmd_feedback)
+
+    s = sub.add_parser(
+        "check",
+        help="(students) run a notebook as the autograder does and print the visible tests' "
+        "score; exit 1 if any fails",
+    )
+    s.add_argument("notebook", metavar="NOTEBOOK", help="path of the assignment notebook")
+    s.add_argument(
+        "--timeout", type=float, default=600, help="wall-clock seconds for the whole notebook"
+    )
+    s.set_defaults(func=cmd_check)
 
     s = sub.add_parser("report", help="grades CSV, test pass rates, histogram, HTML summary")
     s.add_argument("assignment", metavar="ASSIGNMENT")

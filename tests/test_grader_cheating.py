@@ -11,6 +11,7 @@ score, the untouched stub 0.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import textwrap
 from pathlib import Path
@@ -254,3 +255,20 @@ def test_feedback_shows_verdicts_never_hidden_tests(graded):
         if o.output_type == "error"
     )  # fmt: skip
     assert "not plain data" in messages
+
+
+@pytest.mark.slow
+def test_process_cap_holds_even_as_root(graded):
+    """The fork flood ran as whatever user grades (root in CI): the pids cgroup stopped it."""
+    from cnnbook.grader.sandbox import Limits, process_cap_mode
+
+    root, _ = graded
+    nb = nbformat.read(root / "autograded" / "fork_flood" / A / f"{A}.ipynb", as_version=4)
+    printed = "".join(
+        o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs
+    )
+    started = int(printed.split("started", 1)[1].split()[0])
+    if process_cap_mode() in ("cgroup-v1", "cgroup-v2") or os.getuid() != 0:
+        assert 0 < started < Limits.tasks, started
+    else:
+        pytest.skip("no pids cgroup here and running as root: nothing can cap processes")

@@ -1,0 +1,167 @@
+"""``cnnbook check NOTEBOOK``: a student's score on the visible tests before submitting.
+
+The notebook runs as the autograder runs it: in the sandbox when bubblewrap is
+installed, with the course package minus the modules that hold answers (importing the
+reference fails here exactly as it does when grading), the notebook's own folder as
+its working folder. Its test cells are the released ones, which are the visible parts of
+the tests the trusted judge runs, so a test that fails here fails when graded. Each
+test cell's outcome is read back from its output: a table of test, points, passed or
+failed and the full message, never cut short.
+
+It runs the student's own code for the student's own information: unlike grading,
+nothing here has to be protected from that code.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+from . import judge, overlay
+from .autograde import (
+    MAX_STUDENT_FILE_BYTES,
+    MAX_STUDENT_FILES,
+    MAX_STUDENT_FILES_BYTES,
+    read_job,
+)
+from .sandbox import Limits, run_job, sandbox_available
+
+
+@dataclass
+class TestResult:
+    grade_id: str
+    points: float
+    max_points: float
+    passed: bool
+    message: str = ""
+
+
+@dataclass
+class CheckReport:
+    notebook: Path
+    results: list[TestResult]
+    status: str  # how the run ended: ok, timeout, memory_limit, kernel_died, ...
+    reason: str
+    sandboxed: bool
+
+    @property
+    def score(self) -> float:
+        return sum(r.points for r in self.results)
+
+    @property
+    def max_score(self) -> float:
+        return sum(r.max_points for r in self.results)
+
+    @property
+    def all_passed(self) -> bool:
+        return self.status == "ok" and all(r.passed for r in self.results)
+
+
+def _error_text(outputs: list) -> str | None:
+    for o in outputs:
+        if isinstance(o, dict) and o.get("output_type") == "error":
+            ename, evalue = str(o.get("ename", "")), str(o.get("evalue", ""))
+            if ename == "AssertionError":
+                return evalue or "a check failed"
+            return f"{ename}: {evalue}"
+    return None
+
+
+def check_notebook(path: Path, limits: Limits | None = None, use_sandbox=None) -> CheckReport:
+    """Run the notebook at ``path`` and judge its visible tests.
+
+    Raises ``ValueError`` if ``path`` is not a readable notebook with graded test cells.
+    """
+    path = Path(path)
+    try:
+        nb = nbformat.read(str(path), as_version=4)
+    except Exception as e:  # noqa: BLE001 - any unreadable file
+        raise ValueError(f"{path} is not a readable notebook ({type(e).__name__}: {e})") from e
+    tests = judge.AssignmentTests.from_notebook(nb, path.stem)
+    if not tests.tests:
+        raise ValueError(f"{path} has no graded test cells: is it an assignment notebook?")
+    limits = limits or Limits(timeout=600)
+    if use_sandbox is None:
+        use_sandbox = sandbox_available()
+    with tempfile.TemporaryDirectory(prefix="cnnbook-check-") as tmp:
+        job = Path(tmp) / "job"
+        (job / "files").mkdir(parents=True)
+        _copy_folder(path.parent, job / "files")
+        overlay.build(job / "package", tests.sandbox_modules, _graded_functions(tests))
+        spec = {
+            "assignment": path.stem,
+            "execute": {"timeout": int(limits.timeout)},
+            "max_output_bytes": limits.output_mb * 1024 * 1024,
+        }
+        (job / "job.json").write_text(json.dumps({"spec": spec, "notebook": nb}))
+        outcome = run_job(job, limits, use_sandbox)
+        record = read_job(job, outcome, limits.timeout, limits.memory_mb)
+    results = []
+    for cell in tests.tests:
+        ran = record.cells.get(cell.index)
+        if ran is None:
+            why = record.reason or "the notebook stopped before this cell"
+            results.append(TestResult(cell.grade_id, 0, cell.points, False, f"not run: {why}"))
+            continue
+        error = _error_text(ran[1])
+        passed = error is None
+        points = cell.points if passed else 0
+        results.append(TestResult(cell.grade_id, points, cell.points, passed, error or ""))
+    return CheckReport(path, results, record.status, record.reason, use_sandbox)
+
+
+def _graded_functions(tests: judge.AssignmentTests) -> list[str]:
+    from .autograde import _imported_names
+
+    imported = _imported_names(tests)
+    return [n for n in tests.functions if n not in imported]
+
+
+def _copy_folder(folder: Path, dest: Path) -> None:
+    """The notebook's folder (data files, the student's own modules), as when graded:
+    no notebooks, no links, within the same size caps."""
+    total = count = 0
+    for f in sorted(folder.iterdir()):
+        if f.is_symlink() or not f.is_file() or f.suffix == ".ipynb" or f.name.startswith("."):
+            continue
+        size = f.stat().st_size
+        if size > MAX_STUDENT_FILE_BYTES or total + size > MAX_STUDENT_FILES_BYTES:
+            continue
+        if count >= MAX_STUDENT_FILES:
+            break
+        shutil.copyfile(f, dest / f.name)
+        total += size
+        count += 1
+
+
+def format_report(report: CheckReport) -> str:
+    """The table a student reads: one line per test, then each failure's full message."""
+    width = max([len(r.grade_id) for r in report.results] + [4])
+    lines = [f"{'test':<{width}}  {'points':>9}  result"]
+    for r in report.results:
+        score = f"{r.points:g}/{r.max_points:g}"
+        first = r.message.splitlines()[0] if r.message else ""
+        verdict = "passed" if r.passed else f"FAILED  {first}"
+        lines.append(f"{r.grade_id:<{width}}  {score:>9}  {verdict}")
+    lines.append(f"{'total':<{width}}  {report.score:g}/{report.max_score:g}".rstrip())
+    failures = [r for r in report.results if not r.passed]
+    for r in failures:
+        lines += ["", f"--- {r.grade_id} ---", r.message]
+    if report.status != "ok":
+        lines += ["", f"The notebook did not run to the end: {report.status}: {report.reason}"]
+    if not report.sandboxed:
+        lines += [
+            "",
+            "(bubblewrap is not installed, so the notebook ran without the autograder's "
+            "sandbox; the results are the same for honest code)",
+        ]
+    lines += [
+        "",
+        "These are the visible tests; the autograder runs more on the same functions.",
+    ]
+    return "\n".join(lines)
