@@ -28,7 +28,6 @@ Only the parent opens the gradebook, and only from its main thread.
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 import secrets
 import shutil
@@ -36,327 +35,46 @@ import sys
 import tempfile
 import time
 import warnings
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
-from nbformat.v4 import new_output
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.converters import Autograde
-from nbgrader.preprocessors import Execute, NbGraderPreprocessor
+from nbgrader.preprocessors import Execute
 from sqlalchemy.exc import SAWarning
-from traitlets import Unicode
 from traitlets.config import Config
 
 from . import gradebook, judge, overlay
 from .course import Course
+from .execution import ExecutionRecord, merge_outputs, read_job
 from .executor import Executor, Job, JobResult, LocalExecutor
+from .outcomes import NOT_RUN, RETRIED, NotebookOutcome, Status, SubmissionOutcome
+from .replay import ReplayExecute
 from .sandbox import Limits, process_cap_mode, sandbox_available
+from .staging import (
+    MAX_STUDENT_FILE_BYTES,
+    MAX_STUDENT_FILES,
+    MAX_STUDENT_FILES_BYTES,
+    fingerprint,
+    in_shard,
+    only_plain_files,
+    student_code_only,
+    student_files,
+)
 
-#: The student's own files beside the notebook (a helper module, say) go to the sandbox
-#: within these caps; what is refused is named in the submission's reason.
-MAX_STUDENT_FILE_BYTES = 5 * 1024 * 1024
-MAX_STUDENT_FILES_BYTES = 20 * 1024 * 1024
-MAX_STUDENT_FILES = 100
-
-# Worst first: the status of a submission is the worst of its notebooks' statuses.
-STATUSES = [
-    "sandbox_error",
-    "grading_error",
-    "missing_notebook",
-    "corrupt_notebook",
-    "kernel_died",
-    "timeout",
-    "memory_limit",
-    "output_limit",
-    "ok",
+__all__ = [
+    "Autograder",
+    "AutogradeError",
+    "autograde",
+    "MAX_STUDENT_FILE_BYTES",
+    "MAX_STUDENT_FILES",
+    "MAX_STUDENT_FILES_BYTES",
+    "read_job",
 ]
-NOT_EXECUTED = "CnnbookNotExecuted"
-NOT_RUN = ("corrupt_notebook", "missing_notebook")  # outcomes without an autograded/ folder
-# Outputs that would run the student's JavaScript in the instructor's browser (formgrader,
-# feedback): dropped. Grades never depend on display outputs.
-SCRIPT_TYPES = {"application/javascript", "text/javascript", "application/x-javascript"}
 
 
-@dataclass
-class NotebookOutcome:
-    notebook: str
-    status: str = "ok"
-    reason: str = ""
-
-
-@dataclass
-class SubmissionOutcome:
-    student: str
-    status: str = "ok"
-    reason: str = ""
-    score: float | None = None
-    max_score: float | None = None
-    seconds: float = 0.0
-    skipped: bool = False
-    notebooks: list[NotebookOutcome] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)  # worth saying, not a failure
-
-    def as_row(self, assignment: str, fingerprint: str, sandbox: str) -> dict:
-        return {
-            "assignment": assignment,
-            "student": self.student,
-            "status": self.status,
-            "reason": self.reason,
-            "score": self.score,
-            "max_score": self.max_score,
-            "fingerprint": fingerprint,
-            "sandbox": sandbox,
-            "seconds": round(self.seconds, 2),
-        }
-
-
-def worst(statuses) -> str:
-    statuses = list(statuses) or ["ok"]
-    return min(statuses, key=STATUSES.index)
-
-
-def _only_plain_files(folder: str, names: list[str]) -> set[str]:
-    """copytree filter: hidden files, and anything but files, folders and symlinks
-    (a FIFO would hang the copy), stay behind; symlinks are removed after the copy."""
-    skip = set()
-    for name in names:
-        p = Path(folder) / name
-        if name.startswith(".") or not (p.is_symlink() or p.is_file() or p.is_dir()):
-            skip.add(name)
-    return skip
-
-
-def in_shard(student: str, k: int, n: int) -> bool:
-    """Whether ``student`` is graded by shard ``k`` of ``n`` (1-based), stable across runs.
-
-    Machines sharing a PostgreSQL gradebook (safe for concurrent writers, unlike SQLite)
-    and the course folder can each take one shard of a large class.
-    """
-    return int(hashlib.sha256(student.encode()).hexdigest(), 16) % n == k - 1
-
-
-def fingerprint(folder: Path) -> str:
-    """SHA-256 of a submission folder's files (names and contents)."""
-    h = hashlib.sha256()
-    for p in sorted(folder.rglob("*")):
-        if p.is_file() and not p.is_symlink():
-            h.update(str(p.relative_to(folder)).encode() + b"\0")
-            with open(p, "rb") as f:
-                for chunk in iter(lambda: f.read(1 << 20), b""):
-                    h.update(chunk)
-    return h.hexdigest()
-
-
-# --------------------------------------------------------------------------- replay
-
-
-def _clean_output(o) -> dict | None:
-    """Rebuild one output from untrusted JSON, keeping only well-formed fields."""
-    if not isinstance(o, dict):
-        return None
-
-    def text(v):
-        if isinstance(v, list):
-            return "".join(str(x) for x in v)
-        return str(v)
-
-    kind = o.get("output_type")
-    if kind == "stream":
-        name = o.get("name") if o.get("name") in ("stdout", "stderr") else "stdout"
-        return new_output("stream", name=name, text=text(o.get("text", "")))
-    if kind == "error":
-        tb = o.get("traceback") if isinstance(o.get("traceback"), list) else []
-        return new_output(
-            "error",
-            ename=str(o.get("ename", "")),
-            evalue=str(o.get("evalue", "")),
-            traceback=[str(x) for x in tb],
-        )
-    if kind in ("display_data", "execute_result"):
-        data = o.get("data") if isinstance(o.get("data"), dict) else {}
-        data = {
-            str(k): (v if isinstance(v, dict) else text(v))
-            for k, v in data.items()
-            if isinstance(k, str) and "/" in k and k not in SCRIPT_TYPES
-        }
-        meta = o.get("metadata") if isinstance(o.get("metadata"), dict) else {}
-        if kind == "execute_result":
-            count = o.get("execution_count")
-            count = count if isinstance(count, int) else None
-            return new_output(kind, data=data, metadata=meta, execution_count=count)
-        return new_output(kind, data=data, metadata=meta)
-    return None
-
-
-@dataclass
-class ExecutionRecord:
-    """What came back from one job: cell outputs, and why it stopped early (if it did)."""
-
-    cells: dict[int, tuple[int | None, list]]
-    complete: bool
-    status: str
-    reason: str
-    calls: list = field(default_factory=list)  # the harness's result lines (untrusted)
-
-
-def read_job(job_dir: Path, outcome, timeout: float, memory_mb: int) -> ExecutionRecord:
-    """Interpret a job's ``out/stream.jsonl`` and exit status."""
-    record, calls = _read_job(job_dir, outcome, timeout, memory_mb)
-    record.calls = calls
-    return record
-
-
-def _read_job(job_dir: Path, outcome, timeout: float, memory_mb: int):
-    cells: dict[int, tuple[int | None, list]] = {}
-    calls: list = []
-    result = None
-    stream = job_dir / "out" / "stream.jsonl"
-    if stream.exists():
-        with open(stream, "rb") as f:
-            for raw in f:
-                try:
-                    msg = json.loads(raw)
-                except ValueError:
-                    continue
-                if not isinstance(msg, dict):
-                    continue
-                if msg.get("type") == "cell" and isinstance(msg.get("index"), int):
-                    outs = msg.get("outputs") if isinstance(msg.get("outputs"), list) else []
-                    count = msg.get("execution_count")
-                    cells[msg["index"]] = (count if isinstance(count, int) else None, outs)
-                elif msg.get("type") == "call":
-                    calls.append(msg.get("data"))
-                elif msg.get("type") == "result":
-                    result = msg
-    if outcome is not None and outcome.timed_out:
-        return ExecutionRecord(
-            cells, False, "timeout", f"did not finish within the time limit of {timeout:g} s"
-        ), calls
-    if result is None:
-        rc = outcome.returncode if outcome is not None else None
-        if rc is not None and rc < 0:
-            import signal
-
-            sig = signal.Signals(-rc).name if -rc in signal.Signals._value2member_map_ else rc
-            if sig == "SIGXCPU":
-                return ExecutionRecord(cells, False, "timeout", "CPU time limit reached"), calls
-            if sig == "SIGKILL":
-                reason = f"killed (SIGKILL), most likely over the memory limit of {memory_mb} MB"
-                return ExecutionRecord(cells, False, "memory_limit", reason), calls
-            return ExecutionRecord(cells, False, "kernel_died", f"sandbox killed by {sig}"), calls
-        log = (job_dir / "sandbox.log").read_text(errors="replace")[-500:].strip()
-        reason = f"the sandbox stopped without a result (exit code {rc})"
-        return ExecutionRecord(
-            cells, False, "sandbox_error", f"{reason}: {log}" if log else reason
-        ), calls
-    status = result.get("status")
-    if status == "ok":
-        return ExecutionRecord(cells, True, "ok", ""), calls
-    if status == "kernel_died":
-        tail = str(result.get("log_tail", "")).replace("\0", "")
-        memory = "MemoryError" in tail or "Cannot allocate memory" in tail
-        reason = "the kernel died (the student's code ended the Python process)"
-        if memory:
-            return ExecutionRecord(cells, False, "memory_limit", f"{reason}: out of memory"), calls
-        return ExecutionRecord(cells, False, "kernel_died", reason), calls
-    return ExecutionRecord(
-        cells, False, "sandbox_error", f"execution failed: {str(result.get('message'))[:300]}"
-    ), calls
-
-
-def merge_outputs(nb, record: ExecutionRecord) -> list[str]:
-    """Put the sandbox's outputs into the (trusted) sanitized notebook ``nb``, in place.
-
-    Code cells the sandbox never finished get an error output, so nbgrader scores
-    their tests 0 instead of taking an empty output for a pass. Returns notes about
-    limits that were hit (MemoryError, cell timeouts, output truncated).
-    """
-    notes: list[str] = []
-    for i, cell in enumerate(nb.cells):
-        if cell.cell_type != "code":
-            continue
-        if i in record.cells:
-            count, outs = record.cells[i]
-            cleaned = [c for c in (_clean_output(o) for o in outs) if c is not None]
-            cell.outputs = cleaned
-            cell.execution_count = count
-            for o in cleaned:
-                if o.output_type == "error" and o.ename == "MemoryError":
-                    where = cell.metadata.get("nbgrader", {}).get("grade_id", i)
-                    notes.append(f"memory_limit: MemoryError in cell {where}")
-                if o.output_type == "error" and o.ename == "CellTimeoutError":
-                    notes.append("timeout: a cell exceeded the per-cell time limit")
-                if o.output_type == "stream" and "[cnnbook: output limit" in o.text:
-                    notes.append("output_limit: output over the limit was dropped")
-        elif not record.complete and cell.source.strip():
-            cell.outputs = [
-                new_output(
-                    "error",
-                    ename=NOT_EXECUTED,
-                    evalue=record.reason,
-                    traceback=[f"{NOT_EXECUTED}: this cell was not run: {record.reason}"],
-                )
-            ]
-            cell.execution_count = None
-    return notes
-
-
-class ReplayExecute(NbGraderPreprocessor):
-    """Stands in for nbgrader's Execute: takes the outputs from the sandboxed run."""
-
-    jobs_dir = Unicode("").tag(config=True)
-
-    def preprocess(self, nb, resources):
-        student = resources["nbgrader"]["student"]
-        notebook = resources["nbgrader"]["notebook"]
-        job_dir = Path(self.jobs_dir) / student / notebook
-        info = json.loads((job_dir / "record.json").read_text())
-        record = ExecutionRecord(
-            {int(k): (v[0], v[1]) for k, v in info["cells"].items()},
-            info["complete"],
-            info["status"],
-            info["reason"],
-        )
-        merge_outputs(nb, record)
-        put_verdicts(nb, info.get("verdicts"))
-        return nb, resources
-
-
-def verdict_outputs(verdict: dict | None) -> list:
-    """The outputs of a test cell that show the judge's verdict (nbgrader scores them:
-    an error output is 0 points, none is full marks)."""
-    if verdict is None:
-        verdict = {"passed": False, "message": "this test was not judged"}
-    outputs = []
-    if verdict.get("stdout"):
-        outputs.append(new_output("stream", name="stdout", text=str(verdict["stdout"])[:5000]))
-    if not verdict.get("passed"):
-        message = str(verdict.get("message") or "the test failed")
-        outputs.append(
-            new_output(
-                "error",
-                ename="AssertionError",
-                evalue=message,
-                traceback=[f"AssertionError: {message}"],
-            )
-        )
-    return outputs
-
-
-def put_verdicts(nb, verdicts: dict | None) -> None:
-    """Show each test cell as the student's release does (no hidden tests) with the
-    judge's verdict as its output, in place."""
-    for cell in nb.cells:
-        if judge.cell_kind(cell) is not judge.CellKind.TEST:
-            continue
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "")
-        cell.source = judge.HIDDEN_RE.sub("", cell.source).rstrip()
-        cell.outputs = verdict_outputs((verdicts or {}).get(grade_id))
-        cell.execution_count = None
-
-
-# --------------------------------------------------------------------------- grading
+class AutogradeError(Exception):
+    """The run cannot start (unknown assignment, a broken nbgrader configuration)."""
 
 
 class Autograder:
@@ -398,7 +116,7 @@ class Autograder:
             try:
                 a = gb.find_assignment(self.assignment)
             except MissingEntry:
-                raise SystemExit(
+                raise AutogradeError(
                     f"assignment {self.assignment!r} is not in the gradebook: "
                     f"run `cnnbook release {self.assignment}` first"
                 ) from None
@@ -413,7 +131,7 @@ class Autograder:
             pps = list(Autograde.class_traits()["autograde_preprocessors"].default())
         pps = [ReplayExecute if (p is Execute or p == "Execute") else p for p in pps]
         if ReplayExecute not in pps:
-            raise SystemExit("Autograde.autograde_preprocessors has no Execute to replace")
+            raise AutogradeError("Autograde.autograde_preprocessors has no Execute to replace")
         cfg.Autograde.autograde_preprocessors = pps
         # the staged notebooks were sanitized by _stage with nbgrader's own preprocessors
         # (and executed as such): grading them as they are avoids doing it twice
@@ -484,7 +202,7 @@ class Autograder:
                 and prev is not None
                 and prev["fingerprint"] == fp
                 # the tool's own failures are retried; the student's outcomes stand
-                and prev["status"] not in ("sandbox_error", "grading_error")
+                and prev["status"] not in RETRIED
                 and (graded_dir.exists() or prev["status"] in NOT_RUN)
             ):
                 outcomes[student] = SubmissionOutcome(
@@ -513,7 +231,7 @@ class Autograder:
                     student_jobs = self._stage(student, src, staged_root, jobs_dir, notebooks, out)
                 except Exception as e:  # noqa: BLE001 - one bad submission never stops all
                     reason = f"could not stage the submission: {type(e).__name__}: {e}"
-                    out.notebooks.append(NotebookOutcome("*", "grading_error", reason[:300]))
+                    out.notebooks.append(NotebookOutcome("*", Status.GRADING_ERROR, reason[:300]))
                     student_jobs = []
                 pending[student] = {j.notebook for j in student_jobs}
                 if not student_jobs:  # nothing to execute: graded right away
@@ -558,7 +276,7 @@ class Autograder:
     def _stage(self, student, src, staged_root, jobs_dir, notebooks, out) -> list[Job]:
         """Copy one submission to the staging folder and prepare its jobs."""
         dest = staged_root / student / self.assignment
-        shutil.copytree(src, dest, symlinks=True, ignore=_only_plain_files)
+        shutil.copytree(src, dest, symlinks=True, ignore=only_plain_files)
         for p in dest.rglob("*"):  # a submission cannot smuggle links to other files
             if p.is_symlink():
                 p.unlink()
@@ -571,7 +289,9 @@ class Autograder:
             path = dest / f"{name}.ipynb"
             if not path.exists():
                 out.notebooks.append(
-                    NotebookOutcome(name, "missing_notebook", f"{name}.ipynb was not submitted")
+                    NotebookOutcome(
+                        name, Status.MISSING_NOTEBOOK, f"{name}.ipynb was not submitted"
+                    )
                 )
                 continue
             try:
@@ -582,13 +302,15 @@ class Autograder:
                 msg = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"[:300]
                 out.notebooks.append(
                     NotebookOutcome(
-                        name, "corrupt_notebook", f"{name}.ipynb is not a readable notebook ({msg})"
+                        name,
+                        Status.CORRUPT_NOTEBOOK,
+                        f"{name}.ipynb is not a readable notebook ({msg})",
                     )
                 )
                 continue
             job_dir = jobs_dir / student / name
             (job_dir / "files").mkdir(parents=True)
-            refused = self._student_files(dest, job_dir / "files")
+            refused = student_files(dest, job_dir / "files")
             if refused:
                 out.notes.append("files not given to the notebook: " + "; ".join(refused))
             shutil.copytree(staged_root.parent / "package" / name, job_dir / "package")
@@ -616,34 +338,12 @@ class Autograder:
             jobs.append(Job(student, name, job_dir))
         return jobs
 
-    @staticmethod
-    def _student_files(submission: Path, dest: Path) -> list[str]:
-        """Copy the student's own files (not notebooks, no links) beside their notebook,
-        within size caps; returns what was refused, and why."""
-        refused, total, count = [], 0, 0
-        for f in sorted(submission.rglob("*")):
-            rel = f.relative_to(submission)
-            if f.suffix == ".ipynb" or rel.parts[0].startswith(".") or rel.name == "timestamp.txt":
-                continue
-            if f.is_symlink() or not f.is_file():
-                continue
-            size = f.stat().st_size
-            if size > MAX_STUDENT_FILE_BYTES:
-                refused.append(f"{rel} is over {MAX_STUDENT_FILE_BYTES // 2**20} MB")
-                continue
-            if total + size > MAX_STUDENT_FILES_BYTES or count >= MAX_STUDENT_FILES:
-                refused.append(f"{rel}: the submission's files are over the size or count limit")
-                continue
-            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(f, dest / rel)
-            total += size
-            count += 1
-        return refused
-
     def _collect(self, result: JobResult, out: SubmissionOutcome) -> None:
         job = result.job
         if result.outcome is None:
-            record = ExecutionRecord({}, False, "sandbox_error", f"executor failed: {result.error}")
+            record = ExecutionRecord(
+                {}, False, Status.SANDBOX_ERROR, f"executor failed: {result.error}"
+            )
         else:
             out.seconds += result.outcome.seconds
             limits = self.limits
@@ -654,8 +354,9 @@ class Autograder:
         probe.cells = nbformat.from_dict(info["notebook"]).cells
         notes = merge_outputs(probe, record)
         status, reason = record.status, record.reason
-        if status == "ok" and notes:
+        if status == Status.OK and notes:
             status, reason = notes[0].split(": ", 1)
+            status = Status(status)
         elif notes:
             reason = "; ".join([reason] + [n.split(": ", 1)[1] for n in notes])
         try:
@@ -663,7 +364,10 @@ class Autograder:
             verdicts = judge.judge(recording, judge.decode_outcomes(recording, record.calls))
             verdicts = {v.grade_id: v.__dict__ for v in verdicts}
         except Exception as e:  # noqa: BLE001 - recorded, never fatal for the batch
-            status, reason = "grading_error", f"the judge failed: {type(e).__name__}: {e}"[:300]
+            status, reason = (
+                Status.GRADING_ERROR,
+                f"the judge failed: {type(e).__name__}: {e}"[:300],
+            )
             verdicts = {}
         out.notebooks.append(NotebookOutcome(job.notebook, status, reason))
         (job.job_dir / "record.json").write_text(
@@ -688,28 +392,20 @@ class Autograder:
         try:
             graded = False
             executed = [n for n in out.notebooks if n.notebook != "*"]
-            if any(n.status not in ("missing_notebook", "corrupt_notebook") for n in executed):
+            if any(n.status not in NOT_RUN for n in executed):
                 r = api.autograde(self.assignment, student, force=True, create=True)
                 graded = bool(r.get("success"))
                 if not graded:
                     err = (r.get("error") or r.get("log") or "").strip().splitlines()
                     reason = f"nbgrader: {err[-1] if err else '?'}"
-                    out.notebooks.append(NotebookOutcome("*", "grading_error", reason))
+                    out.notebooks.append(NotebookOutcome("*", Status.GRADING_ERROR, reason))
             if not graded:  # still a grade row for every submission: zeros, and the reason
                 gradebook.zero_submission(self.course.db_url, self.assignment, student)
         finally:
             api.config, coursedir.submitted_directory = saved
         score = gradebook.submission_score(self.course.db_url, self.assignment, student)
         out.score, out.max_score = score if score else (None, None)
-        out.status = worst(n.status for n in out.notebooks)
-        out.reason = "; ".join(
-            [
-                f"{n.notebook}: {n.reason}" if len(out.notebooks) > 1 else n.reason
-                for n in out.notebooks
-                if n.status != "ok"
-            ]
-            + out.notes
-        )
+        out.summarize()
 
     def _record(self, student: str, out: SubmissionOutcome, fp: str) -> None:
         sandbox = "bubblewrap" if self.use_sandbox else "none (limits only)"
@@ -742,18 +438,6 @@ def _imported_names(tests: judge.AssignmentTests) -> set[str]:
                 if isinstance(node, ast.Import | ast.ImportFrom):
                     names |= {(a.asname or a.name).split(".")[0] for a in node.names}
     return names
-
-
-def student_code_only(nb) -> dict:
-    """The notebook the sandbox runs: the student's code and the locked set-up cells;
-    test cells (visible and hidden) and driver cells are left empty, so no test code
-    and no expected value ever enters the sandbox."""
-    nb = nbformat.from_dict(json.loads(json.dumps(nb)))
-    for cell in nb.cells:
-        if judge.cell_kind(cell) in (judge.CellKind.TEST, judge.CellKind.DRIVER):
-            cell.source = ""
-            cell.outputs = []
-    return nb
 
 
 def autograde(course: Course, assignment: str, **kwargs) -> list[SubmissionOutcome]:
