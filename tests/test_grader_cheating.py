@@ -272,3 +272,15 @@ def test_process_cap_holds_even_as_root(graded):
         assert 0 < started < Limits.tasks, started
     else:
         pytest.skip("no pids cgroup here and running as root: nothing can cap processes")
+
+
+@pytest.mark.slow
+def test_feedback_html_shows_the_judges_messages(graded):
+    root, _ = graded
+    assert cnnbook(["--root", str(root), "feedback", A]) == 0
+    page = (root / "feedback" / PARTLY_WRONG / A / f"{A}.html").read_text()
+    assert "HIDDEN TESTS" not in page and "hidden_rng" not in page
+    assert "test_conv2d_forward_stride" in page or "stride" in page
+    assert "has the right shape" in page or "has the wrong shape" in page  # the judge's words
+    honest = (root / "feedback" / HONEST / A / f"{A}.html").read_text()
+    assert "AssertionError" not in honest
