@@ -48,7 +48,12 @@ def cmd_autograde(args) -> int:
     from cnnbook.grader.sandbox import Limits
 
     course = _course(args)
-    limits = Limits(timeout=args.timeout, memory_mb=args.memory, output_mb=args.output_limit)
+    limits = Limits(
+        timeout=args.timeout,
+        memory_mb=args.memory,
+        output_mb=args.output_limit,
+        call_timeout=args.call_timeout,
+    )
     grader = Autograder(
         course,
         args.assignment,
@@ -180,6 +185,13 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=Limits.memory_mb,
         help=f"memory (address space) per process, MB (default {Limits.memory_mb})",
+    )
+    s.add_argument(
+        "--call-timeout",
+        type=float,
+        default=None,
+        help="seconds for one call of a student's function by the tests (default: nbgrader's "
+        "cell timeout); a function that loops forever loses only its own tests",
     )
     s.add_argument(
         "--output-limit",

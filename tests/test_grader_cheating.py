@@ -154,6 +154,7 @@ TRICKS = {
 }
 
 HONEST = "honest"
+ONE_LOOPS = "one_function_loops"
 HELPER_MODULE = "helper_module"
 PARTLY_WRONG = "partly_wrong"
 STUB = "stub"
@@ -188,6 +189,12 @@ def make_submission(folder: Path, kind: str) -> None:
             if gid == "conv2d_forward":  # the window always moves by 1: stride ignored
                 cell.source = cell.source.replace("i * stride, j * stride", "i, j")
                 assert "i, j" in cell.source
+        elif kind == ONE_LOOPS:  # conv_single_step never returns; the rest is right
+            cell.source = answers[gid]
+            if gid == "conv_single_step":
+                cell.source = cell.source.replace(
+                    "total = 0.0", "total = 0.0\n    while True:\n        pass"
+                )
         elif kind == HELPER_MODULE:
             cell.source = f"from mylayers import {gid}"
         elif isinstance(TRICKS.get(kind), dict):  # the cell's function replaced by a trick
@@ -208,10 +215,22 @@ def graded(tmp_path_factory):
     shutil.copy(ROOT / "nbgrader_config.py", root)
     shutil.copytree(ROOT / "solutions" / A, root / "solutions" / A)
     assert cnnbook(["--root", str(root), "release", A]) == 0
-    kinds = [HONEST, HELPER_MODULE, PARTLY_WRONG, STUB, *TRICKS]
+    kinds = [HONEST, HELPER_MODULE, PARTLY_WRONG, STUB, ONE_LOOPS, *TRICKS]
     for kind in kinds:
         make_submission(root / "submitted" / kind / A, kind)
-    args = ["--root", str(root), "autograde", A, "--jobs", "2", "--no-progress", "--timeout", "120"]
+    args = [
+        "--root",
+        str(root),
+        "autograde",
+        A,
+        "--jobs",
+        "2",
+        "--no-progress",
+        "--timeout",
+        "120",
+        "--call-timeout",
+        "3",
+    ]
     assert cnnbook(args) == 0
     status = gradebook.read_status(f"sqlite:///{root / 'gradebook.db'}", A)
     return root, status
@@ -224,6 +243,9 @@ def test_controls_get_exact_scores(graded):
     assert status[HELPER_MODULE]["score"] == 15  # the student's own module is used
     assert status[PARTLY_WRONG]["score"] == 12  # only the stride test (3 points) fails
     assert status[STUB]["score"] == 0
+    # an endless loop in one function costs that function's test and those that call it
+    # (conv2d_forward uses conv_single_step), not the others
+    assert status[ONE_LOOPS]["score"] == 15 - 2 - 8
 
 
 @pytest.mark.slow

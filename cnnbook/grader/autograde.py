@@ -328,6 +328,9 @@ class Autograder:
                 "assignment": self.assignment,
                 "execute": execute,
                 "max_output_bytes": self.limits.output_mb * 1024 * 1024,
+                # one graded call may take as long as one cell; all of them, the job
+                "call_timeout": min(self.limits.call_timeout or 1e9, execute["timeout"]),
+                "harness_timeout": int(self.limits.timeout),
             }
             payload = {
                 "spec": spec,

@@ -14,12 +14,38 @@ computing them.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import signal
 import warnings
 
 import numpy as np
 
 from cnnbook.grader import plaindata
+
+
+class CallTimeoutError(Exception):
+    """A graded call ran over its time limit."""
+
+
+@contextlib.contextmanager
+def _time_limit(seconds):
+    """Raise :class:`CallTimeoutError` in this (the kernel's main) thread after
+    ``seconds``; no limit if ``seconds`` is falsy."""
+    if not seconds:
+        yield
+        return
+
+    def expire(signum, frame):
+        raise CallTimeoutError(f"the call did not return within {seconds:g} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, float(seconds))
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def _walk(value, path):
@@ -46,7 +72,9 @@ def run_calls(namespace: dict, calls_path: str, results_path: str) -> None:
     with open(calls_path) as f:
         payload = json.load(f)
     inputs = plaindata.text_to_blobs(payload["blobs"])
+    call_timeout = payload.get("call_timeout")
     results: dict[int, object] = {}
+    timed_out: set[str] = set()  # a function that ran over its limit once is not run again
 
     def resolve(ref):
         if ref.call not in results:
@@ -67,13 +95,26 @@ def run_calls(namespace: dict, calls_path: str, results_path: str) -> None:
                 before = [_ids(a) for a in args]
                 if fn is None or not callable(fn):
                     raise NameError(f"name {spec['fn']!r} is not defined as a function")
+                if spec["fn"] in timed_out:
+                    raise CallTimeoutError(
+                        f"not run: an earlier call of {spec['fn']} did not return within "
+                        f"{call_timeout:g} s"
+                    )
                 with warnings.catch_warnings(), np.errstate(all="ignore"):
                     warnings.simplefilter("ignore")
-                    value = fn(*args, **kwargs)
+                    with _time_limit(call_timeout):
+                        value = fn(*args, **kwargs)
                 results[index] = value
                 line["value"] = enc.encode(value)
             except KeyboardInterrupt:
                 raise
+            except CallTimeoutError as exc:
+                timed_out.add(spec["fn"])
+                line["raised"] = {
+                    "type": "TimeoutError",
+                    "mro": ["TimeoutError", "OSError", "Exception", "BaseException"],
+                    "message": str(exc),
+                }
             except BaseException as exc:  # noqa: BLE001 - the judge words the failure
                 line["raised"] = {
                     "type": type(exc).__name__,

@@ -224,6 +224,7 @@ def _execute(payload: dict, spec: dict, work: Path) -> tuple[str, str]:
     calls = payload.get("calls")
     results_path = work.parent / RESULTS_FILE
     if calls:
+        calls = dict(calls, call_timeout=spec.get("call_timeout"))
         calls_path = work.parent / CALLS_FILE
         calls_path.write_text(json.dumps(calls))
         results_path.unlink(missing_ok=True)
@@ -237,6 +238,18 @@ def _execute(payload: dict, spec: dict, work: Path) -> tuple[str, str]:
     # every output is in once the last cell is idle, and the sandbox is thrown away
     # next: no need for nbclient's graceful kernel shutdown (up to seconds of waiting)
     settings["shutdown_kernel"] = "immediate"
+    if calls:
+        # the graded calls are one cell: it may take as long as the whole job (each call
+        # has its own limit, see harness.run_calls); every other cell has nbgrader's
+        cell_timeout = settings.get("timeout")
+        harness_index = len(nb.cells) - 1
+
+        def timeout_for(cell):
+            if cell is nb.cells[harness_index]:
+                return int(spec.get("harness_timeout") or 3600)
+            return cell_timeout
+
+        settings["timeout_func"] = timeout_for
     executor = cls(nb, resources={"metadata": {"path": str(work)}}, **settings)
     executor.max_output_bytes = int(spec.get("max_output_bytes", 4_000_000))
     os.environ["NBGRADER_EXECUTION"] = "autograde"

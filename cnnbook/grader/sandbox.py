@@ -55,6 +55,7 @@ class Limits:
     output_mb: int = 4  # notebook output kept (further output is dropped)
     file_mb: int = 64  # largest file the job may write (RLIMIT_FSIZE)
     workdir_mb: int = 256  # size of the private working folder (tmpfs)
+    call_timeout: float | None = None  # one graded call (default: nbgrader's cell timeout)
     tasks: int = 256  # processes and threads of one job (a pids cgroup; RLIMIT_NPROC if not root)
 
 
