@@ -188,6 +188,8 @@ class Recording:
     tests: AssignmentTests
     seed: int
     calls: list[Call]
+    #: the reference's functions by name (their signatures name arguments in messages)
+    reference: dict = field(default_factory=dict, repr=False)
 
     def payload(self) -> dict:
         """The calls as the sandbox receives them (JSON, arrays as base64 ``.npy``)."""
@@ -497,7 +499,8 @@ def record(tests: AssignmentTests, seed: int) -> Recording:
                 raise RuntimeError(
                     f"the reference solution fails {cell.grade_id}: {type(error).__name__}: {error}"
                 )
-    return Recording(tests, seed, session.calls)
+    functions = {n: reference[n] for n in tests.functions if callable(reference.get(n))}
+    return Recording(tests, seed, session.calls, functions)
 
 
 def decode_outcomes(recording: Recording, lines: list[dict], max_bytes: int | None = None):
@@ -558,14 +561,13 @@ def _why_missing(call: Call, by_index) -> str:
 def judge(recording: Recording, outcomes: list[Outcome]) -> list[Verdict]:
     """Run the tests again on the student's outcomes; one verdict per test cell."""
     tests = recording.tests
-    reference_sigs = reference_namespace_signatures(tests)
     session = Session("judge", recording.seed, outcomes=outcomes)
     session.recorded = recording.calls
     for c in recording.calls:
         session.cell_start.setdefault(c.cell, c.index)
     verdicts = []
     with _installed(session):
-        for cell, error, stdout in _run_cells(tests, session, reference_sigs):
+        for cell, error, stdout in _run_cells(tests, session, recording.reference):
             if cell.kind is not CellKind.TEST:
                 continue
             if error is None:
@@ -575,21 +577,6 @@ def judge(recording: Recording, outcomes: list[Outcome]) -> list[Verdict]:
                     Verdict(cell.grade_id, 0.0, cell.points, False, failure_message(error), stdout)
                 )
     return verdicts
-
-
-def reference_namespace_signatures(tests: AssignmentTests) -> dict:
-    """The reference functions, only for their signatures (argument names in messages)."""
-    return _reference_cache(tests)
-
-
-_REFERENCE_CACHE: dict[int, dict] = {}
-
-
-def _reference_cache(tests: AssignmentTests) -> dict:
-    key = id(tests)
-    if key not in _REFERENCE_CACHE:
-        _REFERENCE_CACHE[key] = reference_namespace(tests)
-    return _REFERENCE_CACHE[key]
 
 
 def failure_message(error: BaseException) -> str:
