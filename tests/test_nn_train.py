@@ -137,5 +137,9 @@ def test_early_stopping_keeps_the_best_validation_epoch_and_never_measures_test(
 
 def test_early_stopping_needs_a_validation_set():
     with pytest.raises(ValueError, match="validation"):
-        train.train(train.build_model(0), load_digits(), train.TrainConfig(epochs=1, patience=1),
-                    progress=False)
+        train.train(
+            train.build_model(0),
+            load_digits(),
+            train.TrainConfig(epochs=1, patience=1),
+            progress=False,
+        )
