@@ -19,6 +19,10 @@ Conventions
 * Everything is vectorized: the only Python loops run over kernel or
   pooling-window offsets (at most ``HH * WW`` iterations), never over
   N, C, H or W.
+* This module is the readable reference. The speed machinery of the
+  convolution (threads, reused work buffers, the forward/backward cache)
+  lives apart in :mod:`cnnbook.fast_layers`; passing ``cache=`` to the
+  convolution calls it, with the same results.
 
 Bad input raises ``ValueError`` (or ``TypeError`` for a wrong type) whose
 message names the problem.
@@ -27,8 +31,6 @@ message names the problem.
 from __future__ import annotations
 
 import numbers
-import os
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -211,120 +213,71 @@ def _check_conv_args(x, w, stride, pad):
     return x, w, stride, pad
 
 
-# Copy loops over large arrays are split by channel across threads: NumPy
-# releases the GIL while it copies, so this uses every core the way the
-# BLAS matrix products already do. Small arrays stay on one thread.
-_PARALLEL_MIN_ELEMENTS = 1 << 20
-_thread_pool: ThreadPoolExecutor | None = None
-
-
-def _for_channel_chunks(n_channels: int, n_elements: int, work) -> None:
-    """Call ``work(c0, c1)`` on chunks of ``range(n_channels)`` covering it exactly once."""
-    workers = min(os.cpu_count() or 1, n_channels)
-    if workers < 2 or n_elements < _PARALLEL_MIN_ELEMENTS:
-        work(0, n_channels)
-        return
-    global _thread_pool
-    if _thread_pool is None:
-        _thread_pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cnnbook")
-    bounds = np.linspace(0, n_channels, workers + 1).astype(int)
-    chunks = zip(bounds[:-1], bounds[1:], strict=True)
-    futures = [_thread_pool.submit(work, int(a), int(b)) for a, b in chunks]
-    for future in futures:
-        future.result()
-
-
-def _buffer(workspace: dict | None, name: str, shape, dtype, zeros: bool = False) -> np.ndarray:
-    """A work array: reused from ``workspace`` when it has one of this shape and dtype.
-
-    Large arrays freshly allocated on every call cost page faults that can
-    take as long as the copies into them; a layer that passes the same
-    ``cache`` dict on every iteration reuses its own arrays instead. A
-    reused array keeps its old contents (``zeros`` only applies when it is
-    first made): callers overwrite or clear what they use.
-    """
-    if workspace is not None:
-        buf = workspace.get(name)
-        if buf is not None and buf.shape == tuple(shape) and buf.dtype == dtype:
-            return buf
-    buf = np.zeros(shape, dtype=dtype) if zeros else np.empty(shape, dtype=dtype)
-    if workspace is not None:
-        workspace[name] = buf
-    return buf
-
-
-def _im2col(x, HH: int, WW: int, stride: int, pad: int, Ho: int, Wo: int, workspace=None):
-    """Copy every convolution window of ``x`` into one column of a matrix.
+def _im2col(x: np.ndarray, HH: int, WW: int, stride: int, pad: int) -> np.ndarray:
+    """Copy every convolution window of ``x`` into one column of a matrix ("im2col").
 
     Args:
         x: input, shape ``(N, C, H, W)``.
-        workspace: optional dict of reusable work arrays (see :func:`_buffer`).
+        HH, WW: kernel height and width.
+        stride, pad: as in :func:`conv2d_forward`.
 
     Returns:
-        ``cols`` of shape ``(C*HH*WW, N*Ho*Wo)`` with
-        ``cols[(c*HH + i)*WW + j, (n*Ho + ho)*Wo + wo] = xp[n, c, ho*stride + i, wo*stride + j]``
-        where ``xp`` is ``x`` zero-padded by ``pad``. Channel-major rows and
-        sample-major columns make the forward pass and both weight products
-        single matrix multiplications.
+        ``cols`` of shape ``(C*HH*WW, N*H'*W')`` with
+        ``cols[(c*HH + i)*WW + j, (n*H' + ho)*W' + wo] = xp[n, c, ho*stride + i, wo*stride + j]``
+        where ``xp = zero_pad(x, pad)``: row ``(c, i, j)`` is one kernel tap, column
+        ``(n, ho, wo)`` one window. The loop runs over the ``HH*WW`` kernel taps; each
+        step copies, for every window at once, the pixel under that tap.
     """
     N, C, H, W = x.shape
-    # Only the interior of xp is ever written, so a reused xp keeps its zero border.
-    xp = _buffer(workspace, "xp", (C, N, H + 2 * pad, W + 2 * pad), x.dtype, zeros=True)
-    cols = _buffer(workspace, "cols", (C, HH, WW, N, Ho, Wo), x.dtype)
+    Ho = conv_output_size(H, HH, pad, stride)
+    Wo = conv_output_size(W, WW, pad, stride)
+    xp = zero_pad(x, pad)
     h_end, w_end = stride * (Ho - 1) + 1, stride * (Wo - 1) + 1
-
-    def copy_windows(c0: int, c1: int) -> None:
-        xp[c0:c1, :, pad : pad + H, pad : pad + W] = x[:, c0:c1].transpose(1, 0, 2, 3)
-        for i in range(HH):
-            for j in range(WW):
-                cols[c0:c1, i, j] = xp[c0:c1, :, i : i + h_end : stride, j : j + w_end : stride]
-
-    _for_channel_chunks(C, cols.size, copy_windows)
+    cols = np.empty((C, HH, WW, N, Ho, Wo), dtype=x.dtype)
+    for i in range(HH):
+        for j in range(WW):
+            under_tap = xp[:, :, i : i + h_end : stride, j : j + w_end : stride]  # (N, C, H', W')
+            cols[:, i, j] = under_tap.transpose(1, 0, 2, 3)
     return cols.reshape(C * HH * WW, N * Ho * Wo)
 
 
-def _col2im(dcols, x_shape, HH: int, WW: int, stride: int, pad: int, Ho: int, Wo: int,
-            workspace=None):
-    """Adjoint of :func:`_im2col`: add every column back onto the window it came from.
+def _col2im(dcols: np.ndarray, x_shape, HH: int, WW: int, stride: int, pad: int) -> np.ndarray:
+    """Adjoint of :func:`_im2col` ("col2im"): add every column back onto its window.
 
     Args:
-        dcols: gradient of the columns, shape ``(C*HH*WW, N*Ho*Wo)``.
-        workspace: optional dict of reusable work arrays (see :func:`_buffer`).
+        dcols: gradient of the columns, shape ``(C*HH*WW, N*H'*W')``.
+        x_shape: ``(N, C, H, W)``, the shape of the input of :func:`_im2col`.
 
     Returns:
-        ``dx`` of shape ``x_shape = (N, C, H, W)`` (a new array); where windows
-        overlap their contributions are summed, and gradients landing on the
-        padding are dropped.
+        ``dx`` of shape ``x_shape``. Where windows overlap, their contributions
+        are summed; gradients that land on the padding are cut off.
     """
     N, C, H, W = x_shape
+    Ho = conv_output_size(H, HH, pad, stride)
+    Wo = conv_output_size(W, WW, pad, stride)
     dcols = dcols.reshape(C, HH, WW, N, Ho, Wo)
-    dxp = _buffer(workspace, "dxp", (C, N, H + 2 * pad, W + 2 * pad), dcols.dtype)
-    dx = np.empty(x_shape, dtype=dcols.dtype)
+    dxp = np.zeros((N, C, H + 2 * pad, W + 2 * pad), dtype=dcols.dtype)
     h_end, w_end = stride * (Ho - 1) + 1, stride * (Wo - 1) + 1
-
-    def add_windows(c0: int, c1: int) -> None:
-        dxp[c0:c1] = 0
-        for i in range(HH):
-            for j in range(WW):
-                dxp[c0:c1, :, i : i + h_end : stride, j : j + w_end : stride] += dcols[c0:c1, i, j]
-        dx[:, c0:c1] = dxp[c0:c1, :, pad : pad + H, pad : pad + W].transpose(1, 0, 2, 3)
-
-    _for_channel_chunks(C, dcols.size, add_windows)
-    return dx
+    for i in range(HH):
+        for j in range(WW):
+            dxp[:, :, i : i + h_end : stride, j : j + w_end : stride] += dcols[:, i, j].transpose(
+                1, 0, 2, 3
+            )
+    return dxp[:, :, pad : pad + H, pad : pad + W]
 
 
 def conv2d_forward(x, w, b, stride: int = 1, pad: int = 0, *, cache: dict | None = None):
     """Forward pass of a 2-D convolution layer (cross-correlation, no kernel flip).
 
-    ``out[n, f, i, j] = b[f] + sum_{c, di, dj} w[f, c, di, dj] * xp[n, c, i*s + di, j*s + dj]``
+    ``out[n, k, i, j] = b[k] + sum_{c, u, v} w[k, c, u, v] * xp[n, c, i*s + u, j*s + v]``
 
     with ``s = stride``, ``xp = zero_pad(x, pad)``, and
     ``H' = floor((H + 2*pad - HH) / stride) + 1``,
     ``W' = floor((W + 2*pad - WW) / stride) + 1``.
 
     Computed as one matrix product: the windows of ``xp`` are copied into the
-    columns of a ``(C*HH*WW, N*H'*W')`` matrix ("im2col") and multiplied by the
-    filters reshaped to ``(F, C*HH*WW)``.
+    columns of a ``(C*HH*WW, N*H'*W')`` matrix (:func:`_im2col`) and multiplied
+    by the filters reshaped to ``(F, C*HH*WW)``.
 
     Args:
         x: input, shape ``(N, C, H, W)``.
@@ -332,14 +285,18 @@ def conv2d_forward(x, w, b, stride: int = 1, pad: int = 0, *, cache: dict | None
         b: biases, shape ``(F,)``.
         stride: step between windows, >= 1 (same along H and W).
         pad: zeros added on each side of H and W, >= 0.
-        cache: optional dict owned by one layer and passed on every call: the
-            window matrix is stored in it so that :func:`conv2d_backward` called
-            with the same dict and the same, unmodified ``x`` need not build it
-            again, and large work arrays are kept in it for the next call.
+        cache: optional dict owned by one layer and passed on every call. With
+            it, the call goes to :func:`cnnbook.fast_layers.conv2d_forward`,
+            which keeps the window matrix and its work arrays in the dict for
+            :func:`conv2d_backward` and the next call (same results).
 
     Returns:
         ``out`` of shape ``(N, F, H', W')``, in the inputs' float dtype.
     """
+    if cache is not None:
+        from cnnbook import fast_layers
+
+        return fast_layers.conv2d_forward(x, w, b, stride, pad, cache=cache)
     x, w, stride, pad = _check_conv_args(x, w, stride, pad)
     b = _as_array(b, "b")
     N, C, H, W = x.shape
@@ -349,12 +306,9 @@ def conv2d_forward(x, w, b, stride: int = 1, pad: int = 0, *, cache: dict | None
     dtype = _float_dtype(x, w, b)
     Ho = conv_output_size(H, HH, pad, stride)
     Wo = conv_output_size(W, WW, pad, stride)
-    workspace = None if cache is None else cache.setdefault("buffers", {})
-    cols = _im2col(x.astype(dtype, copy=False), HH, WW, stride, pad, Ho, Wo, workspace)
-    if cache is not None:
-        cache.update(x=x, cols=cols, stride=stride, pad=pad, kernel=(HH, WW))
-    out = w.reshape(F, -1).astype(dtype, copy=False) @ cols  # (F, N*Ho*Wo)
-    out += b.astype(dtype, copy=False)[:, np.newaxis]
+    cols = _im2col(x.astype(dtype, copy=False), HH, WW, stride, pad)  # (C*HH*WW, N*H'*W')
+    w_rows = w.reshape(F, C * HH * WW).astype(dtype, copy=False)  # (F, C*HH*WW)
+    out = w_rows @ cols + b.astype(dtype, copy=False)[:, np.newaxis]  # (F, N*H'*W')
     return out.reshape(F, N, Ho, Wo).transpose(1, 0, 2, 3)
 
 
@@ -363,23 +317,36 @@ def conv2d_backward(dout, x, w, stride: int = 1, pad: int = 0, *, cache: dict | 
 
     With ``xp = zero_pad(x, pad)``:
 
-    * ``db[f] = sum_{n, i, j} dout[n, f, i, j]``
-    * ``dw[f, c, di, dj] = sum_{n, i, j} dout[n, f, i, j] * xp[n, c, i*stride + di, j*stride + dj]``
-      (a correlation of the input with ``dout``)
-    * ``dxp[n, c, i*stride + di, j*stride + dj] += sum_f dout[n, f, i, j] * w[f, c, di, dj]``
-      (for stride 1, a full convolution of ``dout`` with the flipped kernel);
-      ``dx`` is ``dxp`` with the padding cut off.
+    * ``db[k] = sum_{n, i, j} dout[n, k, i, j]``
+    * ``dw[k, c, u, v] = sum_{n, i, j} dout[n, k, i, j] * xp[n, c, i*stride + u, j*stride + v]``
+      (a valid cross-correlation of the input with ``dout``)
+    * ``dxp[n, c, i*stride + u, j*stride + v] += sum_k dout[n, k, i, j] * w[k, c, u, v]``:
+      every ``dout`` entry stamps the kernel, scaled, back onto its window. For
+      stride 1 this is the full cross-correlation of ``dout`` with the kernel
+      rotated by 180 degrees, which is the same as the true (flipping) full
+      convolution of ``dout`` with ``w``; for stride > 1, the same with ``dout``
+      dilated by ``stride - 1`` zeros between its entries. ``dx`` is ``dxp`` with
+      the padding cut off.
+
+    Computed with the window matrix of the forward pass:
+    ``dw = dout_rows @ cols.T`` and ``dx = col2im(w_rows.T @ dout_rows)``.
 
     Args:
         dout: upstream gradient, shape ``(N, F, H', W')``.
         x: the forward input, shape ``(N, C, H, W)``.
         w: the filters, shape ``(F, C, HH, WW)``.
         stride, pad: as in the forward pass.
-        cache: the dict passed to :func:`conv2d_forward` for this ``x``, if any.
+        cache: the dict passed to :func:`conv2d_forward` for this ``x``, if any;
+            the call then goes to :func:`cnnbook.fast_layers.conv2d_backward`
+            (same results).
 
     Returns:
         ``(dx, dw, db)`` with shapes ``(N, C, H, W)``, ``(F, C, HH, WW)``, ``(F,)``.
     """
+    if cache is not None:
+        from cnnbook import fast_layers
+
+        return fast_layers.conv2d_backward(dout, x, w, stride, pad, cache=cache)
     x, w, stride, pad = _check_conv_args(x, w, stride, pad)
     N, C, H, W = x.shape
     F, _, HH, WW = w.shape
@@ -387,25 +354,12 @@ def conv2d_backward(dout, x, w, stride: int = 1, pad: int = 0, *, cache: dict | 
     Wo = conv_output_size(W, WW, pad, stride)
     dout = _check_dout(dout, (N, F, Ho, Wo), "(N, F, H', W')")
     dtype = _float_dtype(dout, x, w)
-    workspace = None if cache is None else cache.setdefault("buffers", {})
-    reusable = (
-        cache is not None
-        and cache.get("x") is x
-        and (cache.get("stride"), cache.get("pad"), cache.get("kernel")) == (stride, pad, (HH, WW))
-        and cache["cols"].dtype == dtype
-    )
-    if reusable:
-        cols = cache["cols"]
-    else:
-        cols = _im2col(x.astype(dtype, copy=False), HH, WW, stride, pad, Ho, Wo)
+    cols = _im2col(x.astype(dtype, copy=False), HH, WW, stride, pad)  # (C*HH*WW, N*H'*W')
     dout_rows = dout.astype(dtype, copy=False).transpose(1, 0, 2, 3).reshape(F, N * Ho * Wo)
     w_rows = w.reshape(F, C * HH * WW).astype(dtype, copy=False)
-
     db = dout_rows.sum(axis=1)
     dw = (dout_rows @ cols.T).reshape(F, C, HH, WW)
-    dcols = _buffer(workspace, "dcols", (C * HH * WW, N * Ho * Wo), dtype)
-    np.matmul(w_rows.T, dout_rows, out=dcols)
-    dx = _col2im(dcols, x.shape, HH, WW, stride, pad, Ho, Wo, workspace)
+    dx = _col2im(w_rows.T @ dout_rows, x.shape, HH, WW, stride, pad)
     return dx, dw, db
 
 
@@ -575,9 +529,7 @@ def _check_affine_args(x, w):
     x = _as_array(x, "x")
     w = _as_array(w, "w")
     if x.ndim < 2:
-        raise ValueError(
-            f"x must have at least 2 dimensions (N, d1, ..., dk), got shape {x.shape}"
-        )
+        raise ValueError(f"x must have at least 2 dimensions (N, d1, ..., dk), got shape {x.shape}")
     _check_ndim(w, 2, "w", "(D, M)")
     D = int(np.prod(x.shape[1:]))
     if w.shape[0] != D:

@@ -25,7 +25,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from cnnbook import layers
+from cnnbook import fast_layers, layers
 from cnnbook.layers import softmax_cross_entropy
 
 __all__ = [
@@ -110,17 +110,17 @@ class Conv2D(Layer):
         self.stride = stride
         self.pad = pad
         self._x = None
-        self._cache: dict = {}  # the forward pass's window matrix, reused by backward
+        self._cache: dict = {}  # work arrays and the window matrix (cnnbook.fast_layers)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         self._x = x
-        return layers.conv2d_forward(
+        return fast_layers.conv2d_forward(
             x, self.w.value, self.b.value, self.stride, self.pad, cache=self._cache
         )
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
         x = self._cached_input()
-        dx, self.w.grad, self.b.grad = layers.conv2d_backward(
+        dx, self.w.grad, self.b.grad = fast_layers.conv2d_backward(
             dout, x, self.w.value, self.stride, self.pad, cache=self._cache
         )
         return dx

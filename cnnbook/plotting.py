@@ -20,6 +20,7 @@ from cnnbook import tensors
 __all__ = [
     "to_grayscale",
     "fig_to_png",
+    "figure_markdown",
     "new_figure",
     "show_image",
     "show_images",
@@ -65,6 +66,38 @@ def fig_to_png(fig, dpi: int = 80) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
     return buf.getvalue()
+
+
+def figure_markdown(fig, name: str, caption: str, alt: str, dpi: int = 100):
+    """A numbered book figure whose caption and alt text are computed with the data.
+
+    Cell metadata can only hold fixed alt text; a chapter whose alt text or
+    caption states numbers builds them with f-strings from the data it plots
+    and shows the figure with this function, in a code cell with the metadata
+    ``mystnb: {markdown_format: myst}``. The figure is closed and embedded as
+    a PNG data URI in a MyST ``{figure}`` directive, so ``{numref}`` works.
+
+    Args:
+        fig: a matplotlib figure (closed afterwards).
+        name: the figure's label, e.g. ``"fig-ch6-ce-vs-mse-gradient"``.
+        caption: MyST Markdown (math allowed), one paragraph.
+        alt: plain text for readers who cannot see the picture.
+        dpi: resolution of the PNG.
+
+    Returns:
+        An ``IPython.display.Markdown`` object.
+    """
+    import base64
+
+    import matplotlib.pyplot as plt
+    from IPython.display import Markdown
+
+    png = fig_to_png(fig, dpi=dpi)
+    plt.close(fig)
+    uri = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+    alt = " ".join(alt.split())
+    caption = " ".join(caption.split())
+    return Markdown(f":::{{figure}} {uri}\n:name: {name}\n:alt: {alt}\n\n{caption}\n:::\n")
 
 
 def new_figure(nrows: int = 1, ncols: int = 1, figsize=(6, 3), **kwargs):

@@ -43,6 +43,7 @@ __all__ = [
     "build_model",
     "evaluate",
     "random_shift",
+    "validation_split",
     "train",
     "main",
 ]
@@ -60,12 +61,15 @@ class TrainConfig:
     cosine_decay: bool = True  # lr follows lr * (1 + cos(pi * t / T)) / 2 over the T iterations
     augment: bool = True
     seed: int = 0
+    patience: int | None = None  # early stopping: epochs without a better validation accuracy
 
     def __post_init__(self):
         if self.epochs < 1:
             raise ValueError(f"epochs must be >= 1, got {self.epochs}")
         if self.batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {self.batch_size}")
+        if self.patience is not None and self.patience < 1:
+            raise ValueError(f"patience must be >= 1 (or None), got {self.patience}")
 
 
 @dataclass
@@ -75,8 +79,9 @@ class EpochRecord:
     epoch: int
     train_loss: float  # mean mini-batch loss over the epoch
     train_accuracy: float  # on the (unshifted) training set, after the epoch
-    test_accuracy: float
+    test_accuracy: float | None  # None when training with a validation set
     seconds: float  # wall-clock time since training started
+    validation_accuracy: float | None = None
 
 
 @dataclass
@@ -86,6 +91,7 @@ class History:
     config: TrainConfig
     epochs: list[EpochRecord] = field(default_factory=list)
     batch_losses: list[float] = field(default_factory=list)  # one per iteration
+    best_epoch: int | None = None  # with a validation set: the epoch whose weights are kept
 
     @property
     def final(self) -> EpochRecord:
@@ -130,22 +136,60 @@ def random_shift(x: np.ndarray, rng: np.random.Generator, max_shift: int = 1) ->
     return padded[n, :, rows[:, :, None], cols[:, None, :]].transpose(0, 3, 1, 2)
 
 
+def validation_split(data: Digits, n_validation: int = 287, seed: int = 0):
+    """Split a validation set off the training images, stratified by class.
+
+    The test set is left alone: decisions (which settings, which epoch) are
+    made on the validation set, and the test set is measured once, at the end.
+
+    Args:
+        data: the digits split from :func:`cnnbook.data.load_digits`.
+        n_validation: how many training images to hold out (default: a fifth).
+        seed: seed of the split.
+
+    Returns:
+        ``(fit, (x_val, y_val))``: a :class:`~cnnbook.data.Digits` whose training
+        part is the rest of the training images (its test part is unchanged),
+        and the validation images and labels.
+    """
+    from sklearn.model_selection import train_test_split
+
+    x_fit, x_val, y_fit, y_val = train_test_split(
+        data.x_train,
+        data.y_train,
+        test_size=n_validation,
+        stratify=data.y_train,
+        random_state=seed,
+    )
+    return Digits(x_fit, y_fit, data.x_test, data.y_test), (x_val, y_val)
+
+
 def train(
     model: Sequential,
     data: Digits,
     config: TrainConfig = TrainConfig(),
     progress: bool = True,
+    validation: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> History:
     """Train ``model`` on ``data.x_train`` with SGD + momentum; evaluate after every epoch.
 
+    Without ``validation``, the test set is measured after every epoch (to
+    draw curves; nothing is decided from it). With ``validation``, the test
+    set is never looked at: the validation accuracy is measured after every
+    epoch, the weights of the best epoch are kept (restored at the end), and
+    with ``config.patience`` training stops early once that many epochs
+    passed without a better validation accuracy.
+
     Args:
         model: a network mapping ``(N, 1, 8, 8)`` to logits ``(N, 10)``.
-        data: the digits split from :func:`cnnbook.data.load_digits`.
+        data: the digits split from :func:`cnnbook.data.load_digits` (or
+            the ``fit`` part of :func:`validation_split`).
         config: hyperparameters.
         progress: show a tqdm progress bar on stderr.
+        validation: ``(x_val, y_val)`` held out from the training images.
 
     Returns:
-        A :class:`History` with one :class:`EpochRecord` per epoch.
+        A :class:`History` with one :class:`EpochRecord` per epoch trained.
     """
     from tqdm.auto import tqdm
 
@@ -155,6 +199,9 @@ def train(
     n_train = len(data.x_train)
     batches_per_epoch = -(-n_train // config.batch_size)
     start = time.perf_counter()
+    best_accuracy, best_values = -1.0, None
+    if config.patience is not None and validation is None:
+        raise ValueError("early stopping (patience) needs a validation set")
     with tqdm(
         total=config.epochs * batches_per_epoch,
         disable=not progress,
@@ -185,11 +232,27 @@ def train(
                 epoch=epoch,
                 train_loss=float(np.mean(losses)),
                 train_accuracy=evaluate(model, data.x_train, data.y_train),
-                test_accuracy=evaluate(model, data.x_test, data.y_test),
+                test_accuracy=None if validation else evaluate(model, data.x_test, data.y_test),
                 seconds=time.perf_counter() - start,
+                validation_accuracy=evaluate(model, *validation) if validation else None,
             )
             history.epochs.append(record)
-            bar.set_postfix(loss=f"{record.train_loss:.3f}", test_acc=f"{record.test_accuracy:.3f}")
+            if validation is None:
+                bar.set_postfix(
+                    loss=f"{record.train_loss:.3f}", test_acc=f"{record.test_accuracy:.3f}"
+                )
+                continue
+            bar.set_postfix(
+                loss=f"{record.train_loss:.3f}", val_acc=f"{record.validation_accuracy:.3f}"
+            )
+            if record.validation_accuracy > best_accuracy:
+                best_accuracy, history.best_epoch = record.validation_accuracy, epoch
+                best_values = [p.value.copy() for p in model.parameters()]
+            elif config.patience is not None and epoch - history.best_epoch >= config.patience:
+                break
+    if best_values is not None:
+        for p, value in zip(model.parameters(), best_values, strict=True):
+            p.value[...] = value
     return history
 
 

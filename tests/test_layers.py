@@ -1,6 +1,5 @@
 """cnnbook.layers against independent oracles, properties, and numerical gradients."""
 
-import os
 
 import numpy as np
 import pytest
@@ -193,32 +192,6 @@ def test_conv2d_property_random_shapes(N, C, H, W, F, HH, WW, stride, pad, seed)
         strict=True,
     ):
         np.testing.assert_allclose(got, want, atol=1e-10)
-
-
-def test_conv2d_threaded_copies_stay_exact(monkeypatch):
-    """With the size threshold at 0, every copy loop is split across threads."""
-    monkeypatch.setattr(layers, "_PARALLEL_MIN_ELEMENTS", 0)
-    x, w, b = randn(16, 8, 30, 31), randn(6, 8, 3, 2), randn(6)
-    out = layers.conv2d_forward(x, w, b, stride=1, pad=0)
-    if (os.cpu_count() or 1) >= 2:
-        assert layers._thread_pool is not None
-    xp = x
-    for n in (0, 15):
-        for f in (0, 5):
-            expected = sum(correlate2d(xp[n, c], w[f, c], mode="valid") for c in range(8)) + b[f]
-            np.testing.assert_allclose(out[n, f], expected, atol=1e-10)
-    dout = randn(*out.shape)
-    dx, dw, _ = layers.conv2d_backward(dout, x, w)
-    # dx of a stride-1 convolution is the full convolution of dout with the kernel
-    for n in (0, 15):
-        for c in (0, 7):
-            expected = sum(convolve2d(dout[n, f], w[f, c], mode="full") for f in range(6))
-            np.testing.assert_allclose(dx[n, c], expected, atol=1e-10)
-    # dw is the correlation of the input with dout
-    for f in (0, 5):
-        for c in (0, 7):
-            expected = sum(correlate2d(x[n, c], dout[n, f], mode="valid") for n in range(16))
-            np.testing.assert_allclose(dw[f, c], expected, atol=1e-9)
 
 
 # --------------------------------------------------------------------------

@@ -112,3 +112,34 @@ def test_training_command_rejects_bad_settings():
     )
     assert result.returncode == 2
     assert "epochs must be >= 1, got 0" in result.stderr
+
+
+def test_validation_split_is_stratified_and_leaves_the_test_set_alone():
+    data = load_digits()
+    fit, (x_val, y_val) = train.validation_split(data, n_validation=287, seed=0)
+    assert len(x_val) == 287 and len(fit.x_train) == 1437 - 287
+    assert fit.x_test is data.x_test
+    assert np.abs(np.bincount(y_val) / 287 - np.bincount(data.y_train) / 1437).max() < 0.01
+
+
+def test_early_stopping_keeps_the_best_validation_epoch_and_never_measures_test():
+    data = load_digits()
+    fit, validation = train.validation_split(data, n_validation=287, seed=0)
+    config = train.TrainConfig(epochs=4, seed=0, patience=1, lr=0.5, cosine_decay=False)
+    model = train.build_model(0)
+    history = train.train(model, fit, config, progress=False, validation=validation)
+    accuracies = [r.validation_accuracy for r in history.epochs]
+    assert all(r.test_accuracy is None for r in history.epochs)
+    assert history.best_epoch == int(np.argmax(accuracies)) + 1
+    assert len(history.epochs) <= history.best_epoch + 1  # stopped after one worse epoch
+    assert train.evaluate(model, *validation) == max(accuracies)  # best weights restored
+
+
+def test_early_stopping_needs_a_validation_set():
+    with pytest.raises(ValueError, match="validation"):
+        train.train(
+            train.build_model(0),
+            load_digits(),
+            train.TrainConfig(epochs=1, patience=1),
+            progress=False,
+        )

@@ -1,0 +1,310 @@
+"""The convolution made fast: the speed machinery kept apart from :mod:`cnnbook.layers`.
+
+:mod:`cnnbook.layers` is the readable reference (and the API the exercises
+are graded against). This module computes the same convolution with the
+same im2col matrix product, plus three things that only buy speed, walked
+through in the chapter "Making convolution fast":
+
+1. **Threads.** The copy loops of im2col and col2im run in NumPy, which
+   releases the GIL while it copies; large copies are split by channel
+   across a thread pool, the way BLAS already splits the matrix products.
+2. **Reused work buffers.** A layer that passes the same ``cache`` dict on
+   every call gets its large arrays (padded input, window matrix, column
+   gradients) back instead of page-faulting fresh ones each time.
+3. **The forward/backward cache.** The window matrix built by the forward
+   pass is kept in ``cache`` and reused by the backward pass, which would
+   otherwise build it again. It is reused only when the backward pass gets
+   the *same* array with the *same* contents: a copy of ``x`` taken in the
+   forward pass is compared with ``x``, so an input edited in place between
+   the two calls is noticed and its windows are built afresh.
+
+It also holds the plain-loop convolution the chapter benchmarks against and
+:func:`layer_costs`, which tabulates the multiply-adds, parameters and
+activation memory of a network layer by layer.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+
+from cnnbook.layers import (
+    _as_array,
+    _check_conv_args,
+    _check_dout,
+    _float_dtype,
+    conv_output_size,
+)
+
+__all__ = [
+    "conv2d_forward",
+    "conv2d_backward",
+    "conv2d_forward_loops",
+    "LayerCost",
+    "layer_costs",
+]
+
+
+# --------------------------------------------------------------------------
+# 1. Threads
+# --------------------------------------------------------------------------
+
+# Copies smaller than this stay on one thread (a thread hand-off costs more).
+_PARALLEL_MIN_ELEMENTS = 1 << 20
+_thread_pool: ThreadPoolExecutor | None = None
+
+
+def _for_channel_chunks(n_channels: int, n_elements: int, work) -> None:
+    """Call ``work(c0, c1)`` on chunks of ``range(n_channels)`` covering it exactly once."""
+    workers = min(os.cpu_count() or 1, n_channels)
+    if workers < 2 or n_elements < _PARALLEL_MIN_ELEMENTS:
+        work(0, n_channels)
+        return
+    global _thread_pool
+    if _thread_pool is None:
+        _thread_pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cnnbook")
+    bounds = np.linspace(0, n_channels, workers + 1).astype(int)
+    chunks = zip(bounds[:-1], bounds[1:], strict=True)
+    futures = [_thread_pool.submit(work, int(a), int(b)) for a, b in chunks]
+    for future in futures:
+        future.result()
+
+
+# --------------------------------------------------------------------------
+# 2. Reused work buffers
+# --------------------------------------------------------------------------
+
+
+def _buffer(workspace: dict | None, name: str, shape, dtype, zeros: bool = False) -> np.ndarray:
+    """A work array: reused from ``workspace`` when it has one of this shape and dtype.
+
+    A reused array keeps its old contents (``zeros`` only applies when it is
+    first made): callers overwrite or clear what they use.
+    """
+    if workspace is not None:
+        buf = workspace.get(name)
+        if buf is not None and buf.shape == tuple(shape) and buf.dtype == dtype:
+            return buf
+    buf = np.zeros(shape, dtype=dtype) if zeros else np.empty(shape, dtype=dtype)
+    if workspace is not None:
+        workspace[name] = buf
+    return buf
+
+
+def _im2col(x, HH: int, WW: int, stride: int, pad: int, Ho: int, Wo: int, workspace=None):
+    """:func:`cnnbook.layers._im2col`, threaded and into reusable buffers.
+
+    Returns ``cols`` of shape ``(C*HH*WW, N*Ho*Wo)``, the same matrix as the
+    reference. The padded input is kept channel-major, ``(C, N, H+2p, W+2p)``,
+    so that one channel chunk of it is contiguous.
+    """
+    N, C, H, W = x.shape
+    # Only the interior of xp is ever written, so a reused xp keeps its zero border.
+    xp = _buffer(workspace, "xp", (C, N, H + 2 * pad, W + 2 * pad), x.dtype, zeros=True)
+    cols = _buffer(workspace, "cols", (C, HH, WW, N, Ho, Wo), x.dtype)
+    h_end, w_end = stride * (Ho - 1) + 1, stride * (Wo - 1) + 1
+
+    def copy_windows(c0: int, c1: int) -> None:
+        xp[c0:c1, :, pad : pad + H, pad : pad + W] = x[:, c0:c1].transpose(1, 0, 2, 3)
+        for i in range(HH):
+            for j in range(WW):
+                cols[c0:c1, i, j] = xp[c0:c1, :, i : i + h_end : stride, j : j + w_end : stride]
+
+    _for_channel_chunks(C, cols.size, copy_windows)
+    return cols.reshape(C * HH * WW, N * Ho * Wo)
+
+
+def _col2im(
+    dcols, x_shape, HH: int, WW: int, stride: int, pad: int, Ho: int, Wo: int, workspace=None
+):
+    """:func:`cnnbook.layers._col2im`, threaded and with a reusable buffer; returns a new ``dx``."""
+    N, C, H, W = x_shape
+    dcols = dcols.reshape(C, HH, WW, N, Ho, Wo)
+    dxp = _buffer(workspace, "dxp", (C, N, H + 2 * pad, W + 2 * pad), dcols.dtype)
+    dx = np.empty(x_shape, dtype=dcols.dtype)
+    h_end, w_end = stride * (Ho - 1) + 1, stride * (Wo - 1) + 1
+
+    def add_windows(c0: int, c1: int) -> None:
+        dxp[c0:c1] = 0
+        for i in range(HH):
+            for j in range(WW):
+                dxp[c0:c1, :, i : i + h_end : stride, j : j + w_end : stride] += dcols[c0:c1, i, j]
+        dx[:, c0:c1] = dxp[c0:c1, :, pad : pad + H, pad : pad + W].transpose(1, 0, 2, 3)
+
+    _for_channel_chunks(C, dcols.size, add_windows)
+    return dx
+
+
+# --------------------------------------------------------------------------
+# 3. The forward/backward cache
+# --------------------------------------------------------------------------
+
+
+def _remember_input(cache: dict, x: np.ndarray, settings: tuple) -> None:
+    """Record which input (object and contents) the cached window matrix was built from."""
+    seen = _buffer(cache.setdefault("buffers", {}), "x_seen", x.shape, x.dtype)
+    np.copyto(seen, x)
+    cache.update(x=x, x_seen=seen, settings=settings)
+
+
+def _cached_cols(cache: dict | None, x: np.ndarray, settings: tuple, dtype) -> np.ndarray | None:
+    """The forward pass's window matrix if it was built from this very ``x``, unchanged."""
+    if cache is None or cache.get("x") is not x or cache.get("settings") != settings:
+        return None
+    cols = cache.get("cols")
+    if cols is None or cols.dtype != dtype:
+        return None
+    # Same object is not enough: x may have been edited in place since the forward pass.
+    if not np.array_equal(cache["x_seen"], x):
+        return None
+    return cols
+
+
+def conv2d_forward(x, w, b, stride: int = 1, pad: int = 0, *, cache: dict | None = None):
+    """:func:`cnnbook.layers.conv2d_forward`, fast: same arguments, same result.
+
+    Args:
+        x, w, b, stride, pad: as in :func:`cnnbook.layers.conv2d_forward`.
+        cache: optional dict owned by one layer and passed on every call; it
+            keeps the work arrays for the next call and the window matrix for
+            :func:`conv2d_backward`.
+
+    Returns:
+        ``out`` of shape ``(N, F, H', W')``.
+    """
+    x, w, stride, pad = _check_conv_args(x, w, stride, pad)
+    b = _as_array(b, "b")
+    N, C, H, W = x.shape
+    F, _, HH, WW = w.shape
+    if b.shape != (F,):
+        raise ValueError(f"bias length mismatch: b must have shape (F,) = ({F},), got {b.shape}")
+    dtype = _float_dtype(x, w, b)
+    Ho = conv_output_size(H, HH, pad, stride)
+    Wo = conv_output_size(W, WW, pad, stride)
+    workspace = None if cache is None else cache.setdefault("buffers", {})
+    cols = _im2col(x.astype(dtype, copy=False), HH, WW, stride, pad, Ho, Wo, workspace)
+    if cache is not None:
+        cache["cols"] = cols
+        _remember_input(cache, x, (stride, pad, (HH, WW)))
+    out = w.reshape(F, -1).astype(dtype, copy=False) @ cols  # (F, N*Ho*Wo)
+    out += b.astype(dtype, copy=False)[:, np.newaxis]
+    return out.reshape(F, N, Ho, Wo).transpose(1, 0, 2, 3)
+
+
+def conv2d_backward(dout, x, w, stride: int = 1, pad: int = 0, *, cache: dict | None = None):
+    """:func:`cnnbook.layers.conv2d_backward`, fast: same arguments, same result.
+
+    With the ``cache`` of the forward pass, the window matrix is reused when
+    ``x`` is the same array, unchanged, with the same stride, padding and
+    kernel size; otherwise it is built again.
+
+    Returns:
+        ``(dx, dw, db)`` with shapes ``(N, C, H, W)``, ``(F, C, HH, WW)``, ``(F,)``.
+    """
+    x, w, stride, pad = _check_conv_args(x, w, stride, pad)
+    N, C, H, W = x.shape
+    F, _, HH, WW = w.shape
+    Ho = conv_output_size(H, HH, pad, stride)
+    Wo = conv_output_size(W, WW, pad, stride)
+    dout = _check_dout(dout, (N, F, Ho, Wo), "(N, F, H', W')")
+    dtype = _float_dtype(dout, x, w)
+    workspace = None if cache is None else cache.setdefault("buffers", {})
+    cols = _cached_cols(cache, x, (stride, pad, (HH, WW)), dtype)
+    if cols is None:
+        cols = _im2col(x.astype(dtype, copy=False), HH, WW, stride, pad, Ho, Wo)
+    dout_rows = dout.astype(dtype, copy=False).transpose(1, 0, 2, 3).reshape(F, N * Ho * Wo)
+    w_rows = w.reshape(F, C * HH * WW).astype(dtype, copy=False)
+
+    db = dout_rows.sum(axis=1)
+    dw = (dout_rows @ cols.T).reshape(F, C, HH, WW)
+    dcols = _buffer(workspace, "dcols", (C * HH * WW, N * Ho * Wo), dtype)
+    np.matmul(w_rows.T, dout_rows, out=dcols)
+    dx = _col2im(dcols, x.shape, HH, WW, stride, pad, Ho, Wo, workspace)
+    return dx, dw, db
+
+
+# --------------------------------------------------------------------------
+# The slow baseline and the cost of a network
+# --------------------------------------------------------------------------
+
+
+def conv2d_forward_loops(x, w, b, stride: int = 1, pad: int = 0) -> np.ndarray:
+    """The convolution as plain Python loops, one output number at a time (slow).
+
+    Same arguments and result as :func:`cnnbook.layers.conv2d_forward`; the
+    baseline of the chapter's benchmark. Each output is one dot product of a
+    ``(C, HH, WW)`` window with a filter (``conv_single_step``).
+    """
+    x, w, stride, pad = _check_conv_args(x, w, stride, pad)
+    N, C, H, W = x.shape
+    F, _, HH, WW = w.shape
+    Ho = conv_output_size(H, HH, pad, stride)
+    Wo = conv_output_size(W, WW, pad, stride)
+    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    out = np.empty((N, F, Ho, Wo), dtype=_float_dtype(x, w, _as_array(b, "b")))
+    for n in range(N):
+        for k in range(F):
+            for i in range(Ho):
+                for j in range(Wo):
+                    window = xp[n, :, i * stride : i * stride + HH, j * stride : j * stride + WW]
+                    out[n, k, i, j] = np.sum(window * w[k]) + b[k]
+    return out
+
+
+@dataclass(frozen=True)
+class LayerCost:
+    """What one layer costs for one image.
+
+    Attributes:
+        name: e.g. ``"conv1"`` or ``"MaxPool2D"``.
+        output_shape: ``(C, H, W)`` or ``(M,)``, without the batch axis.
+        parameters: learnable numbers (weights and biases).
+        multiply_adds: multiply-adds of the forward pass (0 for layers without weights).
+        activations: numbers in the layer's output, which training keeps for backward.
+    """
+
+    name: str
+    output_shape: tuple[int, ...]
+    parameters: int
+    multiply_adds: int
+    activations: int
+
+
+def layer_costs(model, input_shape: tuple[int, ...]) -> list[LayerCost]:
+    """Parameters, forward multiply-adds and output size of every layer, per image.
+
+    A convolution with weights ``(F, C, HH, WW)`` and output ``(F, H', W')``
+    does ``F * H' * W' * C * HH * WW`` multiply-adds; a dense layer ``(D, M)``
+    does ``D * M``. The shapes are found by running one zero image through
+    ``model`` (a :class:`cnnbook.nn.Sequential`).
+
+    Args:
+        model: the network.
+        input_shape: one image's shape, ``(C, H, W)``.
+
+    Returns:
+        One :class:`LayerCost` per layer of ``model``, in order.
+    """
+    from cnnbook.nn import Conv2D, Dense
+
+    x = np.zeros((1, *input_shape), dtype=np.float32)
+    costs = []
+    for layer in model.layers:
+        y = layer.forward(x)
+        params = sum(p.value.size for p in layer.parameters())
+        if isinstance(layer, Conv2D):
+            F, C, HH, WW = layer.w.value.shape
+            macs = int(np.prod(y.shape[1:])) * C * HH * WW
+            name = layer.w.name.removesuffix(".w")
+        elif isinstance(layer, Dense):
+            macs = int(layer.w.value.size)
+            name = layer.w.name.removesuffix(".w")
+        else:
+            macs = 0
+            name = type(layer).__name__
+        costs.append(LayerCost(name, tuple(y.shape[1:]), int(params), int(macs), int(y[0].size)))
+        x = y
+    return costs
