@@ -11,15 +11,16 @@ import pytest
 
 from cnnbook.cli import main as cnnbook
 from cnnbook.grader import judge
+from tests.exercise_harness import ASSIGNMENTS
 
 ROOT = Path(__file__).resolve().parents[1]
 A = "ps02_convolution"
 
 
-def student_copy(tmp_path: Path, answers: dict[str, str]) -> Path:
-    folder = tmp_path / A
-    shutil.copytree(ROOT / "exercises" / A, folder)
-    path = folder / f"{A}.ipynb"
+def student_copy(tmp_path: Path, answers: dict[str, str], assignment: str = A) -> Path:
+    folder = tmp_path / assignment
+    shutil.copytree(ROOT / "exercises" / assignment, folder)
+    path = folder / f"{assignment}.ipynb"
     nb = nbformat.read(path, as_version=4)
     for cell in nb.cells:
         gid = cell.metadata.get("nbgrader", {}).get("grade_id")
@@ -29,8 +30,8 @@ def student_copy(tmp_path: Path, answers: dict[str, str]) -> Path:
     return path
 
 
-def reference_answers() -> dict[str, str]:
-    nb = nbformat.read(ROOT / "solutions" / A / f"{A}.ipynb", as_version=4)
+def reference_answers(assignment: str = A) -> dict[str, str]:
+    nb = nbformat.read(ROOT / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
     return {
         c.metadata["nbgrader"]["grade_id"]: judge.SOLUTION_MARKERS.sub("", c.source)
         for c in nb.cells
@@ -79,3 +80,13 @@ def test_check_refuses_what_is_not_an_assignment(tmp_path, capsys):
     nbformat.write(nbformat.v4.new_notebook(), empty)
     assert cnnbook(["check", str(empty)]) == 2
     assert "no graded test cells" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_reference_passes_in_the_sandbox(assignment, tmp_path, capsys):
+    """The released notebook with the reference answers passes its visible tests in the
+    sandbox: its set-up cells and answers import only what the sandbox gives (ps06's
+    forward layers, ps07's layers), nothing more is needed."""
+    path = student_copy(tmp_path, reference_answers(assignment), assignment)
+    assert cnnbook(["check", str(path)]) == 0, capsys.readouterr().out

@@ -109,15 +109,19 @@ def build(dest: Path, allowed_modules=(), graded_functions=()) -> Path:
 
 
 def _course_imports(source: str, module: str) -> list[str]:
-    """The cnnbook modules that ``source`` (the module ``module``) imports."""
+    """The cnnbook modules that ``source`` (the module ``module``) imports at module level
+    (an import inside a function is only followed if that function is called, and is
+    not given: what it would bring may hold answers)."""
     package = module.rsplit(".", 1)[0]
     found = []
-    for node in ast.walk(ast.parse(source)):
+    for node in ast.parse(source).body:
         if isinstance(node, ast.ImportFrom):
             if node.level == 1 and node.module:
                 found.append(f"{package}.{node.module}")
             elif node.level == 1:
                 found += [f"{package}.{a.name}" for a in node.names]
+            elif node.level == 0 and node.module == "cnnbook":
+                found += [f"cnnbook.{a.name}" for a in node.names]
             elif node.level == 0 and (node.module or "").startswith("cnnbook."):
                 found.append(node.module)
         elif isinstance(node, ast.Import):

@@ -3,6 +3,9 @@
 from exercise_sources import answer, code, md, tests
 
 ASSIGNMENT = "ps06_backprop"
+# The set-up cell imports the forward passes (graded in ps02 to ps04); the sandbox gives
+# them, without the backward passes this assignment grades.
+SANDBOX_MODULES = ("cnnbook.layers",)
 
 CELLS = [
     md(
