@@ -47,7 +47,7 @@ from sqlalchemy.exc import SAWarning
 from traitlets import Unicode
 from traitlets.config import Config
 
-from . import gradebook
+from . import gradebook, interrupts
 from .course import Course
 from .executor import Executor, Job, JobResult, LocalExecutor
 from .sandbox import Limits, sandbox_available
@@ -390,6 +390,9 @@ class Autograder:
             return self._run()
 
     def _run(self) -> list[SubmissionOutcome]:
+        # before any student code runs: a locked (past the timeout), read-only or
+        # unreachable gradebook stops the run here, with nothing changed
+        gradebook.check_writable(self.course.db_url)
         notebooks = self._notebook_names()
         students = self.course.submitted_students(self.assignment)
         if self.shard:
@@ -573,7 +576,11 @@ class Autograder:
             graded = False
             executed = [n for n in out.notebooks if n.notebook != "*"]
             if any(n.status not in ("missing_notebook", "corrupt_notebook") for n in executed):
+                # nbgrader deletes autograded/<student>/ first: wait for a lock out here
+                gradebook.check_writable(self.course.db_url)
                 r = api.autograde(self.assignment, student, force=True, create=True)
+                # nbgrader's capture_log swallows a Ctrl-C: never record it as a failure
+                interrupts.check()
                 graded = bool(r.get("success"))
                 if not graded:
                     err = (r.get("error") or r.get("log") or "").strip().splitlines()
