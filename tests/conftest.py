@@ -91,3 +91,36 @@ def built_book(book_build: BookBuild) -> Path:
     )
     assert (book_build.html / "index.html").is_file()
     return book_build.html
+
+
+# --------------------------------------------------------------------------- instructor
+
+
+@pytest.fixture(scope="session")
+def tiny_release(tmp_path_factory) -> Path:
+    """A course root with the tiny assignment released by ``cnnbook release`` (once)."""
+    from cnnbook.cli import main as cnnbook
+    from cnnbook.grader import samples
+
+    root = samples.write_tiny_course(tmp_path_factory.mktemp("tiny") / "course")
+    assert cnnbook(["--root", str(root), "release", samples.TINY]) == 0
+    return root
+
+
+@pytest.fixture
+def tiny_course(tiny_release, tmp_path) -> Path:
+    """A private copy of ``tiny_release`` (its gradebook is ``<root>/gradebook.db``)."""
+    import shutil
+
+    root = tmp_path / "course"
+    shutil.copytree(tiny_release, root)
+    return root
+
+
+@pytest.fixture(scope="session")
+def exchange_class(tmp_path_factory):
+    """A whole term's cycle through nbgrader's exchange (tests/exchange_cycle.py), once;
+    test_feedback.py and test_report.py check what it left (xdist group "exchange")."""
+    from tests.exchange_cycle import run_cycle
+
+    return run_cycle(tmp_path_factory.mktemp("exchange"))
