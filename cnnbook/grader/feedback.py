@@ -16,7 +16,9 @@ submission did not come through the exchange, so that releasing never fails on i
 and the reason for an abnormal status where the student will see it - as a note at
 the top of nbgrader's feedback page, or, for a notebook nbgrader could not grade, as a
 page named after each notebook the student did submit. ``grading_note.html`` is
-written too, for courses that hand feedback back through an LMS.
+written too, for courses that hand feedback back through an LMS. Nothing else stays in
+a feedback folder: nbgrader copies every other file of the submission there, and none
+of it is feedback.
 
 Links: a symbolic link in a student's ``autograded/`` or ``feedback/`` folder is
 recorded and removed *before* nbgrader copies those folders (its copy follows links),
@@ -28,6 +30,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import secrets
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -162,6 +165,20 @@ def _insert_note(page: str, block: str) -> str:
     return page[:close] + "\n" + marked + page[close:]
 
 
+KEPT = ("timestamp.txt", "submission_secret.txt")
+
+
+def _keep_only_feedback(folder: Path) -> None:
+    """nbgrader copies every other file of the autograded submission into the feedback
+    folder; only the pages and the exchange's two files belong there (a file collect
+    copied through a link must not ride back to a student with an LMS export)."""
+    for p in sorted(folder.iterdir()):
+        if p.is_dir() and not p.is_symlink():
+            shutil.rmtree(p)
+        elif not (p.suffix == ".html" or p.name in KEPT):
+            p.unlink()
+
+
 def _complete_exchange_files(folder: Path, submission: Path) -> str:
     """Give the feedback folder the two files release_feedback opens. Returns a problem
     ('' if none) when the submission did not come through the exchange."""
@@ -199,9 +216,11 @@ def write_feedback(course: Course, assignment: str) -> FeedbackResult:
         dropped[student] = drop_links(course.path("autograded", student, assignment))
         dropped[student] += drop_links(course.path("feedback", student, assignment))
 
-    r = course.api.generate_feedback(assignment, force=True)
-    interrupts.check()
     nbgrader_error = ""
+    graded = [s for s in students if course.path("autograded", s, assignment).is_dir()]
+    # with no autograded folder at all, nbgrader fails with "No notebooks were matched"
+    r = course.api.generate_feedback(assignment, force=True) if graded else {"success": True}
+    interrupts.check()
     if not r.get("success"):
         from .release import nbgrader_reason
 
@@ -214,6 +233,7 @@ def write_feedback(course: Course, assignment: str) -> FeedbackResult:
         folder = course.path("feedback", student, assignment)
         folder.mkdir(parents=True, exist_ok=True)
         links = dropped[student] + drop_links(folder)
+        _keep_only_feedback(folder)
         submission = course.path("submitted", student, assignment)
         handed_in = submitted_notebooks(submission)
         sf = StudentFeedback(student, row["status"], dropped_links=links)
