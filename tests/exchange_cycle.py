@@ -21,7 +21,6 @@ from __future__ import annotations
 import datetime as dt
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +32,11 @@ from cnnbook.grader import samples
 
 A = samples.TINY
 COURSE_ID = "cnnbook-exchange-test"
-PASSWD_LINE = "root:x:0:0"  # in /etc/passwd: must never reach autograded/, feedback/, reports/
+PASSWD_LINE = "root:x:0:0"
+INSTRUCTOR_FILE = "instructor-only.txt"  # a link to it planted in the exchange's inbound
+INSTRUCTOR_SECRET = (
+    "instructor-only-3e7a91"  # in /etc/passwd: must never reach autograded/, feedback/, reports/
+)
 
 ORIGINAL = (
     "def square(x):\n"
@@ -153,9 +156,7 @@ def student_config(home: Path, exchange: Path) -> None:
 
 def run_cycle(base: Path) -> ExchangeClass:
     root = samples.write_tiny_course(base / "course", course_id=COURSE_ID)
-    shared = Path(tempfile.mkdtemp(prefix="cnnbook-exchange-", dir="/tmp"))
-    shared.chmod(0o755)
-    exchange = shared / "exchange"  # nbgrader creates it, mode 0777 with the sticky bit off
+    exchange = base / "exchange"  # nbgrader's release_assignment creates it (mode 0777)
     with open(root / "nbgrader_config.py", "a") as f:
         f.write(f"c.Exchange.root = {str(exchange)!r}\n")
         f.write('c.LateSubmissionPlugin.penalty_method = "zero"\n')
@@ -195,6 +196,12 @@ def run_cycle(base: Path) -> ExchangeClass:
     while dt.datetime.now(dt.timezone.utc) <= ec.due + dt.timedelta(seconds=1):
         time.sleep(0.2)
     hand_in("fay", *CLASS["fay"][:2])
+    # after submitting, eve's folder in the inbound is world-writable (nbgrader's submit
+    # makes it 0777): she adds a link to a file only the instructor can read
+    (root / INSTRUCTOR_FILE).write_text(INSTRUCTOR_SECRET)
+    (root / INSTRUCTOR_FILE).chmod(0o600)
+    inbound = next((exchange / COURSE_ID / "inbound").glob(f"eve+{A}+*"))
+    (inbound / "notes.txt").symlink_to(root / INSTRUCTOR_FILE)
     ec.logs["collect_no_update"] = as_instructor(root, "collect", A)
     ec.logs["collect_update"] = as_instructor(root, "collect", "--update", A)
 

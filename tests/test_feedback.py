@@ -18,7 +18,7 @@ from cnnbook.cli import main as cnnbook
 from cnnbook.grader import samples
 from cnnbook.grader.course import Course
 from cnnbook.grader.feedback import drop_links, write_feedback
-from tests.exchange_cycle import CLASS, PASSWD_LINE, RENAMED
+from tests.exchange_cycle import CLASS, INSTRUCTOR_SECRET, PASSWD_LINE, RENAMED
 
 A = samples.TINY
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("exchange")]
@@ -65,7 +65,9 @@ def _all_files(*roots: Path):
 def test_links_never_leak(exchange_class):
     ec = exchange_class
     roots = [ec.root / d for d in ("autograded", "feedback", "reports")]
-    roots += [ec.exchange, *(ec.homes[s] / A / "feedback" for s in CLASS)]
+    course = ec.exchange / "cnnbook-exchange-test"  # inbound/ is the students' own
+    roots += [course / "outbound", course / "feedback"]
+    roots += [ec.homes[s] / A / "feedback" for s in CLASS]
     for p in _all_files(*roots):
         assert not p.is_symlink(), p
         if p.is_file():
@@ -129,3 +131,31 @@ def test_drop_links_never_follows(tmp_path):
     (tmp_path / "d" / "ok.txt").write_text("kept")
     assert sorted(drop_links(tmp_path)) == ["d/a -> /etc", "d/b -> /etc/passwd"]
     assert sorted(p.name for p in (tmp_path / "d").iterdir()) == ["ok.txt"]
+
+
+def test_what_nbgrader_collect_does_with_a_link(exchange_class):
+    """As docs/instructors.md says: nbgrader's collect copies a link in the inbound as
+    the content of its target, read as the instructor. cnnbook cannot tell that copy
+    from a file the student wrote, but it never leaves the instructor's folders: only
+    pages go into feedback/ and through the exchange."""
+    ec = exchange_class
+    collected = ec.root / "submitted" / "eve" / A / "notes.txt"
+    assert not collected.is_symlink() and collected.read_text() == INSTRUCTOR_SECRET
+    roots = [ec.root / "feedback", ec.exchange, *(ec.homes[s] for s in CLASS)]
+    for p in _all_files(*roots):
+        if p.is_file() and not p.is_symlink():
+            assert INSTRUCTOR_SECRET.encode() not in p.read_bytes(), p
+
+
+def test_exchange_permissions_as_the_docs_say(exchange_class):
+    course = exchange_class.exchange / "cnnbook-exchange-test"
+    modes = {
+        p.name: p.stat().st_mode & 0o7777
+        for p in [
+            exchange_class.exchange,
+            *(course / d for d in ("outbound", "inbound", "feedback")),
+        ]
+    }
+    assert modes == {"exchange": 0o777, "outbound": 0o755, "inbound": 0o2733, "feedback": 0o711}
+    for submission in (course / "inbound").iterdir():
+        assert submission.stat().st_mode & 0o777 == 0o777  # writable by anyone, after submit
