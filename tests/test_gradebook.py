@@ -132,3 +132,49 @@ def test_read_only_gradebook_is_detected_before_any_student_code_runs(tiny_cours
     assert "Traceback" not in proc.stderr
     assert not marker.exists()
     assert not (tiny_course / "autograded").exists()
+
+
+def test_lock_taken_mid_run_stops_before_nbgrader_deletes_anything(
+    tiny_course, monkeypatch, capsys
+):
+    """Another program locks the gradebook after the first submission is recorded: the
+    run stops with the lock message, and the next student's earlier autograded/ folder
+    (which nbgrader's autograde deletes first) is still there."""
+    for student in ("ada", "ben"):
+        _submit(tiny_course, student)
+    args = [
+        "--root",
+        str(tiny_course),
+        "--lock-timeout",
+        "1",
+        "autograde",
+        A,
+        "--no-progress",
+        "--jobs",
+        "1",
+    ]
+    assert cnnbook(args) == 0
+    before = {
+        s: sorted(p.name for p in (tiny_course / "autograded" / s / A).iterdir())
+        for s in ("ada", "ben")
+    }
+    held = []
+    record = gradebook.record_status
+
+    def record_then_lock(db_url, row):
+        record(db_url, row)
+        if not held:
+            held.append(_hold_lock(tiny_course / "gradebook.db", None))
+
+    monkeypatch.setattr(gradebook, "record_status", record_then_lock)
+    try:
+        rc = cnnbook([*args, "--force"])
+    finally:
+        for con in held:
+            con.rollback()
+            con.close()
+    assert rc == 3
+    assert "is locked by another program" in capsys.readouterr().err
+    for student, names in before.items():
+        folder = tiny_course / "autograded" / student / A
+        assert sorted(p.name for p in folder.iterdir()) == names, student
