@@ -219,6 +219,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The command: 0 done; 1 failed (the reason printed); 2 unknown name or not a
+    course root; 3 gradebook trouble; 130 interrupted (Ctrl-C), wherever it lands."""
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        print(
+            "\ninterrupted: running jobs were stopped; every submission graded so far is "
+            "in the gradebook, and running the command again continues where it stopped",
+            file=sys.stderr,
+        )
+        return 130
+
+
+def _main(argv: list[str] | None) -> int:
     if argv is None and "nbgrader" not in sys.modules:
         # As a command: jsonschema (under nbformat and nbgrader) would build the grammar
         # of an optional IRI format checker at import, about 1.5 s of CPU per command,
@@ -233,13 +247,6 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with interrupts.guard():
             return args.func(args)
-    except KeyboardInterrupt:
-        print(
-            "\ninterrupted: running jobs were stopped; every submission graded so far is "
-            "in the gradebook, and running the command again continues where it stopped",
-            file=sys.stderr,
-        )
-        return 130
     except CnnbookError as e:
         print(f"cnnbook: error: {e}", file=sys.stderr)
         return e.exit_code
