@@ -119,8 +119,22 @@ def tiny_course(tiny_release, tmp_path) -> Path:
 
 @pytest.fixture(scope="session")
 def exchange_class(tmp_path_factory):
-    """A whole term's cycle through nbgrader's exchange (tests/exchange_cycle.py), once;
-    test_feedback.py and test_report.py check what it left (xdist group "exchange")."""
-    from tests.exchange_cycle import run_cycle
+    """A whole term's cycle through nbgrader's exchange (tests/exchange_cycle.py), run
+    once per test run; test_feedback.py and test_report.py check what it left. Under
+    pytest-xdist the workers share it: the first takes a file lock and runs the cycle,
+    the others wait for it and read what it recorded."""
+    from tests.exchange_cycle import ExchangeClass, run_cycle
 
-    return run_cycle(tmp_path_factory.mktemp("exchange"))
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # shared by the workers of this run
+    folder = base / "exchange-cycle"
+    folder.mkdir(exist_ok=True)
+    record = folder / "cycle.json"
+    with open(folder / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if record.exists():
+            return ExchangeClass.from_json(record.read_text())
+        ec = run_cycle(folder / "class")
+        record.write_text(ec.to_json())
+        return ec

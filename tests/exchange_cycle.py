@@ -19,6 +19,7 @@ home, where other accounts could not run it.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import subprocess
 import sys
 import time
@@ -78,6 +79,32 @@ class ExchangeClass:
     logs: dict[str, str] = field(default_factory=dict)  # command -> output
     feedback_rc: int = -1
     report_rc: int = -1
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "root": str(self.root),
+                "exchange": str(self.exchange),
+                "homes": {k: str(v) for k, v in self.homes.items()},
+                "due": self.due.isoformat(),
+                "logs": self.logs,
+                "feedback_rc": self.feedback_rc,
+                "report_rc": self.report_rc,
+            }
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> ExchangeClass:
+        d = json.loads(text)
+        return cls(
+            Path(d["root"]),
+            Path(d["exchange"]),
+            {k: Path(v) for k, v in d["homes"].items()},
+            dt.datetime.fromisoformat(d["due"]),
+            d["logs"],
+            d["feedback_rc"],
+            d["report_rc"],
+        )
 
     def fetched(self, student: str) -> list[Path]:
         return sorted((self.homes[student] / A / "feedback").glob("*/*.html"))
