@@ -88,10 +88,14 @@ def test_feedback_folder_ready_for_release_without_the_exchange(tiny_course, cap
     (sub / "kim" / A / "notes.txt").write_text("forgot the notebook")
     (sub / "lee" / A).mkdir(parents=True)
     (sub / "lee" / A / f"{A}.ipynb").write_text('{"cells": [ truncated')
+    stale = tiny_course / "feedback" / "old" / A  # a folder from another time, by hand
+    stale.mkdir(parents=True)
+    (stale / f"{A}.html").write_text("<html>older feedback</html>")
     assert cnnbook(["--root", str(tiny_course), "autograde", A, "--no-progress"]) == 0
     assert cnnbook(["--root", str(tiny_course), "feedback", A]) == 0
     err = capsys.readouterr().err
     assert "kim: the submission has no submission_secret.txt" in err
+    assert (stale / "timestamp.txt").is_file() and (stale / "submission_secret.txt").is_file()
     for student in ("kim", "lee"):
         folder = tiny_course / "feedback" / student / A
         assert (folder / "timestamp.txt").is_file()
@@ -108,7 +112,7 @@ def test_feedback_folder_ready_for_release_without_the_exchange(tiny_course, cap
     r = course.api.release_feedback(A)
     assert r["success"], r.get("log")
     released = list((exchange / course.course_id / "feedback").glob("*.html"))
-    assert len(released) == 3  # lee: page and note; kim (no notebook): the note
+    assert len(released) == 4  # lee: page and note; kim (no notebook): the note; old
 
 
 def test_links_in_autograded_are_dropped_before_nbgrader_copies_them(tiny_course, capsys):

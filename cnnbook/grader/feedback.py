@@ -268,4 +268,19 @@ def write_feedback(course: Course, assignment: str) -> FeedbackResult:
                 f"feedback with; hand {folder / NOTE_FILE} back yourself"
             )
         out.append(sf)
+    # folders of students no longer graded (an earlier run, a hand-made folder): made
+    # releasable too, so that release_feedback never stops the class on one of them
+    for folder in sorted(course.path("feedback").glob(f"*/{assignment}")):
+        student = folder.parent.name
+        if student in students or not folder.is_dir() or folder.is_symlink():
+            continue
+        drop_links(folder)
+        problem = _complete_exchange_files(folder, course.path("submitted", student, assignment))
+        out.append(
+            StudentFeedback(
+                student,
+                "not_graded",
+                problem=problem or ("not in the gradebook: an old feedback folder, left as it was"),
+            )
+        )
     return FeedbackResult(assignment, out, nbgrader_error)
