@@ -15,7 +15,6 @@ See ``docs/instructors.md``.
 from __future__ import annotations
 
 import argparse
-import html
 import sys
 from pathlib import Path
 
@@ -23,23 +22,31 @@ from pathlib import Path
 def _course(args):
     from cnnbook.grader.course import Course
 
-    return Course(args.root, db_url=args.db)
+    course = Course(args.root, db_url=args.db, lock_timeout=args.lock_timeout)
+    args.db_url = course.db_url  # for messages about the gradebook
+    return course
 
 
 def cmd_release(args) -> int:
+    from cnnbook.grader.errors import ReleaseError
+    from cnnbook.grader.release import release
+
     course = _course(args)
     names = args.assignments or course.source_assignments()
     if not names:
         print(f"no assignments in {course.path('source')}", file=sys.stderr)
         return 1
+    for name in names:  # every name is checked before anything is generated
+        course.require_assignment(name, released=False)
     failed = 0
     for name in names:
-        r = course.api.generate_assignment(name, force=True, create=True)
-        if r.get("success"):
-            print(f"released {name} -> {course.path('release', '.', name)}")
-        else:
+        try:
+            r = release(course, name)
+        except ReleaseError as e:
             failed += 1
-            print(f"FAILED to release {name}:\n{r.get('error') or r.get('log')}", file=sys.stderr)
+            print(f"cnnbook: error: {e}", file=sys.stderr)
+            continue
+        print(f"released {name} -> {r.path}")
     return 1 if failed else 0
 
 
@@ -48,6 +55,7 @@ def cmd_autograde(args) -> int:
     from cnnbook.grader.sandbox import Limits
 
     course = _course(args)
+    course.require_assignment(args.assignment)
     limits = Limits(
         timeout=args.timeout,
         memory_mb=args.memory,
@@ -88,30 +96,29 @@ def cmd_autograde(args) -> int:
 
 
 def cmd_feedback(args) -> int:
-    from cnnbook.grader import gradebook
+    from cnnbook.grader.feedback import write_feedback
 
     course = _course(args)
-    r = course.api.generate_feedback(args.assignment, force=True)
-    if not r.get("success"):
-        print(f"nbgrader generate_feedback failed:\n{r.get('error') or r.get('log')}")
-    status = gradebook.read_status(course.db_url, args.assignment)
-    for student, row in sorted(status.items()):
-        if row["status"] == "ok":
-            continue
-        folder = course.path("feedback", student, args.assignment)
-        folder.mkdir(parents=True, exist_ok=True)
-        score = "" if row["score"] is None else f"{row['score']:g} / {row['max_score']:g}"
-        (folder / "grading_note.html").write_text(
-            "<!DOCTYPE html><html><head><meta charset='utf-8'><title>Grading note</title>"
-            f"</head><body><h1>{html.escape(args.assignment)}: grading note</h1>"
-            f"<p>Your submission could not be graded normally: "
-            f"<b>{html.escape(row['reason'] or row['status'])}</b>.</p>"
-            f"<p>Score: {html.escape(score)}. Ask your instructor if this looks wrong.</p>"
-            "</body></html>"
+    result = write_feedback(course, args.assignment)
+    for s in result.students:
+        for link in s.dropped_links:
+            print(f"{s.student}: dropped the link {link}", file=sys.stderr)
+        if s.problem:
+            print(f"{s.student}: {s.problem}", file=sys.stderr)
+    notes = sum(s.note for s in result.students)
+    print(
+        f"feedback for {len(result.students)} students in {course.path('feedback')} "
+        f"({notes} with a grading note); hand it back with "
+        f"`nbgrader release_feedback {args.assignment}`"
+    )
+    if result.nbgrader_error:
+        print(
+            f"cnnbook: error: nbgrader generate_feedback failed for some submissions: "
+            f"{result.nbgrader_error} (those students got a note instead)",
+            file=sys.stderr,
         )
-    folders = sorted(p.parent.name for p in course.path("feedback").glob(f"*/{args.assignment}"))
-    print(f"feedback for {len(folders)} students in {course.path('feedback')}")
-    return 0 if r.get("success") else 1
+        return 1
+    return 0
 
 
 def cmd_check(args) -> int:
@@ -131,6 +138,7 @@ def cmd_report(args) -> int:
     from cnnbook.grader.report import build_report
 
     course = _course(args)
+    course.require_assignment(args.assignment)
     paths = build_report(course, args.assignment, Path(args.out) if args.out else None)
     for kind, path in paths.items():
         print(f"{kind:>10}: {path}")
@@ -162,6 +170,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--root", default=".", help="course root (default: current folder)")
     p.add_argument(
         "--db", default=None, help="gradebook URL (default: nbgrader's, <root>/gradebook.db)"
+    )
+    p.add_argument(
+        "--lock-timeout",
+        type=float,
+        default=30.0,
+        metavar="S",
+        help="seconds to wait for a SQLite gradebook locked by another program (default 30)",
     )
     sub = p.add_subparsers(dest="command", required=True)
 
@@ -250,14 +265,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    if argv is None and "nbgrader" not in sys.modules:
-        # As a command: jsonschema (under nbformat and nbgrader) would build the grammar
-        # of an optional IRI format checker at import, about 1.5 s of CPU per command,
-        # for a check that notebook validation never makes.
-        sys.modules.setdefault("rfc3987_syntax", None)
-    args = build_parser().parse_args(argv)
+    """The command: 0 done; 1 failed (the reason printed); 2 unknown name or not a
+    course root; 3 gradebook trouble; 130 interrupted (Ctrl-C), wherever it lands."""
     try:
-        return args.func(args)
+        return _main(argv)
     except KeyboardInterrupt:
         print(
             "\ninterrupted: running jobs were stopped; every submission graded so far is "
@@ -265,6 +276,30 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 130
+
+
+def _main(argv: list[str] | None) -> int:
+    if argv is None and "nbgrader" not in sys.modules:
+        # As a command: jsonschema (under nbformat and nbgrader) would build the grammar
+        # of an optional IRI format checker at import, about 1.5 s of CPU per command,
+        # for a check that notebook validation never makes.
+        sys.modules.setdefault("rfc3987_syntax", None)
+    args = build_parser().parse_args(argv)
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from cnnbook.grader import gradebook, interrupts
+    from cnnbook.grader.errors import CnnbookError
+
+    try:
+        with interrupts.guard():
+            return args.func(args)
+    except CnnbookError as e:
+        print(f"cnnbook: error: {e}", file=sys.stderr)
+        return e.exit_code
+    except SQLAlchemyError as e:  # the gradebook failed half-way (locked, read-only, gone)
+        error = gradebook.translate(e, getattr(args, "db_url", None) or args.db or "?")
+        print(f"cnnbook: error: {error}", file=sys.stderr)
+        return error.exit_code
 
 
 if __name__ == "__main__":

@@ -91,3 +91,50 @@ def built_book(book_build: BookBuild) -> Path:
     )
     assert (book_build.html / "index.html").is_file()
     return book_build.html
+
+
+# --------------------------------------------------------------------------- instructor
+
+
+@pytest.fixture(scope="session")
+def tiny_release(tmp_path_factory) -> Path:
+    """A course root with the tiny assignment released by ``cnnbook release`` (once)."""
+    from cnnbook.cli import main as cnnbook
+    from cnnbook.grader import samples
+
+    root = samples.write_tiny_course(tmp_path_factory.mktemp("tiny") / "course")
+    assert cnnbook(["--root", str(root), "release", samples.TINY]) == 0
+    return root
+
+
+@pytest.fixture
+def tiny_course(tiny_release, tmp_path) -> Path:
+    """A private copy of ``tiny_release`` (its gradebook is ``<root>/gradebook.db``)."""
+    import shutil
+
+    root = tmp_path / "course"
+    shutil.copytree(tiny_release, root)
+    return root
+
+
+@pytest.fixture(scope="session")
+def exchange_class(tmp_path_factory):
+    """A whole term's cycle through nbgrader's exchange (tests/exchange_cycle.py), run
+    once per test run; test_feedback.py and test_report.py check what it left. Under
+    pytest-xdist the workers share it: the first takes a file lock and runs the cycle,
+    the others wait for it and read what it recorded."""
+    from tests.exchange_cycle import ExchangeClass, run_cycle
+
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # shared by the workers of this run
+    folder = base / "exchange-cycle"
+    folder.mkdir(exist_ok=True)
+    record = folder / "cycle.json"
+    with open(folder / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if record.exists():
+            return ExchangeClass.from_json(record.read_text())
+        ec = run_cycle(folder / "class")
+        record.write_text(ec.to_json())
+        return ec

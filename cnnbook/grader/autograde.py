@@ -44,8 +44,9 @@ from nbgrader.preprocessors import Execute
 from sqlalchemy.exc import SAWarning
 from traitlets.config import Config
 
-from . import gradebook, judge, overlay
+from . import gradebook, interrupts, judge, overlay
 from .course import Course
+from .errors import CnnbookError
 from .execution import ExecutionRecord, merge_outputs, read_job
 from .executor import Executor, Job, JobResult, LocalExecutor
 from .outcomes import NOT_RUN, RETRIED, NotebookOutcome, Status, SubmissionOutcome
@@ -73,8 +74,9 @@ __all__ = [
 ]
 
 
-class AutogradeError(Exception):
-    """The run cannot start (unknown assignment, a broken nbgrader configuration)."""
+class AutogradeError(CnnbookError):
+    """The run cannot start (unknown assignment, a broken nbgrader configuration, a
+    reference solution that fails its own tests)."""
 
 
 class Autograder:
@@ -166,6 +168,9 @@ class Autograder:
             return self._run()
 
     def _run(self) -> list[SubmissionOutcome]:
+        # before any student code runs: a locked (past the timeout), read-only or
+        # unreachable gradebook stops the run here, with nothing changed
+        gradebook.check_writable(self.course.db_url)
         notebooks = self._notebook_names()
         students = self.course.submitted_students(self.assignment)
         if self.shard:
@@ -261,7 +266,10 @@ class Autograder:
         for name in notebooks:
             source = self.course.path("source", ".", self.assignment) / f"{name}.ipynb"
             tests = judge.AssignmentTests.from_path(source, self.assignment)
-            self.recordings[name] = judge.record(tests, self.seed)
+            try:
+                self.recordings[name] = judge.record(tests, self.seed)
+            except RuntimeError as e:  # the reference fails its own tests: nothing to grade
+                raise AutogradeError(f"{source}: {e}") from e
             graded = [n for n in tests.functions if n not in _imported_names(tests)]
             overlay.build(work / "package" / name, tests.sandbox_modules, graded)
 
@@ -396,7 +404,11 @@ class Autograder:
             graded = False
             executed = [n for n in out.notebooks if n.notebook != "*"]
             if any(n.status not in NOT_RUN for n in executed):
+                # nbgrader deletes autograded/<student>/ first: wait for a lock out here
+                gradebook.check_writable(self.course.db_url)
                 r = api.autograde(self.assignment, student, force=True, create=True)
+                # nbgrader's capture_log swallows a Ctrl-C: never record it as a failure
+                interrupts.check()
                 graded = bool(r.get("success"))
                 if not graded:
                     err = (r.get("error") or r.get("log") or "").strip().splitlines()

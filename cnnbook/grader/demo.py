@@ -20,6 +20,8 @@ import nbformat
 from . import samples
 from .autograde import Autograder
 from .course import Course
+from .feedback import write_feedback
+from .release import release
 from .report import build_report
 from .sandbox import Limits, sandbox_available
 
@@ -50,9 +52,7 @@ def build_demo_course(directory: Path, source_root: Path | None = None) -> tuple
         samples.write_tiny_course(directory)
         assignment = samples.TINY
     course = Course(directory)
-    r = course.api.generate_assignment(assignment, force=True, create=True)
-    if not r.get("success"):
-        raise SystemExit(f"release of {assignment} failed:\n{r.get('error') or r.get('log')}")
+    release(course, assignment)  # a ReleaseError says why, if it fails
     source = nbformat.read(
         str(course.path("source", ".", assignment) / f"{assignment}.ipynb"), as_version=4
     )
@@ -108,10 +108,13 @@ def run_demo(directory: Path | None = None, jobs: int | None = None, source_root
     for o in outcomes:
         score = "-" if o.score is None else f"{o.score:g}/{o.max_score:g}"
         say(f"   {o.student:<6} {score:>7}  {o.status:<16} {o.reason}")
-    say("4. feedback: one HTML page per student")
-    from ..cli import main as cli_main
-
-    cli_main(["--root", str(directory), "feedback", assignment])
+    say("4. feedback: one HTML page per student, the reason included when there is one")
+    feedback = write_feedback(course, assignment)
+    notes = sum(f.note for f in feedback.students)
+    say(
+        f"   {len(feedback.students)} students, {notes} with a grading note, in "
+        f"{course.path('feedback')}"
+    )
     say("5. report: grades CSV, test pass rates, score histogram, HTML summary")
     paths = build_report(course, assignment)
     for kind, path in paths.items():

@@ -29,8 +29,11 @@ from sqlalchemy import (
     insert,
     select,
 )
-from sqlalchemy.exc import SAWarning
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SAWarning, SQLAlchemyError
 from sqlalchemy.pool import NullPool
+
+from .errors import GradebookError, GradebookLockedError
 
 metadata = MetaData()
 grading = Table(
@@ -154,3 +157,139 @@ def grade_table(db_url: str, assignment: str) -> tuple[list[dict], list[dict]]:
                     )
     submissions.sort(key=lambda r: r["student"])
     return submissions, cells
+
+
+# --------------------------------------------------------------------------- trouble
+
+LOCK_TIMEOUT = 30.0  # seconds a locked SQLite gradebook is waited for (cnnbook --lock-timeout)
+
+
+def is_sqlite(db_url: str) -> bool:
+    return db_url.startswith("sqlite")
+
+
+def with_lock_timeout(db_url: str, seconds: float) -> str:
+    """The URL, for SQLite with ``?timeout=seconds``: every connection, nbgrader's
+    included, then waits that long for another program's lock before it gives up."""
+    if not is_sqlite(db_url):
+        return db_url
+    url = make_url(db_url)
+    url = url.update_query_dict({"timeout": f"{seconds:g}"})
+    return url.render_as_string(hide_password=False)
+
+
+def describe(db_url: str) -> str:
+    """The gradebook for a message: the SQLite file, or the URL without its password."""
+    try:
+        url = make_url(db_url)
+    except ArgumentError:
+        return db_url
+    if is_sqlite(db_url):
+        return url.database or "(in memory)"
+    return url.render_as_string(hide_password=True)
+
+
+def sqlite_file(db_url: str):
+    """The SQLite file of a gradebook URL (None for other databases)."""
+    from pathlib import Path
+
+    if not is_sqlite(db_url):
+        return None
+    database = make_url(db_url).database
+    return Path(database) if database and database != ":memory:" else None
+
+
+def translate(error: Exception, db_url: str) -> GradebookError:
+    """A database error as a :class:`GradebookError` whose message says what to do."""
+    text = str(getattr(error, "orig", None) or error).strip().splitlines()[0][:300]
+    where = describe(db_url)
+    low = text.lower()
+    if "locked" in low:
+        waited = make_url(db_url).query.get("timeout", "?") if is_sqlite(db_url) else "?"
+        return GradebookLockedError(
+            f"the gradebook {where} is locked by another program (formgrader, another "
+            f"cnnbook or nbgrader command, an open sqlite3 shell) and stayed locked for "
+            f"{waited} s. Close that program and run the command again (or raise "
+            f"--lock-timeout); nothing was changed."
+        )
+    if "readonly" in low or "read-only" in low or "permission denied" in low:
+        return GradebookError(
+            f"the gradebook {where} cannot be written ({text}): make the file and its "
+            f"folder writable by this user, or pass --db with a writable gradebook."
+        )
+    return GradebookError(
+        f"cannot open the gradebook {where} ({text}): check --db or "
+        f"c.CourseDirectory.db_url in nbgrader_config.py, and that the file's folder exists."
+    )
+
+
+def assignment_names(db_url: str) -> list[str]:
+    """Assignments in the gradebook; [] when a SQLite gradebook does not exist yet
+    (it is never created here)."""
+    path = sqlite_file(db_url)
+    if is_sqlite(db_url) and (path is None or not path.is_file()):
+        return []
+    try:
+        with warnings.catch_warnings(), Gradebook(db_url) as gb:
+            warnings.simplefilter("ignore", SAWarning)
+            return sorted(a.name for a in gb.assignments)
+    except SQLAlchemyError as e:
+        raise translate(e, db_url) from None
+
+
+def check_writable(db_url: str) -> None:
+    """Before any work starts: open the gradebook and write a row in a transaction that
+    is rolled back. Waits for a lock up to the URL's timeout; raises
+    :class:`GradebookLockedError` or :class:`GradebookError` instead of failing half-way."""
+    try:
+        engine = _engine(db_url)
+        with engine.connect() as conn:
+            trans = conn.begin()
+            try:
+                conn.execute(
+                    insert(grading).values(
+                        assignment="(cnnbook write check)", student="-", status="check"
+                    )
+                )
+            finally:
+                trans.rollback()
+    except (SQLAlchemyError, ImportError) as e:
+        raise translate(e, db_url) from None
+
+
+def notebook_names(db_url: str, assignment: str) -> list[str]:
+    """The notebooks of an assignment, as registered by ``cnnbook release``."""
+    with Gradebook(db_url) as gb:
+        try:
+            return [nb.name for nb in gb.find_assignment(assignment).notebooks]
+        except MissingEntry:
+            return []
+
+
+def submission_times(db_url: str, assignment: str) -> tuple[dt.datetime | None, dict[str, dict]]:
+    """The assignment's due date, and per submission: timestamp, seconds late and the
+    late-submission penalty nbgrader's plugin assigned (summed over notebooks)."""
+    out: dict[str, dict] = {}
+    with warnings.catch_warnings(), Gradebook(db_url) as gb:
+        warnings.simplefilter("ignore", SAWarning)
+        try:
+            a = gb.find_assignment(assignment)
+        except MissingEntry:
+            return None, {}
+        for sub in a.submissions:
+            penalty = sum(nb.late_submission_penalty or 0.0 for nb in sub.notebooks)
+            out[sub.student.id] = {
+                "timestamp": sub.timestamp,
+                "seconds_late": float(sub.total_seconds_late or 0.0),
+                "penalty": float(penalty),
+            }
+        return a.duedate, out
+
+
+def roster(db_url: str) -> list[dict]:
+    """The gradebook's students (``nbgrader db student add/import``)."""
+    with Gradebook(db_url) as gb:
+        return [
+            {"student": s.id, "first_name": s.first_name or "", "last_name": s.last_name or ""}
+            for s in gb.students
+        ]

@@ -1,19 +1,45 @@
-"""``cnnbook report``: grades CSV, per-test pass rates, a score histogram, one HTML page.
+"""``cnnbook report``: who, which test, when, and whose code is alike - for one assignment.
 
-Everything is read from the gradebook (nbgrader's grades plus cnnbook's side table of
-autograde outcomes), so the report also covers grades changed by hand in formgrader.
+Everything about scores is read from the gradebook (nbgrader's grades, due date and
+late penalties, its roster, and cnnbook's side table of autograde outcomes), so the
+report also covers grades changed by hand in formgrader. Submission folders are read
+only for what the gradebook does not hold - answer cells (blank work, similarity),
+``timestamp.txt`` of submissions nbgrader could not grade - and never through a link.
+
+Files (in ``reports/<assignment>/``):
+
+``grades.csv``       one row per roster student: final score (late penalty applied, as
+                     ``nbgrader export`` does), raw score, penalty, status, reason,
+                     submission time, lateness, flags, feedback page
+``by_test.csv``      student x autograder test: the points of each test (one column each)
+``tests.csv``        per test: points, submissions passing it, pass rate (worst first)
+``similarity.csv``   every pair of submissions (and each against the reference solution)
+                     by copydetect similarity of the answer cells, most similar first
+``summary.html``     all of it on one page (Jinja2 template ``templates/report.html.j2``)
+``pass_rates.png``, ``histogram.png``
 """
 
 from __future__ import annotations
 
 import csv
-import html
+import datetime as dt
+import os
 import statistics
 from collections import Counter, defaultdict
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import gradebook
+import nbformat
+from jinja2 import Environment, PackageLoader, select_autoescape
+from nbgrader.utils import parse_utc
+
+from . import gradebook, similarity
 from .course import Course
+from .errors import CnnbookError
+from .feedback import read_small, regular_file
+
+NOT_SUBMITTED = "not_submitted"
+SIMILARITY_SHOWN = 0.5  # pairs at or above this are listed on the page (all in the CSV)
 
 
 def _pct(score, max_score) -> float | None:
@@ -45,6 +71,113 @@ def test_pass_rates(cells: list[dict]) -> list[dict]:
     return rows
 
 
+def by_test_table(cells: list[dict], students: list[str]) -> tuple[list[str], list[dict]]:
+    """Student x test: ``(test columns, rows)``; a column per autograder test, named
+    ``notebook/test`` when the assignment has several notebooks."""
+    tests = sorted({(c["notebook"], c["cell"]) for c in cells if c["kind"] == "test"})
+    several = len({nb for nb, _ in tests}) > 1
+    names = {t: f"{t[0]}/{t[1]}" if several else t[1] for t in tests}
+    scores = {(c["student"], c["notebook"], c["cell"]): c["score"] for c in cells}
+    rows = []
+    for student in students:
+        row = {"student": student}
+        for t in tests:
+            s = scores.get((student, *t))
+            row[names[t]] = "" if s is None else round(s, 4)
+        rows.append(row)
+    return [names[t] for t in tests], rows
+
+
+# --------------------------------------------------------------------------- folders
+
+
+def _read_notebook(path: Path):
+    if not regular_file(path) or path.stat().st_size > 50 * 1024 * 1024:
+        return None
+    try:
+        return nbformat.read(str(path), as_version=4)
+    except Exception:  # noqa: BLE001 - corrupt: the status already says so
+        return None
+
+
+def _links(folder: Path) -> list[str]:
+    """Symbolic links in a submission folder (never followed)."""
+    found = []
+    if folder.is_dir() and not folder.is_symlink():
+        for dirpath, dirnames, filenames in os.walk(folder):
+            for name in dirnames + filenames:
+                p = Path(dirpath) / name
+                if p.is_symlink():
+                    found.append(f"{p.relative_to(folder)} -> {os.readlink(p)}")
+    return sorted(found)
+
+
+@dataclass
+class SubmissionFiles:
+    """What the report reads from one submission folder."""
+
+    answers: str = ""  # the answer cells' code (for similarity)
+    blank: bool = False  # every answer cell as released
+    timestamp: dt.datetime | None = None
+    links: list[str] = field(default_factory=list)
+
+
+def read_submission(folder: Path, notebooks: list[str], release) -> SubmissionFiles:
+    """``release``: notebook name -> the released notebook (for blank detection)."""
+    out = SubmissionFiles(links=_links(folder))
+    text = read_small(folder / "timestamp.txt")
+    if text:
+        try:
+            out.timestamp = parse_utc(text.strip())
+        except (ValueError, TypeError, OverflowError):
+            pass
+    codes, unchanged, seen = [], [], 0
+    for name in notebooks:
+        nb = _read_notebook(folder / f"{name}.ipynb")
+        if nb is None:
+            continue
+        seen += 1
+        codes.append(similarity.answer_code(nb))
+        released = release.get(name)
+        if released is not None:
+            stubs = _answer_sources(released)
+            mine = _answer_sources(nb)
+            unchanged.append(all(mine.get(k, "").strip() == v.strip() for k, v in stubs.items()))
+    out.answers = "\n\n".join(codes)
+    out.blank = bool(seen) and all(unchanged) and len(unchanged) == seen
+    return out
+
+
+def _answer_sources(nb) -> dict[str, str]:
+    out = {}
+    for cell in nb.cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if meta.get("solution"):
+            out[meta.get("grade_id", "")] = str(cell.get("source", ""))
+    return out
+
+
+def _fmt_time(t: dt.datetime | None) -> str:
+    if t is None:
+        return ""
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=dt.timezone.utc)
+    return t.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _late_text(seconds: float) -> str:
+    if seconds <= 0:
+        return ""
+    if seconds < 3600:
+        return f"{seconds / 60:.0f} min late" if seconds >= 60 else f"{seconds:.0f} s late"
+    if seconds < 86400 * 2:
+        return f"{seconds / 3600:.1f} h late"
+    return f"{seconds / 86400:.1f} days late"
+
+
+# --------------------------------------------------------------------------- report
+
+
 def build_report(course: Course, assignment: str, out_dir: Path | None = None) -> dict[str, Path]:
     import matplotlib
 
@@ -57,41 +190,123 @@ def build_report(course: Course, assignment: str, out_dir: Path | None = None) -
     submissions, cells = gradebook.grade_table(course.db_url, assignment)
     status = gradebook.read_status(course.db_url, assignment)
     if not submissions:
-        raise SystemExit(f"no graded submissions of {assignment!r}: run `cnnbook autograde` first")
+        raise CnnbookError(
+            f"no graded submissions of {assignment!r}: run `cnnbook autograde {assignment}` first"
+        )
+    due, times = gradebook.submission_times(course.db_url, assignment)
+    roster = gradebook.roster(course.db_url)
+    notebooks = gradebook.notebook_names(course.db_url, assignment)
+    release = {}
+    for name in notebooks:
+        nb = _read_notebook(course.path("release", ".", assignment) / f"{name}.ipynb")
+        if nb is not None:
+            release[name] = nb
+    stub = "\n\n".join(similarity.answer_code(nb) for nb in release.values())
+    reference = "\n\n".join(
+        _strip_markers(similarity.answer_code(nb))
+        for nb in (
+            _read_notebook(course.path("source", ".", assignment) / f"{n}.ipynb") for n in notebooks
+        )
+        if nb is not None
+    )
 
     paths = {
         "grades": out / "grades.csv",
+        "by_test": out / "by_test.csv",
         "tests": out / "tests.csv",
+        "similarity": out / "similarity.csv",
         "pass_rates": out / "pass_rates.png",
         "histogram": out / "histogram.png",
         "html": out / "summary.html",
     }
     grades_rows = []
+    files: dict[str, SubmissionFiles] = {}
     for s in submissions:
-        st = status.get(s["student"], {})
-        pct = _pct(s["score"], s["max_score"])
+        student = s["student"]
+        st = status.get(student, {})
+        folder = course.path("submitted", student, assignment)
+        files[student] = f = read_submission(folder, notebooks, release)
+        t = times.get(student, {})
+        timestamp = t.get("timestamp") or f.timestamp
+        seconds_late = t.get("seconds_late", 0.0)
+        if not seconds_late and timestamp and due:
+            seconds_late = max(0.0, (parse_utc(timestamp) - parse_utc(due)).total_seconds())
+        penalty = t.get("penalty", 0.0)
+        final = max(0.0, s["score"] - penalty)
+        pct = _pct(final, s["max_score"])
+        flags = []
+        if f.blank:
+            flags.append("blank")
+        if seconds_late > 0:
+            flags.append("late")
+        if f.links:
+            flags.append("links")
         grades_rows.append(
             {
-                "student": s["student"],
-                "score": round(s["score"], 4),
+                "student": student,
+                "score": round(final, 4),
+                "raw_score": round(s["score"], 4),
+                "late_penalty": round(penalty, 4),
                 "max_score": round(s["max_score"], 4),
                 "percent": round(pct, 2) if pct is not None else "",
                 "status": st.get("status", "not autograded by cnnbook"),
                 "reason": st.get("reason", ""),
+                "submitted_at": _fmt_time(timestamp),
+                "seconds_late": round(seconds_late, 1),
+                "flags": " ".join(flags),
+                "links": "; ".join(f.links),
+                "feedback": _feedback_link(course, student, assignment, notebooks, out),
             }
         )
-    with open(paths["grades"], "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(grades_rows[0]))
-        w.writeheader()
-        w.writerows(grades_rows)
+    submitted = {r["student"] for r in grades_rows}
+    missing = [r for r in roster if r["student"] not in submitted]
+    for r in missing:
+        grades_rows.append(
+            {
+                **dict.fromkeys(grades_rows[0], ""),
+                "student": r["student"],
+                "score": 0.0,
+                "raw_score": 0.0,
+                "late_penalty": 0.0,
+                "max_score": grades_rows[0]["max_score"],
+                "percent": 0.0,
+                "status": NOT_SUBMITTED,
+                "reason": "on the gradebook's roster, no submission",
+            }
+        )
+    _write_csv(paths["grades"], grades_rows)
+
+    graded = [r["student"] for r in grades_rows if r["status"] != NOT_SUBMITTED]
+    test_names, by_test = by_test_table(cells, graded)
+    raw = {g["student"]: g["raw_score"] for g in grades_rows}
+    for row in by_test:
+        row["total"] = raw[row["student"]]
+    _write_csv(paths["by_test"], by_test, ["student", *test_names, "total"])
 
     tests = test_pass_rates(cells)
-    with open(paths["tests"], "w", newline="") as f:
-        fields = ["notebook", "test", "points", "submissions", "passed", "pass_rate"]
-        w = csv.DictWriter(f, fieldnames=fields)
-        w.writeheader()
-        for r in tests:
-            w.writerow({**r, "pass_rate": round(r["pass_rate"], 4)})
+    _write_csv(
+        paths["tests"],
+        [{**r, "pass_rate": round(r["pass_rate"], 4)} for r in tests],
+        ["notebook", "test", "points", "submissions", "passed", "pass_rate"],
+    )
+
+    codes = {s: f.answers for s, f in files.items() if f.answers and not f.blank}
+    pairs = similarity.rank_pairs(codes, reference or None, stub)
+    _write_csv(
+        paths["similarity"],
+        [
+            {
+                "student_a": p.a,
+                "student_b": p.b,
+                "similarity": p.similarity,
+                "a_in_b": p.a_in_b,
+                "b_in_a": p.b_in_a,
+                "matching_tokens": p.overlap,
+            }
+            for p in pairs
+        ],
+        ["student_a", "student_b", "similarity", "a_in_b", "b_in_a", "matching_tokens"],
+    )
 
     # pass rates: the checks the class fails most at the top
     fig, ax = plt.subplots(figsize=(7, 0.45 * max(3, len(tests)) + 1.2))
@@ -107,11 +322,11 @@ def build_report(course: Course, assignment: str, out_dir: Path | None = None) -
     fig.savefig(paths["pass_rates"], dpi=100)
     plt.close(fig)
 
-    percents = [r["percent"] for r in grades_rows if r["percent"] != ""]
+    percents = [r["percent"] for r in grades_rows if r["percent"] != "" and r["student"] in files]
     fig, ax = plt.subplots(figsize=(6, 3.5))
     ax.hist(percents, bins=[i * 10 for i in range(11)], color="#55A868", edgecolor="white")
     ax.set_xlim(0, 100)
-    ax.set_xlabel("score (% of the points)")
+    ax.set_xlabel("score (% of the points, late penalties applied)")
     ax.set_ylabel("submissions")
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_title(f"{assignment}: score distribution (n = {len(percents)})")
@@ -119,46 +334,62 @@ def build_report(course: Course, assignment: str, out_dir: Path | None = None) -
     fig.savefig(paths["histogram"], dpi=100)
     plt.close(fig)
 
-    counts = Counter(r["status"] for r in grades_rows)
-    e = html.escape
-
-    def table(rows: list[dict], cols: list[str]) -> str:
-        head = "".join(f"<th>{e(c)}</th>" for c in cols)
-        body = "".join(
-            "<tr>" + "".join(f"<td>{e(str(r[c]))}</td>" for c in cols) + "</tr>" for r in rows
-        )
-        return f"<table><tr>{head}</tr>{body}</table>"
-
-    mean = statistics.mean(percents) if percents else 0.0
-    median = statistics.median(percents) if percents else 0.0
-    test_rows = [{**r, "pass_rate": f"{100 * r['pass_rate']:.0f}%"} for r in tests]
-    page = f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{e(assignment)}: grading report</title>
-<style>
-body {{ font-family: sans-serif; max-width: 60em; margin: 2em auto; color: #222; }}
-table {{ border-collapse: collapse; margin: 1em 0; }}
-td, th {{ border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: left; }}
-th {{ background: #f0f0f0; }}
-img {{ max-width: 100%; }}
-</style></head><body>
-<h1>{e(assignment)}: grading report</h1>
-<p>{len(grades_rows)} submissions; mean score {mean:.1f}%, median {median:.1f}%.</p>
-<h2>Outcomes</h2>
-{
-        table(
-            [{"status": k, "submissions": v} for k, v in sorted(counts.items())],
-            ["status", "submissions"],
-        )
+    context = {
+        "assignment": assignment,
+        "generated": _fmt_time(dt.datetime.now(dt.timezone.utc)),
+        "due": _fmt_time(due) if due else "",
+        "n_submissions": len(files),
+        "n_roster": len(roster),
+        "mean": statistics.mean(percents) if percents else 0.0,
+        "median": statistics.median(percents) if percents else 0.0,
+        "outcomes": sorted(Counter(r["status"] for r in grades_rows).items()),
+        "grades": grades_rows,
+        "late": [
+            {**r, "late_text": _late_text(r["seconds_late"])}
+            for r in grades_rows
+            if r["status"] != NOT_SUBMITTED and r["seconds_late"] > 0
+        ],
+        "blank": [r for r in grades_rows if "blank" in r["flags"].split()],
+        "not_submitted": [r for r in grades_rows if r["status"] == NOT_SUBMITTED],
+        "linked": [r for r in grades_rows if r["links"]],
+        "test_names": test_names,
+        "by_test": by_test,
+        "tests": tests,
+        "pairs": [p for p in pairs if p.similarity >= SIMILARITY_SHOWN],
+        "n_pairs": len(pairs),
+        "shown_threshold": SIMILARITY_SHOWN,
+        "reference_name": similarity.REFERENCE,
     }
-<h2>Tests the class fails most</h2>
-<img src="pass_rates.png" alt="pass rate of each autograder test">
-{table(test_rows, ["test", "notebook", "points", "passed", "submissions", "pass_rate"])}
-<h2>Score distribution</h2>
-<img src="histogram.png" alt="histogram of scores">
-<h2>Grades</h2>
-{table(grades_rows, ["student", "score", "max_score", "percent", "status", "reason"])}
-<p>Files: <a href="grades.csv">grades.csv</a>, <a href="tests.csv">tests.csv</a>.</p>
-</body></html>
-"""
-    paths["html"].write_text(page)
+    paths["html"].write_text(render_summary(context))
     return paths
+
+
+def render_summary(context: dict) -> str:
+    """The HTML page, from ``templates/report.html.j2`` (student text is escaped)."""
+    env = Environment(
+        loader=PackageLoader("cnnbook.grader", "templates"),
+        autoescape=select_autoescape(["html", "j2"]),
+    )
+    return env.get_template("report.html.j2").render(context)
+
+
+def _strip_markers(code: str) -> str:
+    skip = ("### BEGIN SOLUTION", "### END SOLUTION")
+    return "\n".join(line for line in code.splitlines() if line.strip() not in skip)
+
+
+def _feedback_link(course, student, assignment, notebooks, out: Path) -> str:
+    folder = course.path("feedback", student, assignment)
+    pages = [folder / f"{n}.html" for n in notebooks] + [folder / "grading_note.html"]
+    for page in pages:
+        if regular_file(page):
+            return os.path.relpath(page, out)
+    return ""
+
+
+def _write_csv(path: Path, rows: list[dict], fields: list[str] | None = None) -> None:
+    fields = fields or (list(rows[0]) if rows else [])
+    with open(path, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=fields, extrasaction="ignore")
+        w.writeheader()
+        w.writerows(rows)
