@@ -15,6 +15,7 @@ See ``docs/instructors.md``.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -302,5 +303,18 @@ def _main(argv: list[str] | None) -> int:
         return error.exit_code
 
 
+def run() -> None:
+    """The console script: :func:`main`, then exit. After Ctrl-C the process leaves at
+    once (its jobs are already stopped and its work folders removed), so that nothing
+    left to finalize at interpreter exit can turn exit code 130 into a second
+    ``KeyboardInterrupt``."""
+    code = main()
+    if code == 130:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(130)
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()
