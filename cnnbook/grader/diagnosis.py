@@ -1,0 +1,326 @@
+"""Naming the misconception behind a failed test: the judge's diagnosis.
+
+When a test cell fails, the judge asks which known mistake
+(:mod:`cnnbook.grader.misconceptions`) behaves exactly like the student's code on that
+cell's calls. Each candidate mistake is evaluated here, in the trusted process, the way
+the reference is: the reference notebook's code and answer cells run with the mistake
+applied to its answer cell, and the recorded calls (the same seed, so the same inputs)
+are made on it by :func:`cnnbook.grader.harness.run_calls`, exactly as the sandbox made
+them on the student's code. A mistake is named for a failed cell when
+
+* it is meant to be named (``diagnose``) and changes a function the cell depends on,
+* its results differ from the reference's on at least one of the cell's calls (so it
+  is a mistake *there*: a correct answer can never match it), and
+* the student's results equal the mistake's on **all** of the cell's calls, within the
+  cell's tolerance (the loosest ``rtol``/``atol`` its checks use, by default those of
+  :func:`cnnbook.grading.check_array`, ``atol`` scaled the same way); a call that
+  raised matches one that raised the same exception with the same message.
+
+A cell's calls are its own, plus the earlier calls whose results they take as inputs;
+a test cell without calls of its own (ps07's loss curve) is judged on the calls of the
+driver cells before it. When several mistakes match, the most specific is named: the
+one that changes the fewest functions, then the lowest ``priority``, then the first in
+the catalogue. None matches: nothing is added.
+
+Mistakes are evaluated lazily, only for the functions a failed cell needs, and only up
+to that cell's last call, and cached per recording (one assignment and seed): each is
+evaluated at most once per grading run, whatever the number of students.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import json
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import harness, judge, misconceptions, plaindata
+from .misconceptions import Misconception
+
+DEFAULT_RTOL = 1e-6
+DEFAULT_ATOL = 1e-9
+#: Recordings whose diagnosers are kept (one per assignment notebook of a grading run).
+CACHE_SIZE = 8
+
+
+# ---------------------------------------------------------------------------- comparing
+
+
+def cell_tolerance(source: str) -> tuple[float, float]:
+    """The loosest ``rtol`` and ``atol`` the checks of a test cell pass (or the defaults)."""
+    rtol, atol = DEFAULT_RTOL, DEFAULT_ATOL
+    try:
+        tree = ast.parse(judge.SOLUTION_MARKERS.sub("", source))
+    except SyntaxError:
+        return rtol, atol
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            for kw in node.keywords:
+                if isinstance(kw.value, ast.Constant) and isinstance(kw.value.value, float | int):
+                    if kw.arg == "rtol":
+                        rtol = max(rtol, float(kw.value.value))
+                    elif kw.arg == "atol":
+                        atol = max(atol, float(kw.value.value))
+    return rtol, atol
+
+
+def _category(value) -> str:
+    if isinstance(value, bool | np.bool_):
+        return "bool"
+    if isinstance(value, int | np.integer):
+        return "int"
+    if isinstance(value, float | np.floating):
+        return "float"
+    return type(value).__name__
+
+
+def close(got, want, rtol: float = DEFAULT_RTOL, atol: float = DEFAULT_ATOL) -> bool:
+    """Whether the plain-data value ``got`` equals ``want`` within the tolerances
+    (``atol`` scaled by ``want``'s largest magnitude, at least 1, as check_array does);
+    arrays and numbers also need the same kind (bool, integer, float)."""
+    if isinstance(got, plaindata.Opaque | plaindata.Ref) or isinstance(
+        want, plaindata.Opaque | plaindata.Ref
+    ):
+        return False
+    if isinstance(want, np.ndarray) or isinstance(got, np.ndarray):
+        if not (isinstance(want, np.ndarray) and isinstance(got, np.ndarray)):
+            return False
+        kinds = {"b": "b", "i": "i", "u": "i", "f": "f"}
+        if got.shape != want.shape or kinds.get(got.dtype.kind) != kinds.get(want.dtype.kind):
+            return False
+        if want.dtype.kind != "f":
+            return bool(np.array_equal(got, want))
+        with np.errstate(all="ignore"):
+            finite = np.abs(want[np.isfinite(want)])
+            scale = max(1.0, float(np.max(finite, initial=0.0)))
+            return bool(np.all(np.isclose(got, want, rtol, atol * scale, equal_nan=True)))
+    if isinstance(want, tuple | list) or isinstance(got, tuple | list):
+        return (
+            type(got) is type(want)
+            and len(got) == len(want)
+            and all(close(g, w, rtol, atol) for g, w in zip(got, want, strict=True))
+        )
+    if isinstance(want, dict) or isinstance(got, dict):
+        return (
+            isinstance(got, dict)
+            and isinstance(want, dict)
+            and set(got) == set(want)
+            and all(close(got[k], want[k], rtol, atol) for k in want)
+        )
+    if _category(got) != _category(want):
+        return False
+    if _category(want) == "float":
+        g, w = float(got), float(want)
+        if np.isnan(g) or np.isnan(w):
+            return bool(np.isnan(g) and np.isnan(w))
+        return bool(np.isclose(g, w, rtol, atol * max(1.0, abs(w) if np.isfinite(w) else 1.0)))
+    return bool(got == want)
+
+
+def same_outcome(got: judge.Outcome, want: judge.Outcome, rtol: float, atol: float) -> bool:
+    """Whether two outcomes of one call are alike: the same exception and message, or values
+    and arguments left behind (in-place changes) equal within the tolerances."""
+    if got.missing or want.missing:
+        return False
+    if got.raised is not None or want.raised is not None:  # the same error, word for word
+        return (
+            got.raised is not None
+            and want.raised is not None
+            and got.raised["type"] == want.raised["type"]
+            and got.raised["message"] == want.raised["message"]
+        )
+    if not close(got.value, want.value, rtol, atol):
+        return False
+    if set(got.after) != set(want.after):
+        return False
+    return all(close(got.after[i][0], want.after[i][0], rtol, atol) for i in want.after)
+
+
+# ---------------------------------------------------------------------------- evaluating
+
+
+def mistaken_namespace(tests: judge.AssignmentTests, mistake: Misconception | None) -> dict:
+    """The reference solution's namespace with ``mistake`` applied to its answer cell
+    (as :func:`judge.reference_namespace` builds it; ``None``: the reference itself)."""
+    namespace: dict = {"__name__": "__cnnbook_mistake__"}
+    for cell in tests.cells:
+        if cell.kind is judge.CellKind.CODE:
+            judge._exec(cell.source, namespace)
+        elif cell.kind is judge.CellKind.ANSWER:
+            source = cell.source
+            if mistake is not None and cell.grade_id == mistake.cell:
+                source = mistake.source(cell.source)
+            try:
+                judge._exec(source, namespace)
+            except Exception:  # noqa: BLE001 - a mistaken cell may raise, as in a notebook
+                pass
+    return namespace
+
+
+def run_calls(recording: judge.Recording, namespace: dict, upto: int) -> list[judge.Outcome]:
+    """The outcomes of the recording's first ``upto`` calls made on ``namespace`` (the
+    later ones ``missing``), through the same harness the sandbox uses."""
+    payload = recording.payload()
+    payload["calls"] = payload["calls"][:upto]
+    with tempfile.TemporaryDirectory(prefix="cnnbook-diagnosis-") as tmp:
+        calls, results = Path(tmp) / "calls.json", Path(tmp) / "results.jsonl"
+        calls.write_text(json.dumps(payload))
+        harness.run_calls(namespace, str(calls), str(results))
+        lines = [json.loads(line) for line in results.read_text().splitlines()]
+    return judge.decode_outcomes(recording, lines)
+
+
+def _refs(tree) -> list[int]:
+    if isinstance(tree, list):
+        return [i for v in tree for i in _refs(v)]
+    if isinstance(tree, dict) and len(tree) == 1:
+        ((tag, body),) = tree.items()
+        if tag == "__ref__" and isinstance(body, list) and body:
+            return [body[0]]
+        if tag == "__tuple__":
+            return _refs(body)
+        if tag == "__dict__":
+            return [i for _, v in body for i in _refs(v)]
+    return []
+
+
+@dataclass
+class CellCalls:
+    """What a test cell is diagnosed on: call indices, their functions, its tolerance."""
+
+    calls: list[int]
+    functions: set[str]
+    rtol: float
+    atol: float
+
+
+class Diagnoser:
+    """The known mistakes of one recording (assignment and seed), evaluated on demand."""
+
+    def __init__(self, recording: judge.Recording, catalogue: list[Misconception] | None = None):
+        self.recording = recording
+        tests = recording.tests
+        if catalogue is None:
+            catalogue = misconceptions.for_assignment(tests.name)
+        self.catalogue = [m for m in catalogue if m.diagnose]
+        self._order = {m.id: i for i, m in enumerate(self.catalogue)}
+        self._outcomes: dict[str | None, tuple[int, list[judge.Outcome]]] = {}
+        self.evaluations = 0  # harness runs made (for the cost measurements)
+        self.cells = self._cell_calls()
+
+    def _cell_calls(self) -> dict[str, CellCalls]:
+        calls = self.recording.calls
+        by_cell: dict[str, list[int]] = {}
+        for c in calls:
+            by_cell.setdefault(c.cell, []).append(c.index)
+        out = {}
+        drivers: list[int] = []
+        for cell in self.recording.tests.cells:
+            if cell.kind is judge.CellKind.DRIVER:
+                drivers += by_cell.get(cell.grade_id, [])
+            if cell.kind is not judge.CellKind.TEST:
+                continue
+            own = by_cell.get(cell.grade_id, []) or list(drivers)
+            todo, seen = list(own), set()
+            while todo:  # the earlier calls whose results flow into these
+                i = todo.pop()
+                if i in seen or not 0 <= i < len(calls):
+                    continue
+                seen.add(i)
+                todo += _refs(calls[i].args) + _refs(calls[i].kwargs)
+            rtol, atol = cell_tolerance(cell.source)
+            out[cell.grade_id] = CellCalls(
+                sorted(seen), {calls[i].fn for i in seen}, rtol, atol
+            )
+        return out
+
+    def outcomes(self, mistake: Misconception | None, upto: int) -> list[judge.Outcome]:
+        """The mistake's (or, for ``None``, the reference's) outcomes on the first ``upto``
+        calls at least; evaluated once, again only if more calls are needed later."""
+        key = None if mistake is None else mistake.id
+        done = self._outcomes.get(key)
+        if done is None or done[0] < upto:
+            upto = max(upto, done[0] if done else 0)
+            namespace = mistaken_namespace(self.recording.tests, mistake)
+            self._outcomes[key] = (upto, run_calls(self.recording, namespace, upto))
+            self.evaluations += 1
+        return self._outcomes[key][1]
+
+    def candidates(self, grade_id: str) -> list[Misconception]:
+        """The mistakes that change a function this test cell depends on."""
+        cell = self.cells.get(grade_id)
+        if cell is None or not cell.calls:
+            return []
+        return [m for m in self.catalogue if set(m.functions) & cell.functions]
+
+    def diagnose_cell(self, grade_id: str, student: list[judge.Outcome]) -> Misconception | None:
+        """The most specific known mistake the student's outcomes match on this cell."""
+        cell = self.cells.get(grade_id)
+        mistakes = self.candidates(grade_id)
+        if not mistakes:
+            return None
+        upto = cell.calls[-1] + 1
+        if any(i >= len(student) for i in cell.calls):
+            return None
+        reference = self.outcomes(None, upto)
+        matches = []
+        for m in mistakes:
+            theirs = self.outcomes(m, upto)
+            wrong_there = any(
+                not same_outcome(theirs[i], reference[i], cell.rtol, cell.atol)
+                for i in cell.calls
+            )
+            if not wrong_there:
+                continue
+            if all(same_outcome(student[i], theirs[i], cell.rtol, cell.atol)
+                   for i in cell.calls):  # fmt: skip
+                matches.append(m)
+        if not matches:
+            return None
+        return min(matches, key=lambda m: (len(m.functions), m.priority, self._order[m.id]))
+
+    def diagnose(self, verdicts: list[judge.Verdict], student: list[judge.Outcome]) -> None:
+        """Add the ``Likely mistake:`` line to each failed verdict a known mistake explains
+        (and its id to ``verdict.diagnosis``), in place."""
+        for v in verdicts:
+            if v.passed:
+                continue
+            found = self.diagnose_cell(v.grade_id, student)
+            if found is not None:
+                v.diagnosis = found.id
+                v.message = f"{v.message.rstrip()}\n{found.line}"
+
+
+def snapshot(outcomes: list[judge.Outcome]) -> list[judge.Outcome]:
+    """A copy of the student's outcomes that the judge's replay cannot change."""
+    return copy.deepcopy(outcomes)
+
+
+_CACHE: dict[int, tuple[judge.Recording, Diagnoser]] = {}
+
+
+def diagnoser(recording: judge.Recording) -> Diagnoser:
+    """The diagnoser of a recording, cached for as long as the grading run uses it."""
+    entry = _CACHE.get(id(recording))
+    if entry is None or entry[0] is not recording:
+        while len(_CACHE) >= CACHE_SIZE:
+            _CACHE.pop(next(iter(_CACHE)))
+        entry = _CACHE[id(recording)] = (recording, Diagnoser(recording))
+    return entry[1]
+
+
+def annotate(recording: judge.Recording, outcomes, verdicts: list[judge.Verdict]) -> None:
+    """The judge's hook: name the likely mistake of each failed verdict, in place.
+
+    Never fatal: a diagnosis that cannot be made leaves the verdict as it was.
+    """
+    if all(v.passed for v in verdicts):
+        return
+    try:
+        diagnoser(recording).diagnose(verdicts, outcomes)
+    except Exception:  # noqa: BLE001 - feedback without a diagnosis is still feedback
+        pass
