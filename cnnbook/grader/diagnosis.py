@@ -38,6 +38,8 @@ from pathlib import Path
 
 import numpy as np
 
+from cnnbook import likely_mistake
+
 from . import harness, judge, misconceptions, plaindata
 from .misconceptions import Misconception
 
@@ -45,6 +47,9 @@ DEFAULT_RTOL = 1e-6
 DEFAULT_ATOL = 1e-9
 #: Recordings whose diagnosers are kept (one per assignment notebook of a grading run).
 CACHE_SIZE = 8
+#: A visible call whose shipped results would hold more numbers than this is left out
+#: of the release's data (its cell then gets no diagnosis in the notebook).
+MAX_SHIPPED_NUMBERS = 20_000
 
 
 # ---------------------------------------------------------------------------- comparing
@@ -68,57 +73,14 @@ def cell_tolerance(source: str) -> tuple[float, float]:
     return rtol, atol
 
 
-def _category(value) -> str:
-    if isinstance(value, bool | np.bool_):
-        return "bool"
-    if isinstance(value, int | np.integer):
-        return "int"
-    if isinstance(value, float | np.floating):
-        return "float"
-    return type(value).__name__
-
-
 def close(got, want, rtol: float = DEFAULT_RTOL, atol: float = DEFAULT_ATOL) -> bool:
-    """Whether the plain-data value ``got`` equals ``want`` within the tolerances
-    (``atol`` scaled by ``want``'s largest magnitude, at least 1, as check_array does);
-    arrays and numbers also need the same kind (bool, integer, float)."""
+    """Whether the plain-data value ``got`` equals ``want`` within the tolerances: the
+    comparison the visible checks use too (:func:`cnnbook.likely_mistake.close`)."""
     if isinstance(got, plaindata.Opaque | plaindata.Ref) or isinstance(
         want, plaindata.Opaque | plaindata.Ref
     ):
         return False
-    if isinstance(want, np.ndarray) or isinstance(got, np.ndarray):
-        if not (isinstance(want, np.ndarray) and isinstance(got, np.ndarray)):
-            return False
-        kinds = {"b": "b", "i": "i", "u": "i", "f": "f"}
-        if got.shape != want.shape or kinds.get(got.dtype.kind) != kinds.get(want.dtype.kind):
-            return False
-        if want.dtype.kind != "f":
-            return bool(np.array_equal(got, want))
-        with np.errstate(all="ignore"):
-            finite = np.abs(want[np.isfinite(want)])
-            scale = max(1.0, float(np.max(finite, initial=0.0)))
-            return bool(np.all(np.isclose(got, want, rtol, atol * scale, equal_nan=True)))
-    if isinstance(want, tuple | list) or isinstance(got, tuple | list):
-        return (
-            type(got) is type(want)
-            and len(got) == len(want)
-            and all(close(g, w, rtol, atol) for g, w in zip(got, want, strict=True))
-        )
-    if isinstance(want, dict) or isinstance(got, dict):
-        return (
-            isinstance(got, dict)
-            and isinstance(want, dict)
-            and set(got) == set(want)
-            and all(close(got[k], want[k], rtol, atol) for k in want)
-        )
-    if _category(got) != _category(want):
-        return False
-    if _category(want) == "float":
-        g, w = float(got), float(want)
-        if np.isnan(g) or np.isnan(w):
-            return bool(np.isnan(g) and np.isnan(w))
-        return bool(np.isclose(g, w, rtol, atol * max(1.0, abs(w) if np.isfinite(w) else 1.0)))
-    return bool(got == want)
+    return likely_mistake.close(got, want, rtol, atol)
 
 
 def same_outcome(got: judge.Outcome, want: judge.Outcome, rtol: float, atol: float) -> bool:
@@ -324,3 +286,120 @@ def annotate(recording: judge.Recording, outcomes, verdicts: list[judge.Verdict]
         diagnoser(recording).diagnose(verdicts, outcomes)
     except Exception:  # noqa: BLE001 - feedback without a diagnosis is still feedback
         pass
+
+
+# ---------------------------------------------------------------------------- visible checks
+
+
+class _DigestSession(judge.Session):
+    """Records like the judge does, and notes the digest of each call's inputs as the
+    student's notebook computes it (:func:`cnnbook.likely_mistake.digest`)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.digests: list[str] = []
+
+    def _record(self, fn, args, kwargs, mode, watch):
+        key = likely_mistake.digest(fn.name, args, kwargs)
+        value = super()._record(fn, args, kwargs, mode, watch)
+        self.digests.append(key)
+        return value
+
+
+def visible_tests(tests: judge.AssignmentTests) -> judge.AssignmentTests:
+    """The assignment as the student's release runs it: test cells without hidden tests."""
+    cells = [
+        judge.Cell(c.index, c.kind, c.grade_id,
+                   c.visible_source if c.kind is judge.CellKind.TEST else c.source, c.points)
+        for c in tests.cells
+    ]  # fmt: skip
+    return judge.AssignmentTests(tests.name, cells, tests.functions, tests.sandbox_modules)
+
+
+def _numbers(value) -> int:
+    if isinstance(value, np.ndarray):
+        return value.size
+    if isinstance(value, tuple | list):
+        return sum(_numbers(v) for v in value)
+    if isinstance(value, dict):
+        return sum(_numbers(v) for v in value.values())
+    return 1
+
+
+def _shipped(outcome: judge.Outcome, reference: judge.Outcome) -> dict:
+    if outcome.raised is not None:
+        return {"raised": [outcome.raised["type"], outcome.raised["message"]]}
+    after = [
+        [i, likely_mistake.to_json(value)]
+        for i, (value, _) in sorted(outcome.after.items())
+        if i not in reference.after or not close(value, reference.after[i][0], 0.0, 0.0)
+    ]
+    return {"value": likely_mistake.to_json(outcome.value), "after": after}
+
+
+def visible_table(tests: judge.AssignmentTests, catalogue: list[Misconception] | None = None):
+    """What the visible checks need to name a mistake, as JSON-able data (no code).
+
+    ``calls`` maps the digest of each visible call's inputs to, for each known mistake
+    that fails that call's test cell there, ``"correct"`` (the mistake returns what the
+    reference returns on this call) or what it returns (or raises) instead;
+    ``misconceptions`` gives each mistake's line and rank (most specific first).
+    """
+    visible = visible_tests(tests)
+    reference = judge.reference_namespace(visible)
+    session = _DigestSession("record", 0, reference=reference)
+    with judge._installed(session):
+        for cell, error, _ in judge._run_cells(visible, session, reference):
+            if error is not None:
+                raise RuntimeError(f"the reference fails the visible part of {cell.grade_id}")
+    recording = judge.Recording(visible, 0, session.calls)
+    found = Diagnoser(recording, catalogue)
+    table: dict = {}
+    too_large: set[str] = set()
+    used: set[str] = set()
+    for grade_id, cell in found.cells.items():
+        if not cell.calls:
+            continue
+        upto = cell.calls[-1] + 1
+        ref = found.outcomes(None, upto)
+        for m in found.candidates(grade_id):
+            theirs = found.outcomes(m, upto)
+            if all(same_outcome(theirs[i], ref[i], cell.rtol, cell.atol) for i in cell.calls):
+                continue  # not a mistake on this cell's visible inputs
+            used.add(m.id)
+            for i in cell.calls:
+                call = recording.calls[i]
+                if call.cell != grade_id or call.mode not in ("call", "unchanged"):
+                    continue  # the notebook notes only the cell's own calls through call()
+                entry = table.setdefault(
+                    session.digests[i],
+                    {"fn": call.fn, "rtol": cell.rtol, "atol": cell.atol, "mistakes": {}},
+                )
+                entry["rtol"], entry["atol"] = (
+                    max(entry["rtol"], cell.rtol), max(entry["atol"], cell.atol)
+                )
+                alike = same_outcome(theirs[i], ref[i], 0.0, 0.0)
+                if not alike and _numbers(theirs[i].value) > MAX_SHIPPED_NUMBERS:
+                    too_large.add(session.digests[i])
+                entry["mistakes"][m.id] = "correct" if alike else _shipped(theirs[i], ref[i])
+    for key in too_large:
+        del table[key]
+    ranked = sorted(
+        (m for m in found.catalogue if m.id in used),
+        key=lambda m: (len(m.functions), m.priority, found._order[m.id]),
+    )
+    return {
+        "about": "Known mistakes' results on the visible tests' inputs (cnnbook.likely_mistake).",
+        "assignment": tests.name,
+        "misconceptions": {m.id: {"line": m.line, "rank": r} for r, m in enumerate(ranked)},
+        "calls": table,
+    }
+
+
+def write_visible_table(source_notebook: Path, assignment: str) -> Path:
+    """Write ``misconceptions.json`` beside an assignment's source notebook (released
+    with it by nbgrader)."""
+    tests = judge.AssignmentTests.from_path(source_notebook, assignment)
+    path = Path(source_notebook).parent / likely_mistake.DATA_FILE
+    path.write_text(json.dumps(visible_table(tests), indent=None, sort_keys=True) + "\n")
+    return path
