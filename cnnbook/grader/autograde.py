@@ -96,6 +96,7 @@ class SubmissionOutcome:
     skipped: bool = False
     notebooks: list[NotebookOutcome] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # worth saying, not a failure
+    diagnoses: list[tuple[str, str, str]] = field(default_factory=list)  # notebook, test, id
 
     def as_row(self, assignment: str, fingerprint: str, sandbox: str) -> dict:
         return {
@@ -661,6 +662,8 @@ class Autograder:
         try:
             recording = self.recordings[job.notebook]
             verdicts = judge.judge(recording, judge.decode_outcomes(recording, record.calls))
+            out.diagnoses += [(job.notebook, v.grade_id, v.diagnosis) for v in verdicts
+                              if v.diagnosis]  # fmt: skip
             verdicts = {v.grade_id: v.__dict__ for v in verdicts}
         except Exception as e:  # noqa: BLE001 - recorded, never fatal for the batch
             status, reason = "grading_error", f"the judge failed: {type(e).__name__}: {e}"[:300]
@@ -714,6 +717,7 @@ class Autograder:
     def _record(self, student: str, out: SubmissionOutcome, fp: str) -> None:
         sandbox = "bubblewrap" if self.use_sandbox else "none (limits only)"
         gradebook.record_status(self.course.db_url, out.as_row(self.assignment, fp, sandbox))
+        gradebook.record_diagnoses(self.course.db_url, self.assignment, student, out.diagnoses)
 
     def _write_csv(self, outcomes: list[SubmissionOutcome]) -> Path:
         path = self.course.root / "reports" / self.assignment / "autograde_status.csv"

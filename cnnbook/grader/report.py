@@ -12,7 +12,7 @@ import statistics
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from . import gradebook
+from . import gradebook, report_misconceptions
 from .course import Course
 
 
@@ -129,6 +129,8 @@ def build_report(course: Course, assignment: str, out_dir: Path | None = None) -
         )
         return f"<table><tr>{head}</tr>{body}</table>"
 
+    misconceptions = report_misconceptions.write(course.db_url, assignment, out, len(grades_rows))
+    paths.update(misconceptions.paths)
     mean = statistics.mean(percents) if percents else 0.0
     median = statistics.median(percents) if percents else 0.0
     test_rows = [{**r, "pass_rate": f"{100 * r['pass_rate']:.0f}%"} for r in tests]
@@ -153,7 +155,7 @@ img {{ max-width: 100%; }}
 <h2>Tests the class fails most</h2>
 <img src="pass_rates.png" alt="pass rate of each autograder test">
 {table(test_rows, ["test", "notebook", "points", "passed", "submissions", "pass_rate"])}
-<h2>Score distribution</h2>
+{misconceptions.html}<h2>Score distribution</h2>
 <img src="histogram.png" alt="histogram of scores">
 <h2>Grades</h2>
 {table(grades_rows, ["student", "score", "max_score", "percent", "status", "reason"])}
