@@ -150,6 +150,19 @@ def _refs(tree) -> list[int]:
     return []
 
 
+def _applies(mistake: Misconception, tests: judge.AssignmentTests) -> bool:
+    """Whether the mistake can be made from this notebook's reference answer cell (a
+    reference rewritten since the catalogue entry was written is skipped, not fatal)."""
+    for cell in tests.cells:
+        if cell.kind is judge.CellKind.ANSWER and cell.grade_id == mistake.cell:
+            try:
+                mistake.source(cell.source)
+            except ValueError:
+                return False
+            return True
+    return False
+
+
 @dataclass
 class CellCalls:
     """What a test cell is diagnosed on: call indices, their functions, its tolerance."""
@@ -168,7 +181,7 @@ class Diagnoser:
         tests = recording.tests
         if catalogue is None:
             catalogue = misconceptions.for_assignment(tests.name)
-        self.catalogue = [m for m in catalogue if m.diagnose]
+        self.catalogue = [m for m in catalogue if m.diagnose and _applies(m, tests)]
         self._order = {m.id: i for i, m in enumerate(self.catalogue)}
         self._outcomes: dict[str | None, tuple[int, list[judge.Outcome]]] = {}
         self.evaluations = 0  # harness runs made (for the cost measurements)
