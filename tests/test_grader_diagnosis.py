@@ -206,3 +206,20 @@ def test_release_data_is_fresh_and_holds_no_code():
         text = (ROOT / "exercises" / a / "misconceptions.json").read_text()
         for code in ("def ", "import ", " = ", "np.", "lambda ", "###"):
             assert code not in text, (a, code)
+
+
+def test_an_entry_that_no_longer_applies_is_skipped_not_fatal():
+    a = "ps03_pooling"
+    tests = judge.AssignmentTests.from_path(solution_path(a), a)
+    rewritten = [
+        judge.Cell(c.index, c.kind, c.grade_id,
+                   c.source.replace("return out / (size * size)", "return out / size**2"),
+                   c.points)
+        for c in tests.cells
+    ]  # fmt: skip
+    found = diagnosis.Diagnoser(
+        judge.record(judge.AssignmentTests(a, rewritten, tests.functions), 1)
+    )
+    kept = {m.id for m in found.catalogue}
+    assert len(kept) == len(misconceptions.for_assignment(a)) - 3  # the 3 edits of that line
+    assert "ps03.maxpool2d_forward.ignored-stride-windows-start-at-i-j" in kept
