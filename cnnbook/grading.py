@@ -148,6 +148,9 @@ def _fail(message: str, context: str = "", hint: str = "") -> None:
     lines.append(message)
     if hint:
         lines.append(hint)
+    likely = _likely_line()
+    if likely:
+        lines.append(likely)
     raise AssertionError("\n".join(lines))
 
 
@@ -189,14 +192,20 @@ def call(fn: Callable, *args, **kwargs):
         )
     except ValueError:
         pass
+    probe = _observe(fn, args, kwargs)
     args = tuple(a.copy() if isinstance(a, np.ndarray) else a for a in args)
     kwargs = {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in kwargs.items()}
     try:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
-            return fn(*args, **kwargs)
+            result = fn(*args, **kwargs)
     except Exception as exc:  # noqa: BLE001 - every student error becomes a test failure
+        if probe is not None:
+            probe.done(raised=exc)
         raise raised_error(fn, args, kwargs, type(exc).__name__, str(exc)) from exc
+    if probe is not None:
+        probe.done(args, result)
+    return result
 
 
 def raised_error(
@@ -213,8 +222,10 @@ def raised_error(
             f"{_name(fn)} is not implemented yet: it still raises NotImplementedError. "
             f"Replace the 'raise NotImplementedError()' line of its answer cell with your code."
         )
+    likely = _likely_line() if traceback_shown else ""
     return AssertionError(
         f"In {describe_call(fn, *args, **kwargs)}:\nthe call raised {type_name}: {message}\n{where}"
+        + (f"\n{likely}" if likely else "")
     )
 
 
@@ -433,14 +444,17 @@ def check_unchanged(name: str, before: np.ndarray, fn: Callable, *args, **kwargs
         return _JUDGE.check_unchanged(name, before, fn, args, kwargs)
     snapshot = before.copy()
     context = describe_call(fn, *args, **kwargs)
+    probe = _observe(fn, args, kwargs)
     try:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
-            fn(*args, **kwargs)
+            result = fn(*args, **kwargs)
     except NotImplementedError as exc:
         raise AssertionError(f"{_name(fn)} is not implemented yet.") from exc
     except Exception as exc:  # noqa: BLE001
         raise AssertionError(f"In {context}:\nthe call raised {type(exc).__name__}: {exc}") from exc
+    if probe is not None:
+        probe.done(args, result)
     if not np.array_equal(before, snapshot, equal_nan=True):
         modified_input_error(name, fn, args, kwargs)
 
@@ -473,3 +487,31 @@ def check_raises(
         context,
         hint,
     )
+
+
+# --------------------------------------------------------------------------
+# Naming the likely mistake (data shipped with the release: cnnbook.likely_mistake)
+# --------------------------------------------------------------------------
+
+
+def _observe(fn: Callable, args, kwargs):
+    """A probe that notes this call of the student's function, or None (in the judge,
+    or when the release ships no data on known mistakes)."""
+    if _JUDGE is not None:
+        return None
+    try:
+        from cnnbook import likely_mistake
+    except ImportError:
+        return None
+    return likely_mistake.observe(fn, args, kwargs)
+
+
+def _likely_line() -> str:
+    """``Likely mistake: ...`` when a known mistake explains this cell's calls, else ""."""
+    if _JUDGE is not None:
+        return ""
+    try:
+        from cnnbook import likely_mistake
+    except ImportError:
+        return ""
+    return likely_mistake.line()

@@ -1,5 +1,6 @@
 """A catalogue of realistic student mistakes, and of correct answers written differently.
 
+The mistakes come from the course data :mod:`cnnbook.grader.misconceptions`.
 Each :class:`Mistake` changes ONE answer cell of the reference solution,
 either by text edits (``old`` -> ``new``, each ``old`` found exactly once) or
 by a whole new cell (``code``). Autograded with the real nbgrader, every
@@ -12,6 +13,8 @@ marks. See ``tests/test_exercises_autograde.py``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+from cnnbook.grader.misconceptions import MISCONCEPTIONS
 
 
 @dataclass(frozen=True)
@@ -30,10 +33,6 @@ class Alternative:
     cells: dict[str, str] = field(default_factory=dict)
 
 
-def _m(assignment, cell, name, *edits, code=None):
-    return Mistake(assignment, cell, name, tuple(edits), code)
-
-
 PS01 = "ps01_input_tensors"
 PS02 = "ps02_convolution"
 PS03 = "ps03_pooling"
@@ -42,267 +41,11 @@ PS05 = "ps05_softmax_cross_entropy"
 PS06 = "ps06_backprop"
 PS07 = "ps07_training"
 
+# The mistakes are course data (cnnbook.grader.misconceptions): each with a stable id,
+# the misconception in teaching terms and the book section, which the judge names in
+# the feedback. Adding a mistake is adding one entry there.
 MISTAKES: list[Mistake] = [
-    # ---------------------------------------------------------------- ps01
-    _m(PS01, "image_to_tensor", "reshape instead of transpose to (C, H, W)",
-       ("image.transpose(2, 0, 1)", "image.reshape(image.shape[2], image.shape[0], image.shape[1])")),
-    _m(PS01, "image_to_tensor", "not scaled to [0, 1]",
-       ("return image.transpose(2, 0, 1).astype(np.float64) / 255.0",
-        "return image.transpose(2, 0, 1).astype(np.float64)")),
-    _m(PS01, "image_to_tensor", "integer division by 255",
-       ("return image.transpose(2, 0, 1).astype(np.float64) / 255.0",
-        "return image.transpose(2, 0, 1) // 255")),
-    _m(PS01, "image_to_tensor", "divided by 256",
-       ("/ 255.0", "/ 256.0")),
-    _m(PS01, "image_to_tensor", "grayscale images not given a channel axis",
-       ("    if image.ndim == 2:\n        image = image[:, :, np.newaxis]\n", "")),
-    _m(PS01, "image_to_tensor", "transposed to (C, W, H)",
-       ("image.transpose(2, 0, 1)", "image.transpose(2, 1, 0)")),
-    _m(PS01, "stack_batch", "concatenated along the channel axis",
-       code="""
-def stack_batch(tensors):
-    return np.concatenate(tensors, axis=0)
-"""),
-    _m(PS01, "channel_mean_std", "sample standard deviation (ddof=1)",
-       ("std[c] = x[:, c].std()", "std[c] = x[:, c].std(ddof=1)")),
-    _m(PS01, "channel_mean_std", "statistics over the wrong axes",
-       code="""
-def channel_mean_std(x):
-    return x.mean(axis=(0, 1)).mean(axis=0)[: x.shape[1]], x.std(axis=(2, 3)).mean(axis=0)
-"""),
-    _m(PS01, "channel_mean_std", "statistics of the first image only",
-       ("mean[c] = x[:, c].mean()", "mean[c] = x[0, c].mean()")),
-    _m(PS01, "normalize_channels", "mean and std broadcast along the width axis",
-       code="""
-def normalize_channels(x, mean, std):
-    return (x - mean) / std
-"""),
-    _m(PS01, "normalize_channels", "multiplied by std instead of divided",
-       ("(x[:, c] - mean[c]) / std[c]", "(x[:, c] - mean[c]) * std[c]")),
-    _m(PS01, "to_grayscale", "channel axis dropped (N, H, W)",
-       code="""
-def to_grayscale(x, weights=(0.299, 0.587, 0.114)):
-    return np.tensordot(np.asarray(weights), x, axes=([0], [1]))
-"""),
-    _m(PS01, "to_grayscale", "weights applied in BGR order",
-       ("out[:, 0] += weights[c] * x[:, c]", "out[:, 0] += weights[C - 1 - c] * x[:, c]")),
-    _m(PS01, "to_grayscale", "plain average of the channels, weights ignored",
-       ("out[:, 0] += weights[c] * x[:, c]", "out[:, 0] += x[:, c] / C")),
-    _m(PS01, "image_to_tensor", "the reference imported instead of written",
-       code="""
-from cnnbook.tensors import image_to_tensor
-"""),
-    # ---------------------------------------------------------------- ps02
-    _m(PS02, "conv_output_size", "output size with the ceiling instead of the floor",
-       ("return (n + 2 * pad - f) // stride + 1", "return -(-(n + 2 * pad - f) // stride) + 1")),
-    _m(PS02, "conv_output_size", "output size returned as a float (true division)",
-       ("return (n + 2 * pad - f) // stride + 1", "return (n + 2 * pad - f) / stride + 1")),
-    _m(PS02, "conv_output_size", "output size as int(...) of true division, then rounded",
-       ("return (n + 2 * pad - f) // stride + 1", "return round((n + 2 * pad - f) / stride + 1)")),
-    _m(PS02, "conv_output_size", "padding counted on one side only",
-       ("return (n + 2 * pad - f) // stride + 1", "return (n + pad - f) // stride + 1")),
-    _m(PS02, "conv_output_size", "forgot the + 1",
-       ("return (n + 2 * pad - f) // stride + 1", "return (n + 2 * pad - f) // stride")),
-    _m(PS02, "zero_pad", "padding the batch and channel axes too",
-       code="""
-def zero_pad(x, pad):
-    return np.pad(x, pad, mode="constant")
-"""),
-    _m(PS02, "zero_pad", "padding only the bottom and right",
-       ("out[:, :, pad:pad + H, pad:pad + W] = x", "out[:, :, :H, :W] = x")),
-    _m(PS02, "conv_single_step", "missing bias",
-       ("return float(total + b)", "return float(total)")),
-    _m(PS02, "conv_single_step", "bias added to every product",
-       code="""
-def conv_single_step(x_slice, w, b):
-    return float(np.sum(x_slice * w + b))
-"""),
-    _m(PS02, "conv_single_step", "returns an array instead of a float",
-       ("return float(total + b)", "return np.array([total + b])")),
-    _m(PS02, "conv2d_forward", "flipped kernel (true convolution)",
-       ("conv_single_step(window, w[f], b[f])", "conv_single_step(window, w[f, :, ::-1, ::-1], b[f])")),
-    _m(PS02, "conv2d_forward", "ignored stride (windows start at i, j)",
-       ("top, left = i * stride, j * stride", "top, left = i, j")),
-    _m(PS02, "conv2d_forward", "missing bias",
-       ("conv_single_step(window, w[f], b[f])", "conv_single_step(window, w[f], 0.0)")),
-    _m(PS02, "conv2d_forward", "swapped H and W",
-       ("N, C, H, W = x.shape", "N, C, W, H = x.shape")),
-    _m(PS02, "conv2d_forward", "output size computed without the padding",
-       ("Ho = conv_output_size(H, HH, pad, stride)\n    Wo = conv_output_size(W, WW, pad, stride)",
-        "Ho = conv_output_size(H, HH, 0, stride)\n    Wo = conv_output_size(W, WW, 0, stride)")),
-    _m(PS02, "conv2d_forward", "one bias for all filters",
-       ("conv_single_step(window, w[f], b[f])", "conv_single_step(window, w[f], b[0])")),
-    _m(PS02, "conv2d_forward", "height stride used for the width offset only",
-       ("top, left = i * stride, j * stride", "top, left = i, j * stride")),
-    _m(PS02, "conv2d_forward", "the reference imported instead of written",
-       code="""
-from cnnbook.layers import conv2d_forward
-"""),
-    # ---------------------------------------------------------------- ps03
-    _m(PS03, "maxpool2d_forward", "window size taken as the stride",
-       ("np.max(x[n, c, top:top + size, left:left + size])",
-        "np.max(x[n, c, top:top + stride, left:left + stride])")),
-    _m(PS03, "maxpool2d_forward", "ignored stride (windows start at i, j)",
-       ("top, left = i * stride, j * stride", "top, left = i, j")),
-    _m(PS03, "maxpool2d_forward", "output size H // size (assumes stride == size)",
-       ("Ho = (H - size) // stride + 1\n    Wo = (W - size) // stride + 1",
-        "Ho = H // size\n    Wo = W // size")),
-    _m(PS03, "maxpool2d_forward", "maximum taken over all channels at once",
-       ("np.max(x[n, c, top:top + size, left:left + size])",
-        "np.max(x[n, :, top:top + size, left:left + size])")),
-    _m(PS03, "maxpool2d_forward", "output size with the ceiling (partial windows kept)",
-       ("Ho = (H - size) // stride + 1\n    Wo = (W - size) // stride + 1",
-        "Ho = -(-(H - size) // stride) + 1\n    Wo = -(-(W - size) // stride) + 1")),
-    _m(PS03, "avgpool2d_forward", "average divided by size instead of size**2",
-       ("return out / (size * size)", "return out / size")),
-    _m(PS03, "avgpool2d_forward", "sum instead of average",
-       ("return out / (size * size)", "return out")),
-    _m(PS03, "avgpool2d_forward", "swapped H and W",
-       ("N, C, H, W = x.shape", "N, C, W, H = x.shape")),
-    _m(PS03, "avgpool2d_forward", "divided by the number of windows instead of the window area",
-       ("return out / (size * size)", "return out / (Ho * Wo)")),
-    # ---------------------------------------------------------------- ps04
-    _m(PS04, "relu_forward", "modifies the input in place",
-       ("out = x.copy()\n    out[out < 0] = 0", "out = x\n    out[out < 0] = 0")),
-    _m(PS04, "relu_forward", "clips to [0, 1] instead of [0, inf)",
-       code="""
-def relu_forward(x):
-    return np.clip(x, 0, 1)
-"""),
-    _m(PS04, "relu_forward", "returns the derivative mask instead of the values",
-       code="""
-def relu_forward(x):
-    return (x > 0).astype(float)
-"""),
-    _m(PS04, "affine_forward", "missing bias", ("return X @ w + b", "return X @ w")),
-    _m(PS04, "affine_forward", "flattened channels-last (NHWC order)",
-       ("X = x.reshape(N, -1)", "X = np.moveaxis(x, 1, -1).reshape(N, -1)")),
-    _m(PS04, "affine_forward", "no flattening", ("X = x.reshape(N, -1)", "X = x")),
-    _m(PS04, "affine_forward", "flattened with the batch axis last",
-       ("X = x.reshape(N, -1)", "X = x.reshape(-1, N).T")),
-    # ---------------------------------------------------------------- ps05
-    _m(PS05, "softmax", "softmax without the max shift",
-       ("shifted = z - np.max(z, axis=1, keepdims=True)", "shifted = z")),
-    _m(PS05, "softmax", "softmax over the wrong axis (columns)",
-       code="""
-def softmax(z):
-    e = np.exp(z - np.max(z, axis=0, keepdims=True))
-    return e / np.sum(e, axis=0, keepdims=True)
-"""),
-    _m(PS05, "softmax", "shift by the global maximum instead of each row's",
-       ("shifted = z - np.max(z, axis=1, keepdims=True)", "shifted = z - np.max(z)")),
-    _m(PS05, "softmax", "normalized by the sum of the whole batch",
-       ("return e / np.sum(e, axis=1, keepdims=True)", "return e / np.sum(e)")),
-    _m(PS05, "softmax", "max without keepdims (broadcasts against the wrong axis)",
-       ("shifted = z - np.max(z, axis=1, keepdims=True)", "shifted = z - np.max(z, axis=1)")),
-    _m(PS05, "softmax_cross_entropy", "loss summed over the batch instead of averaged",
-       ("loss = -np.mean(log_probs[rows, y])", "loss = -np.sum(log_probs[rows, y])")),
-    _m(PS05, "softmax_cross_entropy", "gradient not divided by N",
-       ("    dlogits /= N\n", "")),
-    _m(PS05, "softmax_cross_entropy", "gradient with the wrong sign (onehot - probs)",
-       ("dlogits /= N", "dlogits /= -N")),
-    _m(PS05, "softmax_cross_entropy", "loss as -log(softmax) (log of 0 for large scores)",
-       code="""
-def softmax_cross_entropy(logits, y):
-    N = logits.shape[0]
-    probs = softmax(logits)
-    loss = -np.mean(np.log(probs[np.arange(N), y]))
-    dlogits = probs.copy()
-    dlogits[np.arange(N), y] -= 1
-    return float(loss), dlogits / N
-"""),
-    _m(PS05, "softmax_cross_entropy", "labels indexed as probs[:, y]",
-       ("loss = -np.mean(log_probs[rows, y])", "loss = -np.mean(log_probs[:, y])")),
-    # ---------------------------------------------------------------- ps06
-    _m(PS06, "relu_backward", "derivative 1 at x == 0 (x >= 0)",
-       ("return dout * (x > 0)", "return dout * (x >= 0)")),
-    _m(PS06, "relu_backward", "returns the mask without multiplying by dout",
-       ("return dout * (x > 0)", "return (x > 0).astype(float)")),
-    _m(PS06, "relu_backward", "mask taken from dout instead of x",
-       ("return dout * (x > 0)", "return dout * (dout > 0)")),
-    _m(PS06, "affine_backward", "dx not reshaped to the input's shape",
-       ("dx = (dout @ w.T).reshape(x.shape)", "dx = dout @ w.T")),
-    _m(PS06, "affine_backward", "db averaged over the batch",
-       ("db = dout.sum(axis=0)", "db = dout.mean(axis=0)")),
-    _m(PS06, "affine_backward", "dw divided by N a second time",
-       ("dw = X.T @ dout", "dw = X.T @ dout / N")),
-    _m(PS06, "affine_backward", "dw transposed (dout.T @ X)",
-       ("dw = X.T @ dout", "dw = dout.T @ X")),
-    _m(PS06, "conv2d_backward", "db averaged instead of summed",
-       ("db = dout.sum(axis=(0, 2, 3))", "db = dout.mean(axis=(0, 2, 3))")),
-    _m(PS06, "conv2d_backward", "db from the first sample only",
-       ("db = dout.sum(axis=(0, 2, 3))", "db = dout[0].sum(axis=(1, 2))")),
-    _m(PS06, "conv2d_backward", "dw with = instead of +=",
-       ("dw[f] += g * xp", "dw[f] = g * xp")),
-    _m(PS06, "conv2d_backward", "dw from the last sample only",
-       ("for n in range(N):\n", "for n in range(N):\n        dw = np.zeros(w.shape)\n")),
-    _m(PS06, "conv2d_backward", "dx with = instead of +=",
-       ("dxp[n, :, top:top + HH, left:left + WW] += g * w[f]",
-        "dxp[n, :, top:top + HH, left:left + WW] = g * w[f]")),
-    _m(PS06, "conv2d_backward", "padding not cut off dx",
-       ("dx = dxp[:, :, pad:pad + H, pad:pad + W]", "dx = dxp")),
-    _m(PS06, "conv2d_backward", "padding cut off one side only",
-       ("dx = dxp[:, :, pad:pad + H, pad:pad + W]", "dx = dxp[:, :, :H, :W]")),
-    _m(PS06, "conv2d_backward", "ignored stride in the backward pass",
-       ("top, left = i * stride, j * stride", "top, left = i, j")),
-    _m(PS06, "conv2d_backward", "dx with the flipped kernel",
-       ("+= g * w[f]", "+= g * w[f, :, ::-1, ::-1]")),
-    _m(PS06, "conv2d_backward", "dw from the unpadded input",
-       ("dw[f] += g * xp[n", "dw[f] += g * x[n")),
-    _m(PS06, "maxpool2d_backward", "= instead of += (overlapping windows)",
-       ("dx[n, c, top + di, left + dj] += dout[n, c, i, j]",
-        "dx[n, c, top + di, left + dj] = dout[n, c, i, j]")),
-    _m(PS06, "maxpool2d_backward", "gradient to every maximum of a window (ties)",
-       code="""
-def maxpool2d_backward(dout, x, size=2, stride=2):
-    N, C, Ho, Wo = dout.shape
-    dx = np.zeros(x.shape)
-    for n in range(N):
-        for c in range(C):
-            for i in range(Ho):
-                for j in range(Wo):
-                    top, left = i * stride, j * stride
-                    window = x[n, c, top:top + size, left:left + size]
-                    mask = window == np.max(window)
-                    dx[n, c, top:top + size, left:left + size] += mask * dout[n, c, i, j]
-    return dx
-"""),
-    _m(PS06, "maxpool2d_backward", "routes 1 instead of dout",
-       ("+= dout[n, c, i, j]", "+= 1")),
-    _m(PS06, "maxpool2d_backward", "argmax position decoded with the image width",
-       ("di, dj = divmod(int(np.argmax(window)), size)",
-        "di, dj = divmod(int(np.argmax(window)), x.shape[3])")),
-    _m(PS06, "avgpool2d_backward", "not dividing by the window area",
-       ("share = dout[n, c, i, j] / (size * size)", "share = dout[n, c, i, j]")),
-    _m(PS06, "avgpool2d_backward", "dividing by size instead of size**2",
-       ("share = dout[n, c, i, j] / (size * size)", "share = dout[n, c, i, j] / size")),
-    _m(PS06, "avgpool2d_backward", "= instead of += (overlapping windows)",
-       ("left:left + size] += share", "left:left + size] = share")),
-    _m(PS06, "conv2d_backward", "the reference imported instead of written",
-       code="""
-from cnnbook import layers
-
-conv2d_backward = layers.conv2d_backward
-"""),
-    # ---------------------------------------------------------------- ps07
-    _m(PS07, "model_backward", "ReLU skipped in the backward pass",
-       ("da1 = relu_backward(dr1, a1)", "da1 = dr1")),
-    _m(PS07, "model_forward", "ReLU left out of the forward pass",
-       ("r1 = relu_forward(a1)", "r1 = a1")),
-    _m(PS07, "model_forward", "average pooling instead of max pooling",
-       ("p1 = maxpool2d_forward(r1, size=2, stride=2)",
-        "from cnnbook.layers import avgpool2d_forward\n    p1 = avgpool2d_forward(r1, size=2, stride=2)")),
-    _m(PS07, "sgd_step", "gradient ascent (+= instead of -=)",
-       ("params[key] -= lr * grads[key]", "params[key] += lr * grads[key]")),
-    _m(PS07, "sgd_step", "new arrays bound to a local name, params never updated",
-       code="""
-def sgd_step(params, grads, lr):
-    params = {key: params[key] - lr * grads[key] for key in params}
-"""),
-    _m(PS07, "train", "the same first mini-batch at every step",
-       ("batch = order[start:start + batch_size]", "batch = np.arange(batch_size)")),
-    _m(PS07, "train", "learning rate far too large",
-       ("lr=0.2", "lr=50.0")),
+    Mistake(m.assignment, m.cell, m.name, m.edits, m.code) for m in MISCONCEPTIONS
 ]
 
 ALTERNATIVES: list[Alternative] = [

@@ -5,7 +5,10 @@
 
 ``solutions/<assignment>/<assignment>.ipynb`` is written from
 ``tools/exercise_sources/<assignment>.py`` (no outputs, no execution
-counts); ``exercises/`` is then regenerated with ``nbgrader
+counts), with ``misconceptions.json`` beside it: the known mistakes'
+results on the visible tests' inputs, data that the visible checks use to
+name a likely mistake (``cnnbook.grader.diagnosis.visible_table``; nbgrader
+releases it with the notebook). ``exercises/`` is then regenerated with ``nbgrader
 generate_assignment --force`` from the repository root, with a throw-away
 gradebook in a temporary directory. Never edit either folder by hand:
 ``tests/test_exercises_release.py`` fails on any drift.
@@ -41,6 +44,13 @@ def write_solution(assignment: str, root: Path = ROOT) -> Path:
     return path
 
 
+def write_misconceptions(assignment: str, root: Path = ROOT) -> Path:
+    """``misconceptions.json`` beside the source notebook (run it after write_solution)."""
+    from cnnbook.grader.diagnosis import write_visible_table
+
+    return write_visible_table(root / "solutions" / assignment / f"{assignment}.ipynb", assignment)
+
+
 def release(assignments, root: Path = ROOT) -> None:
     """Run ``nbgrader generate_assignment`` for each assignment under ``root``."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -61,6 +71,7 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     for assignment in args.assignments:
         print("wrote", write_solution(assignment).relative_to(ROOT))
+        print("wrote", write_misconceptions(assignment).relative_to(ROOT))
     if not args.no_release:
         release(args.assignments)
         print("released", ", ".join(args.assignments), "to exercises/")

@@ -373,6 +373,8 @@ class Autograder:
         try:
             recording = self.recordings[job.notebook]
             verdicts = judge.judge(recording, judge.decode_outcomes(recording, record.calls))
+            out.diagnoses += [(job.notebook, v.grade_id, v.diagnosis) for v in verdicts
+                              if v.diagnosis]  # fmt: skip
             verdicts = {v.grade_id: v.__dict__ for v in verdicts}
         except Exception as e:  # noqa: BLE001 - recorded, never fatal for the batch
             status, reason = (
@@ -425,6 +427,7 @@ class Autograder:
     def _record(self, student: str, out: SubmissionOutcome, fp: str) -> None:
         sandbox = "bubblewrap" if self.use_sandbox else "none (limits only)"
         gradebook.record_status(self.course.db_url, out.as_row(self.assignment, fp, sandbox))
+        gradebook.record_diagnoses(self.course.db_url, self.assignment, student, out.diagnoses)
 
     def _write_csv(self, outcomes: list[SubmissionOutcome]) -> Path:
         path = self.course.root / "reports" / self.assignment / "autograde_status.csv"

@@ -293,3 +293,46 @@ def roster(db_url: str) -> list[dict]:
             {"student": s.id, "first_name": s.first_name or "", "last_name": s.last_name or ""}
             for s in gb.students
         ]
+
+# --------------------------------------------------------------------------- diagnoses
+
+#: The known mistakes (cnnbook.grader.misconceptions) the judge named in each submission's
+#: feedback: one row per (assignment, student, notebook, test cell). Replaced whenever
+#: the submission is graded again.
+diagnoses = Table(
+    "cnnbook_diagnoses",
+    metadata,
+    Column("assignment", String(128), primary_key=True),
+    Column("student", String(128), primary_key=True),
+    Column("notebook", String(128), primary_key=True),
+    Column("cell", String(128), primary_key=True),
+    Column("misconception", String(128), nullable=False),
+)
+
+
+def record_diagnoses(db_url: str, assignment: str, student: str, rows) -> None:
+    """Replace the diagnoses of one submission by ``rows`` of (notebook, cell, id)."""
+    engine = _engine(db_url)
+    with engine.begin() as conn:
+        conn.execute(
+            delete(diagnoses).where(
+                (diagnoses.c.assignment == assignment) & (diagnoses.c.student == student)
+            )
+        )
+        for notebook, cell, misconception in rows:
+            conn.execute(
+                insert(diagnoses).values(
+                    assignment=assignment, student=student, notebook=notebook, cell=cell,
+                    misconception=misconception,
+                )
+            )  # fmt: skip
+
+
+def read_diagnoses(db_url: str, assignment: str) -> list[dict]:
+    """Every diagnosis of an assignment: student, notebook, cell, misconception."""
+    engine = _engine(db_url)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(diagnoses).where(diagnoses.c.assignment == assignment)
+        ).mappings()
+        return [dict(r) for r in rows]

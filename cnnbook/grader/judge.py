@@ -443,6 +443,7 @@ class Verdict:
     passed: bool
     message: str = ""  # why it failed, in the course's words
     stdout: str = ""  # what the test printed (e.g. the accuracy reached)
+    diagnosis: str = ""  # id of the known mistake named in the message (diagnosis.py)
 
 
 @contextlib.contextmanager
@@ -558,8 +559,17 @@ def _why_missing(call: Call, by_index) -> str:
     return "no result came back for this call"
 
 
-def judge(recording: Recording, outcomes: list[Outcome]) -> list[Verdict]:
-    """Run the tests again on the student's outcomes; one verdict per test cell."""
+def judge(recording: Recording, outcomes: list[Outcome], diagnose: bool = True) -> list[Verdict]:
+    """Run the tests again on the student's outcomes; one verdict per test cell.
+
+    With ``diagnose``, a failed verdict whose calls behave exactly like a known mistake
+    gets a ``Likely mistake:`` line (:mod:`cnnbook.grader.diagnosis`).
+    """
+    from . import diagnosis
+
+    # the test code may change what a call returned (a dict of parameters, say): the
+    # diagnosis compares the outcomes as they came back
+    pristine = diagnosis.snapshot(outcomes) if diagnose else []
     tests = recording.tests
     session = Session("judge", recording.seed, outcomes=outcomes)
     session.recorded = recording.calls
@@ -576,6 +586,8 @@ def judge(recording: Recording, outcomes: list[Outcome]) -> list[Verdict]:
                 verdicts.append(
                     Verdict(cell.grade_id, 0.0, cell.points, False, failure_message(error), stdout)
                 )
+    if diagnose:
+        diagnosis.annotate(recording, pristine, verdicts)
     return verdicts
 
 

@@ -60,6 +60,7 @@ class SubmissionOutcome:
     skipped: bool = False
     notebooks: list[NotebookOutcome] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # worth saying, not a failure
+    diagnoses: list[tuple[str, str, str]] = field(default_factory=list)  # notebook, test, id
 
     def as_row(self, assignment: str, fingerprint: str, sandbox: str) -> dict:
         return {

@@ -27,6 +27,7 @@ PACKAGE = Path(cnnbook.__file__).resolve().parent
 SANDBOX_SAFE = (
     "__init__.py",
     "grading.py",
+    "likely_mistake.py",  # the visible checks' "Likely mistake:" line (data, no answers)
     "data.py",
     "gradcheck.py",
     "grader/__init__.py",

@@ -33,7 +33,7 @@ import nbformat
 from jinja2 import Environment, PackageLoader, select_autoescape
 from nbgrader.utils import parse_utc
 
-from . import gradebook, similarity
+from . import gradebook, report_misconceptions, similarity
 from .course import Course
 from .errors import CnnbookError
 from .feedback import read_small, regular_file
@@ -334,7 +334,10 @@ def build_report(course: Course, assignment: str, out_dir: Path | None = None) -
     fig.savefig(paths["histogram"], dpi=100)
     plt.close(fig)
 
+    misconceptions = report_misconceptions.write(course.db_url, assignment, out, len(grades_rows))
+    paths.update(misconceptions.paths)
     context = {
+        "misconceptions": misconceptions,
         "assignment": assignment,
         "generated": _fmt_time(dt.datetime.now(dt.timezone.utc)),
         "due": _fmt_time(due) if due else "",

@@ -1,0 +1,418 @@
+"""Naming the misconception behind a failed test: the judge's diagnosis.
+
+When a test cell fails, the judge asks which known mistake
+(:mod:`cnnbook.grader.misconceptions`) behaves exactly like the student's code on that
+cell's calls. Each candidate mistake is evaluated here, in the trusted process, the way
+the reference is: the reference notebook's code and answer cells run with the mistake
+applied to its answer cell, and the recorded calls (the same seed, so the same inputs)
+are made on it by :func:`cnnbook.grader.harness.run_calls`, exactly as the sandbox made
+them on the student's code. A mistake is named for a failed cell when
+
+* it is meant to be named (``diagnose``) and changes a function the cell depends on,
+* its results differ from the reference's on at least one of the cell's calls (so it
+  is a mistake *there*: a correct answer can never match it), and
+* the student's results equal the mistake's on **all** of the cell's calls, within the
+  cell's tolerance (the loosest ``rtol``/``atol`` its checks use, by default those of
+  :func:`cnnbook.grading.check_array`, ``atol`` scaled the same way); a call that
+  raised matches one that raised the same exception with the same message.
+
+A cell's calls are its own, plus the earlier calls whose results they take as inputs;
+a test cell without calls of its own (ps07's loss curve) is judged on the calls of the
+driver cells before it. When several mistakes match, the most specific is named: the
+one that changes the fewest functions, then the lowest ``priority``, then the first in
+the catalogue. None matches: nothing is added.
+
+Mistakes are evaluated lazily, only for the functions a failed cell needs, and only up
+to that cell's last call, and cached per recording (one assignment and seed): each is
+evaluated at most once per grading run, whatever the number of students.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import json
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from cnnbook import likely_mistake
+
+from . import harness, judge, misconceptions, plaindata
+from .misconceptions import Misconception
+
+DEFAULT_RTOL = 1e-6
+DEFAULT_ATOL = 1e-9
+#: Recordings whose diagnosers are kept (one per assignment notebook of a grading run).
+CACHE_SIZE = 8
+#: A visible call whose shipped results would hold more numbers than this is left out
+#: of the release's data (its cell then gets no diagnosis in the notebook).
+MAX_SHIPPED_NUMBERS = 20_000
+
+
+# ---------------------------------------------------------------------------- comparing
+
+
+def cell_tolerance(source: str) -> tuple[float, float]:
+    """The loosest ``rtol`` and ``atol`` the checks of a test cell pass (or the defaults)."""
+    rtol, atol = DEFAULT_RTOL, DEFAULT_ATOL
+    try:
+        tree = ast.parse(judge.SOLUTION_MARKERS.sub("", source))
+    except SyntaxError:
+        return rtol, atol
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            for kw in node.keywords:
+                if isinstance(kw.value, ast.Constant) and isinstance(kw.value.value, float | int):
+                    if kw.arg == "rtol":
+                        rtol = max(rtol, float(kw.value.value))
+                    elif kw.arg == "atol":
+                        atol = max(atol, float(kw.value.value))
+    return rtol, atol
+
+
+def close(got, want, rtol: float = DEFAULT_RTOL, atol: float = DEFAULT_ATOL) -> bool:
+    """Whether the plain-data value ``got`` equals ``want`` within the tolerances: the
+    comparison the visible checks use too (:func:`cnnbook.likely_mistake.close`)."""
+    if isinstance(got, plaindata.Opaque | plaindata.Ref) or isinstance(
+        want, plaindata.Opaque | plaindata.Ref
+    ):
+        return False
+    return likely_mistake.close(got, want, rtol, atol)
+
+
+def same_outcome(got: judge.Outcome, want: judge.Outcome, rtol: float, atol: float) -> bool:
+    """Whether two outcomes of one call are alike: the same exception and message, or values
+    and arguments left behind (in-place changes) equal within the tolerances."""
+    if got.missing or want.missing:
+        return False
+    if got.raised is not None or want.raised is not None:  # the same error, word for word
+        return (
+            got.raised is not None
+            and want.raised is not None
+            and got.raised["type"] == want.raised["type"]
+            and got.raised["message"] == want.raised["message"]
+        )
+    if not close(got.value, want.value, rtol, atol):
+        return False
+    if set(got.after) != set(want.after):
+        return False
+    return all(close(got.after[i][0], want.after[i][0], rtol, atol) for i in want.after)
+
+
+# ---------------------------------------------------------------------------- evaluating
+
+
+def mistaken_namespace(tests: judge.AssignmentTests, mistake: Misconception | None) -> dict:
+    """The reference solution's namespace with ``mistake`` applied to its answer cell
+    (as :func:`judge.reference_namespace` builds it; ``None``: the reference itself)."""
+    namespace: dict = {"__name__": "__cnnbook_mistake__"}
+    for cell in tests.cells:
+        if cell.kind is judge.CellKind.CODE:
+            judge._exec(cell.source, namespace)
+        elif cell.kind is judge.CellKind.ANSWER:
+            source = cell.source
+            if mistake is not None and cell.grade_id == mistake.cell:
+                source = mistake.source(cell.source)
+            try:
+                judge._exec(source, namespace)
+            except Exception:  # noqa: BLE001 - a mistaken cell may raise, as in a notebook
+                pass
+    return namespace
+
+
+def run_calls(recording: judge.Recording, namespace: dict, upto: int) -> list[judge.Outcome]:
+    """The outcomes of the recording's first ``upto`` calls made on ``namespace`` (the
+    later ones ``missing``), through the same harness the sandbox uses."""
+    payload = recording.payload()
+    payload["calls"] = payload["calls"][:upto]
+    with tempfile.TemporaryDirectory(prefix="cnnbook-diagnosis-") as tmp:
+        calls, results = Path(tmp) / "calls.json", Path(tmp) / "results.jsonl"
+        calls.write_text(json.dumps(payload))
+        harness.run_calls(namespace, str(calls), str(results))
+        lines = [json.loads(line) for line in results.read_text().splitlines()]
+    return judge.decode_outcomes(recording, lines)
+
+
+def _refs(tree) -> list[int]:
+    if isinstance(tree, list):
+        return [i for v in tree for i in _refs(v)]
+    if isinstance(tree, dict) and len(tree) == 1:
+        ((tag, body),) = tree.items()
+        if tag == "__ref__" and isinstance(body, list) and body:
+            return [body[0]]
+        if tag == "__tuple__":
+            return _refs(body)
+        if tag == "__dict__":
+            return [i for _, v in body for i in _refs(v)]
+    return []
+
+
+def _applies(mistake: Misconception, tests: judge.AssignmentTests) -> bool:
+    """Whether the mistake can be made from this notebook's reference answer cell (a
+    reference rewritten since the catalogue entry was written is skipped, not fatal)."""
+    for cell in tests.cells:
+        if cell.kind is judge.CellKind.ANSWER and cell.grade_id == mistake.cell:
+            try:
+                mistake.source(cell.source)
+            except ValueError:
+                return False
+            return True
+    return False
+
+
+@dataclass
+class CellCalls:
+    """What a test cell is diagnosed on: call indices, their functions, its tolerance."""
+
+    calls: list[int]
+    functions: set[str]
+    rtol: float
+    atol: float
+
+
+class Diagnoser:
+    """The known mistakes of one recording (assignment and seed), evaluated on demand."""
+
+    def __init__(self, recording: judge.Recording, catalogue: list[Misconception] | None = None):
+        self.recording = recording
+        tests = recording.tests
+        if catalogue is None:
+            catalogue = misconceptions.for_assignment(tests.name)
+        self.catalogue = [m for m in catalogue if m.diagnose and _applies(m, tests)]
+        self._order = {m.id: i for i, m in enumerate(self.catalogue)}
+        self._outcomes: dict[str | None, tuple[int, list[judge.Outcome]]] = {}
+        self.evaluations = 0  # harness runs made (for the cost measurements)
+        self.cells = self._cell_calls()
+
+    def _cell_calls(self) -> dict[str, CellCalls]:
+        calls = self.recording.calls
+        by_cell: dict[str, list[int]] = {}
+        for c in calls:
+            by_cell.setdefault(c.cell, []).append(c.index)
+        out = {}
+        drivers: list[int] = []
+        for cell in self.recording.tests.cells:
+            if cell.kind is judge.CellKind.DRIVER:
+                drivers += by_cell.get(cell.grade_id, [])
+            if cell.kind is not judge.CellKind.TEST:
+                continue
+            own = by_cell.get(cell.grade_id, []) or list(drivers)
+            todo, seen = list(own), set()
+            while todo:  # the earlier calls whose results flow into these
+                i = todo.pop()
+                if i in seen or not 0 <= i < len(calls):
+                    continue
+                seen.add(i)
+                todo += _refs(calls[i].args) + _refs(calls[i].kwargs)
+            rtol, atol = cell_tolerance(cell.source)
+            out[cell.grade_id] = CellCalls(
+                sorted(seen), {calls[i].fn for i in seen}, rtol, atol
+            )
+        return out
+
+    def outcomes(self, mistake: Misconception | None, upto: int) -> list[judge.Outcome]:
+        """The mistake's (or, for ``None``, the reference's) outcomes on the first ``upto``
+        calls at least; evaluated once, again only if more calls are needed later."""
+        key = None if mistake is None else mistake.id
+        done = self._outcomes.get(key)
+        if done is None or done[0] < upto:
+            upto = max(upto, done[0] if done else 0)
+            namespace = mistaken_namespace(self.recording.tests, mistake)
+            self._outcomes[key] = (upto, run_calls(self.recording, namespace, upto))
+            self.evaluations += 1
+        return self._outcomes[key][1]
+
+    def candidates(self, grade_id: str) -> list[Misconception]:
+        """The mistakes that change a function this test cell depends on."""
+        cell = self.cells.get(grade_id)
+        if cell is None or not cell.calls:
+            return []
+        return [m for m in self.catalogue if set(m.functions) & cell.functions]
+
+    def diagnose_cell(self, grade_id: str, student: list[judge.Outcome]) -> Misconception | None:
+        """The most specific known mistake the student's outcomes match on this cell."""
+        cell = self.cells.get(grade_id)
+        mistakes = self.candidates(grade_id)
+        if not mistakes:
+            return None
+        upto = cell.calls[-1] + 1
+        if any(i >= len(student) for i in cell.calls):
+            return None
+        reference = self.outcomes(None, upto)
+        matches = []
+        for m in mistakes:
+            theirs = self.outcomes(m, upto)
+            wrong_there = any(
+                not same_outcome(theirs[i], reference[i], cell.rtol, cell.atol)
+                for i in cell.calls
+            )
+            if not wrong_there:
+                continue
+            if all(same_outcome(student[i], theirs[i], cell.rtol, cell.atol)
+                   for i in cell.calls):  # fmt: skip
+                matches.append(m)
+        if not matches:
+            return None
+        return min(matches, key=lambda m: (len(m.functions), m.priority, self._order[m.id]))
+
+    def diagnose(self, verdicts: list[judge.Verdict], student: list[judge.Outcome]) -> None:
+        """Add the ``Likely mistake:`` line to each failed verdict a known mistake explains
+        (and its id to ``verdict.diagnosis``), in place."""
+        for v in verdicts:
+            if v.passed:
+                continue
+            found = self.diagnose_cell(v.grade_id, student)
+            if found is not None:
+                v.diagnosis = found.id
+                v.message = f"{v.message.rstrip()}\n{found.line}"
+
+
+def snapshot(outcomes: list[judge.Outcome]) -> list[judge.Outcome]:
+    """A copy of the student's outcomes that the judge's replay cannot change."""
+    return copy.deepcopy(outcomes)
+
+
+_CACHE: dict[int, tuple[judge.Recording, Diagnoser]] = {}
+
+
+def diagnoser(recording: judge.Recording) -> Diagnoser:
+    """The diagnoser of a recording, cached for as long as the grading run uses it."""
+    entry = _CACHE.get(id(recording))
+    if entry is None or entry[0] is not recording:
+        while len(_CACHE) >= CACHE_SIZE:
+            _CACHE.pop(next(iter(_CACHE)))
+        entry = _CACHE[id(recording)] = (recording, Diagnoser(recording))
+    return entry[1]
+
+
+def annotate(recording: judge.Recording, outcomes, verdicts: list[judge.Verdict]) -> None:
+    """The judge's hook: name the likely mistake of each failed verdict, in place.
+
+    Never fatal: a diagnosis that cannot be made leaves the verdict as it was.
+    """
+    if all(v.passed for v in verdicts):
+        return
+    try:
+        diagnoser(recording).diagnose(verdicts, outcomes)
+    except Exception:  # noqa: BLE001 - feedback without a diagnosis is still feedback
+        pass
+
+
+# ---------------------------------------------------------------------------- visible checks
+
+
+class _DigestSession(judge.Session):
+    """Records like the judge does, and notes the digest of each call's inputs as the
+    student's notebook computes it (:func:`cnnbook.likely_mistake.digest`)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.digests: list[str] = []
+
+    def _record(self, fn, args, kwargs, mode, watch):
+        key = likely_mistake.digest(fn.name, args, kwargs)
+        value = super()._record(fn, args, kwargs, mode, watch)
+        self.digests.append(key)
+        return value
+
+
+def visible_tests(tests: judge.AssignmentTests) -> judge.AssignmentTests:
+    """The assignment as the student's release runs it: test cells without hidden tests."""
+    cells = [
+        judge.Cell(c.index, c.kind, c.grade_id,
+                   c.visible_source if c.kind is judge.CellKind.TEST else c.source, c.points)
+        for c in tests.cells
+    ]  # fmt: skip
+    return judge.AssignmentTests(tests.name, cells, tests.functions, tests.sandbox_modules)
+
+
+def _numbers(value) -> int:
+    if isinstance(value, np.ndarray):
+        return value.size
+    if isinstance(value, tuple | list):
+        return sum(_numbers(v) for v in value)
+    if isinstance(value, dict):
+        return sum(_numbers(v) for v in value.values())
+    return 1
+
+
+def _shipped(outcome: judge.Outcome, reference: judge.Outcome) -> dict:
+    if outcome.raised is not None:
+        return {"raised": [outcome.raised["type"], outcome.raised["message"]]}
+    after = [
+        [i, likely_mistake.to_json(value)]
+        for i, (value, _) in sorted(outcome.after.items())
+        if i not in reference.after or not close(value, reference.after[i][0], 0.0, 0.0)
+    ]
+    return {"value": likely_mistake.to_json(outcome.value), "after": after}
+
+
+def visible_table(tests: judge.AssignmentTests, catalogue: list[Misconception] | None = None):
+    """What the visible checks need to name a mistake, as JSON-able data (no code).
+
+    ``calls`` maps the digest of each visible call's inputs to, for each known mistake
+    that fails that call's test cell there, ``"correct"`` (the mistake returns what the
+    reference returns on this call) or what it returns (or raises) instead;
+    ``misconceptions`` gives each mistake's line and rank (most specific first).
+    """
+    visible = visible_tests(tests)
+    reference = judge.reference_namespace(visible)
+    session = _DigestSession("record", 0, reference=reference)
+    with judge._installed(session):
+        for cell, error, _ in judge._run_cells(visible, session, reference):
+            if error is not None:
+                raise RuntimeError(f"the reference fails the visible part of {cell.grade_id}")
+    recording = judge.Recording(visible, 0, session.calls)
+    found = Diagnoser(recording, catalogue)
+    table: dict = {}
+    too_large: set[str] = set()
+    used: set[str] = set()
+    for grade_id, cell in found.cells.items():
+        if not cell.calls:
+            continue
+        upto = cell.calls[-1] + 1
+        ref = found.outcomes(None, upto)
+        for m in found.candidates(grade_id):
+            theirs = found.outcomes(m, upto)
+            if all(same_outcome(theirs[i], ref[i], cell.rtol, cell.atol) for i in cell.calls):
+                continue  # not a mistake on this cell's visible inputs
+            used.add(m.id)
+            for i in cell.calls:
+                call = recording.calls[i]
+                if call.cell != grade_id or call.mode not in ("call", "unchanged"):
+                    continue  # the notebook notes only the cell's own calls through call()
+                entry = table.setdefault(
+                    session.digests[i],
+                    {"fn": call.fn, "rtol": cell.rtol, "atol": cell.atol, "mistakes": {}},
+                )
+                entry["rtol"], entry["atol"] = (
+                    max(entry["rtol"], cell.rtol), max(entry["atol"], cell.atol)
+                )
+                alike = same_outcome(theirs[i], ref[i], 0.0, 0.0)
+                if not alike and _numbers(theirs[i].value) > MAX_SHIPPED_NUMBERS:
+                    too_large.add(session.digests[i])
+                entry["mistakes"][m.id] = "correct" if alike else _shipped(theirs[i], ref[i])
+    for key in too_large:
+        del table[key]
+    ranked = sorted(
+        (m for m in found.catalogue if m.id in used),
+        key=lambda m: (len(m.functions), m.priority, found._order[m.id]),
+    )
+    return {
+        "about": "Known mistakes' results on the visible tests' inputs (cnnbook.likely_mistake).",
+        "assignment": tests.name,
+        "misconceptions": {m.id: {"line": m.line, "rank": r} for r, m in enumerate(ranked)},
+        "calls": table,
+    }
+
+
+def write_visible_table(source_notebook: Path, assignment: str) -> Path:
+    """Write ``misconceptions.json`` beside an assignment's source notebook (released
+    with it by nbgrader)."""
+    tests = judge.AssignmentTests.from_path(source_notebook, assignment)
+    path = Path(source_notebook).parent / likely_mistake.DATA_FILE
+    path.write_text(json.dumps(visible_table(tests), indent=None, sort_keys=True) + "\n")
+    return path
