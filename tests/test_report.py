@@ -10,6 +10,7 @@ import pytest
 
 from cnnbook.grader import samples
 from cnnbook.grader.report import render_summary
+from cnnbook.grader.report_misconceptions import MisconceptionReport
 from cnnbook.grader.similarity import REFERENCE
 from tests.exchange_cycle import CLASS, NOT_SUBMITTED
 
@@ -144,6 +145,9 @@ def test_student_text_is_escaped():
             "n_pairs": 0,
             "shown_threshold": 0.5,
             "reference_name": REFERENCE,
+            "misconceptions": MisconceptionReport(
+                [{"students": 1, "percent": 100, "says": evil, "reread": evil, "tests": "t"}], 1
+            ),
         }
     )
     assert "<script>" not in page
