@@ -79,6 +79,14 @@ def normalize_channels(x, mean, std):
 """),
     _m(PS01, "normalize_channels", "multiplied by std instead of divided",
        ("(x[:, c] - mean[c]) / std[c]", "(x[:, c] - mean[c]) * std[c]")),
+    _m(PS01, "normalize_channels", "normalized in place (the caller's x is modified)",
+       code="""
+def normalize_channels(x, mean, std):
+    for c in range(x.shape[1]):
+        x[:, c] -= mean[c]
+        x[:, c] /= std[c]
+    return x
+"""),
     _m(PS01, "to_grayscale", "channel axis dropped (N, H, W)",
        code="""
 def to_grayscale(x, weights=(0.299, 0.587, 0.114)):
@@ -195,6 +203,16 @@ def softmax(z):
        ("return e / np.sum(e, axis=1, keepdims=True)", "return e / np.sum(e)")),
     _m(PS05, "softmax", "max without keepdims (broadcasts against the wrong axis)",
        ("shifted = z - np.max(z, axis=1, keepdims=True)", "shifted = z - np.max(z, axis=1)")),
+    _m(PS05, "softmax", "shifted in place (the caller's z is modified)",
+       code="""
+def softmax(z):
+    z -= np.max(z, axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / np.sum(e, axis=1, keepdims=True)
+"""),
+    _m(PS05, "softmax_cross_entropy", "logits shifted in place (the caller's logits are modified)",
+       ("shifted = logits - np.max(logits, axis=1, keepdims=True)",
+        "logits -= np.max(logits, axis=1, keepdims=True)\n    shifted = logits")),
     _m(PS05, "softmax_cross_entropy", "loss summed over the batch instead of averaged",
        ("loss = -np.mean(log_probs[rows, y])", "loss = -np.sum(log_probs[rows, y])")),
     _m(PS05, "softmax_cross_entropy", "gradient not divided by N",
@@ -220,6 +238,12 @@ def softmax_cross_entropy(logits, y):
        ("return dout * (x > 0)", "return (x > 0).astype(float)")),
     _m(PS06, "relu_backward", "mask taken from dout instead of x",
        ("return dout * (x > 0)", "return dout * (dout > 0)")),
+    _m(PS06, "relu_backward", "dout zeroed in place and returned",
+       code="""
+def relu_backward(dout, x):
+    dout[x <= 0] = 0
+    return dout
+"""),
     _m(PS06, "affine_backward", "dx not reshaped to the input's shape",
        ("dx = (dout @ w.T).reshape(x.shape)", "dx = dout @ w.T")),
     _m(PS06, "affine_backward", "db averaged over the batch",
