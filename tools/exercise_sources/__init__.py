@@ -124,7 +124,10 @@ def notebook(cells) -> nbformat.NotebookNode:
         raise ValueError(f"duplicate grade_id(s): {sorted(dupes)}")
     nb = nbformat.v4.new_notebook(cells=list(cells))
     nb.metadata = {
-        "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+        # As Jupyter writes it back (ipykernel's kernel.json), so that a notebook opened in
+        # JupyterLab or Notebook is not marked as modified before the student types anything.
+        "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python",
+                       "name": "python3"},
         "language_info": {"name": "python"},
     }
     nbformat.validate(nb)
