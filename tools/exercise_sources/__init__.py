@@ -124,11 +124,20 @@ def notebook(cells) -> nbformat.NotebookNode:
         raise ValueError(f"duplicate grade_id(s): {sorted(dupes)}")
     nb = nbformat.v4.new_notebook(cells=list(cells))
     nb.metadata = {
-        # As Jupyter writes it back (ipykernel's kernel.json), so that a notebook opened in
-        # JupyterLab or Notebook is not marked as modified before the student types anything.
+        # As Jupyter writes them back (ipykernel's kernel.json and language_info), so that
+        # a notebook opened in JupyterLab is not marked as modified before the student types
+        # anything (tests/test_student_jupyterlab.py). JupyterLab does not compare versions.
         "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python",
                        "name": "python3"},
-        "language_info": {"name": "python"},
+        "language_info": {
+            "codemirror_mode": {"name": "ipython", "version": 3},
+            "file_extension": ".py",
+            "mimetype": "text/x-python",
+            "name": "python",
+            "nbconvert_exporter": "python",
+            "pygments_lexer": "ipython3",
+            "version": "3.11",
+        },
     }
     nbformat.validate(nb)
     return nb
