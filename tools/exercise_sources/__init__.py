@@ -90,6 +90,8 @@ def tests(grade_id: str, points: int, source: str):
 
 
 REPOSITORY_URL = "https://github.com/cnnbook/cnn-from-the-ground-up"
+#: The Python the course's environment is verified with (binder/runtime.txt: python-3.11).
+COURSE_PYTHON = "3.11.7"
 
 
 def colab_setup():
@@ -126,7 +128,9 @@ def notebook(cells) -> nbformat.NotebookNode:
     nb.metadata = {
         # As Jupyter writes them back (ipykernel's kernel.json and language_info), so that
         # a notebook opened in JupyterLab is not marked as modified before the student types
-        # anything (tests/test_student_jupyterlab.py). JupyterLab does not compare versions.
+        # anything (tests/test_student_jupyterlab.py). JupyterLab compares the whole
+        # language_info: under another Python than COURSE_PYTHON the notebook still opens
+        # marked as modified once the kernel has started (harmless: nothing else changed).
         "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python",
                        "name": "python3"},
         "language_info": {
@@ -136,7 +140,7 @@ def notebook(cells) -> nbformat.NotebookNode:
             "name": "python",
             "nbconvert_exporter": "python",
             "pygments_lexer": "ipython3",
-            "version": "3.11",
+            "version": COURSE_PYTHON,
         },
     }
     nbformat.validate(nb)
