@@ -113,8 +113,9 @@ WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 KERNEL_DISPLAY_NAME = "Python 3 (ipykernel)"
 _PNG_IMG = re.compile(r'<img\b[^>]*\bsrc="data:image/png;base64,([A-Za-z0-9+/=]+)"')
 WIDGET_FALLBACK_TEXT = (
-    "[An interactive explorer: its saved view is the picture above. JupyterLab shows the "
-    "controls once the notebook is trusted (File > Trust Notebook) or the cell is run.]"
+    "[An interactive explorer: its saved view is the picture above. JupyterLab shows its "
+    "controls once the notebook is trusted (Trust Notebook, in the Command Palette) or the "
+    "cell is run.]"
 )
 
 
