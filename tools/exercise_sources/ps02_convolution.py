@@ -127,6 +127,9 @@ CELLS = [
         got = call(conv_output_size, 6, 2, pad=0, stride=2)
         check_int("the output size", got, 3, describe_call(conv_output_size, 6, 2, pad=0, stride=2),
                   hint("03", "the output size with padding and stride"))
+        got = call(conv_output_size, 7, 3, pad=1, stride=2)
+        check_int("the output size", got, 4, describe_call(conv_output_size, 7, 3, pad=1, stride=2),
+                  hint("03", "the output size with padding and stride"))
         ### BEGIN HIDDEN TESTS
         for args in [(9, 3, 0, 3), (10, 4, 1, 2), (1, 1, 0, 1), (32, 5, 2, 1)]:
             got = call(conv_output_size, *args)
