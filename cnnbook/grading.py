@@ -196,10 +196,12 @@ def describe_call(fn: Callable, *args, **kwargs) -> str:
 # --------------------------------------------------------------------------
 
 _HERE = os.path.abspath(__file__)
+# Frames from these folders are not the student's: the standard library, installed
+# packages (NumPy, IPython) and the cnnbook package itself.
 _LIBRARIES = tuple(
     {os.path.abspath(p) + os.sep for p in (
         sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["purelib"],
-        sysconfig.get_paths()["platlib"], os.path.dirname(os.path.dirname(_HERE)) + "/cnnbook",
+        sysconfig.get_paths()["platlib"], os.path.dirname(_HERE),
     )}
 )
 _WIDTH = 100  # rendered lines are wrapped here (nbgrader validate cuts at Validator.width)
