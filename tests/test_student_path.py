@@ -45,7 +45,13 @@ def test_nbgrader_validate_shows_whole_messages():
     from cnnbook import grading
 
     config = PyFileConfigLoader("nbgrader_config.py", path=str(ROOT)).load_config()
-    assert config.Validator.width - 3 >= grading._WIDTH + 4  # + the validator's indent
+    room = config.Validator.width - 3 - 4  # the validator indents every line by 4
+    assert room >= grading._WIDTH
+    # a hint's link cannot be wrapped: it sits on a line of its own, indented by 4
+    text = (ROOT / "tools" / "exercise_sources").glob("ps*.py")
+    topics = set(re.findall(r'hint\(\s*"(\d\d)",\s*"([^"]+)"', "".join(p.read_text() for p in text)))
+    longest = max((len(u) for c, t in topics for u in re.findall(r"https://\S+", grading.hint(c, t))))
+    assert room >= longest + 4, f"a link of {longest} characters is cut by nbgrader validate"
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
@@ -92,3 +98,25 @@ def test_downloaded_notebook_widgets_get_a_picture_of_their_saved_view(tmp_path)
     assert "Trust Notebook" in data["text/plain"]
     assert "application/vnd.jupyter.widget-view+json" in data, "the live widget stays"
     assert notebook["metadata"]["kernelspec"]["display_name"] == "Python 3 (ipykernel)"
+
+
+@pytest.mark.slow
+def test_nbgrader_validate_prints_the_course_messages_whole(tmp_path):
+    """``nbgrader validate`` from the course folder (it reads nbgrader_config.py there)."""
+    import shutil
+    import subprocess
+    import sys
+
+    shutil.copy(ROOT / "nbgrader_config.py", tmp_path)
+    notebook = shutil.copy(release_path("ps04_activations_dense"), tmp_path)
+    result = subprocess.run([sys.executable, "-m", "nbgrader", "validate", str(notebook)],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    report = result.stdout
+    assert "VALIDATION FAILED ON 4 CELL(S)!" in report, report
+    assert "    AssertionError: relu_forward is not implemented yet: it still raises " \
+        "NotImplementedError. Replace" in report
+    assert "        the 'raise NotImplementedError()' line of its answer cell with your code." \
+        in report.splitlines()
+    errors = report.split("The error was:")[1:]
+    assert errors and not any(line.endswith("...") for e in errors for line in e.splitlines()), \
+        "a line of a message was cut"
