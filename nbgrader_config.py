@@ -23,3 +23,10 @@ c.Execute.timeout = 300
 # Released stubs: nbgrader's default, which fails loudly until replaced.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+# nbgrader validate (and the Validate button of JupyterLab, which reads this file
+# from the folder where `jupyter lab` was started): show the test cells' messages
+# whole. nbgrader cuts every line at Validator.width - 3 characters (90 by default,
+# which cut the course's messages); cnnbook.grading wraps its messages at 100
+# characters, except a hint's link to the book (up to 125 characters).
+c.Validator.width = 140

@@ -17,7 +17,12 @@
    JupyterHub open the ``.md`` itself as a notebook through jupytext (see
    binder/).
 
-3. Launch links for exercises. A link in a chapter to an exercise notebook of
+3. Downloaded notebooks (the same ``_sources/<page>.ipynb``): widget outputs
+   get a picture of their saved view, which JupyterLab shows in the untrusted
+   notebook a download is, and ipykernel's kernel name (see
+   :func:`prepare_download`).
+
+4. Launch links for exercises. A link in a chapter to an exercise notebook of
    the repository (``<repository>/blob/<branch>/exercises/.../*.ipynb``) is
    followed by "(open in Colab, Binder or JupyterHub)" links built from the
    same ``launch_buttons`` settings as the theme's buttons.
@@ -102,6 +107,72 @@ def _add_colab_setup_cell(path: Path, repo_url: str) -> None:
     path.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+#: ipykernel's display name: a notebook that names its kernel otherwise opens as modified.
+KERNEL_DISPLAY_NAME = "Python 3 (ipykernel)"
+_PNG_IMG = re.compile(r'<img\b[^>]*\bsrc="data:image/png;base64,([A-Za-z0-9+/=]+)"')
+WIDGET_FALLBACK_TEXT = (
+    "[An interactive explorer: its saved view is the picture above. JupyterLab shows its "
+    "controls once the notebook is trusted (Trust Notebook, in the Command Palette) or the "
+    "cell is run.]"
+)
+
+
+def _widget_png(state: dict, model_id: str, seen: set | None = None) -> str | None:
+    """The first PNG (base64) drawn by the widget ``model_id`` or one of its children."""
+    seen = set() if seen is None else seen
+    if model_id in seen or model_id not in state:
+        return None
+    seen.add(model_id)
+    model = state[model_id].get("state", {})
+    match = _PNG_IMG.search(str(model.get("value", ""))) if isinstance(
+        model.get("value"), str) else None
+    if match:
+        return match.group(1)
+    for child in model.get("children", []) or []:
+        if isinstance(child, str) and child.startswith("IPY_MODEL_"):
+            png = _widget_png(state, child[len("IPY_MODEL_"):], seen)
+            if png:
+                return png
+    return None
+
+
+def prepare_download(notebook: dict) -> dict:
+    """Make an executed chapter notebook read well when downloaded and opened in JupyterLab.
+
+    * JupyterLab renders widgets only in *trusted* notebooks, and a downloaded notebook
+      is not trusted: it showed the widget's text fallback (``VBox(children=...``).
+      Every widget output also gets the picture its saved state draws (``image/png``,
+      which JupyterLab shows in untrusted notebooks too) and a text saying how to get
+      the controls; trusted, with a kernel, JupyterLab still shows the saved widget.
+    * The kernel's display name is ipykernel's, so that the notebook does not open as
+      modified.
+    """
+    widgets = notebook.get("metadata", {}).get("widgets", {}).get(WIDGET_STATE, {})
+    state = widgets.get("state", {})
+    for cell in notebook.get("cells", []):
+        for output in cell.get("outputs", []) or []:
+            data = output.get("data") or {}
+            view = data.get(WIDGET_VIEW)
+            if not view:
+                continue
+            png = _widget_png(state, view.get("model_id", ""))
+            if png:
+                data["image/png"] = png
+            data["text/plain"] = WIDGET_FALLBACK_TEXT
+    kernelspec = notebook.get("metadata", {}).get("kernelspec")
+    if kernelspec and kernelspec.get("name") == "python3":
+        kernelspec["display_name"] = KERNEL_DISPLAY_NAME
+    return notebook
+
+
+def _prepare_download_file(path: Path) -> None:
+    notebook = json.loads(path.read_text(encoding="utf-8"))
+    prepare_download(notebook)
+    path.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
 def _colab_for_markdown_notebooks(app, pagename, templatename, context, doctree):
     """Point the Colab button of a .md notebook at its executed .ipynb on the site branch."""
     settings = _launch_settings(app)
@@ -110,6 +181,7 @@ def _colab_for_markdown_notebooks(app, pagename, templatename, context, doctree)
     notebook = Path(app.outdir) / "_sources" / context["ipynb_source"]
     if notebook.is_file():
         _add_colab_setup_cell(notebook, settings["repo_url"])
+        _prepare_download_file(notebook)
     for group in context.get("header_buttons", []):
         if group.get("label") != "launch-buttons":
             continue

@@ -7,6 +7,12 @@ against received shape, dtype problems, the first mismatching index with
 both values, and a hint pointing to the chapter that explains the idea. The
 messages locate an error; they never print the expected formula or code.
 
+A failure raises :class:`CheckError`, an ``AssertionError`` that IPython
+(JupyterLab, nbgrader's autograder) shows with the course's message FIRST,
+then the line of the student's code that raised (for an error inside their
+function) and the line of the test cell; the helpers' own frames are left
+out (they also set ``__tracebackhide__`` for pytest and IPython's debugger).
+
 Two rules of nbgrader shape this module:
 
 * nbgrader gives 0 points to a test cell that writes anything to stderr, so
@@ -27,16 +33,25 @@ Typical test cell::
 from __future__ import annotations
 
 import inspect
+import linecache
 import numbers
+import os
+import re
+import sysconfig
+import textwrap
 import warnings
 from collections.abc import Callable
+from types import TracebackType
 from typing import Any
 
 import numpy as np
 
 __all__ = [
+    "BOOK_URL",
     "CHAPTERS",
+    "SECTIONS",
     "REFERENCE_MODULES",
+    "CheckError",
     "hint",
     "describe",
     "describe_call",
@@ -48,6 +63,7 @@ __all__ = [
     "check_unchanged",
     "check_raises",
     "hidden_rng",
+    "check_tuple",
 ]
 
 #: While the trusted judge runs test code (:mod:`cnnbook.grader.judge`), the session
@@ -82,10 +98,64 @@ def hidden_rng(tag: int) -> np.random.Generator:
     return np.random.default_rng(tag)
 
 
+#: Where the built book is published (``ghp-import`` to the repository's gh-pages).
+BOOK_URL = "https://cnnbook.github.io/cnn-from-the-ground-up"
+
+#: The section of a chapter a hint points to: per chapter, (words of the topic, the
+#: section's heading in chapters/NN_*.md); the first entry whose words occur in the
+#: topic wins. tests/test_grading_helpers.py checks that every heading exists and that
+#: every hint of the assignments finds a section.
+SECTIONS: dict[str, list[tuple[str, str]]] = {
+    "01": [("image file", "(H, W, C) or (C, H, W)?"),
+           ("grayscale images", "A grayscale image is a matrix"),
+           ("grayscale conversion", "A colour image has three channels"),
+           ("batches", "Batches: (N, C, H, W)"),
+           ("channel", "Batches: (N, C, H, W)")],
+    "02": [("one output position", "The sliding dot product, by hand"),
+           ("F filters", "Several filters, bias and parameter count"),
+           ("over an image", "The sliding dot product, by hand")],
+    "03": [("output size", "The output size"),
+           ("stride", "Stride"),
+           ("padding", "Valid, same and full padding")],
+    "04": [("overlapping", "Overlapping pooling"),
+           ("window size and stride", "Output size and parameters"),
+           ("pooling", "Max and average pooling, by hand")],
+    "05": [("ReLU", "ReLU and its derivative"),
+           ("flattening", "Flatten"),
+           ("fully connected", "The dense layer is a matrix product")],
+    "06": [("log-sum-exp", "Numerical stability"),
+           ("overflowing", "Numerical stability"),
+           ("gradient", "Through the cross-entropy"),
+           ("cross-entropy", "Cross-entropy"),
+           ("softmax", "Softmax")],
+    "07": [("ReLU", "Dense and ReLU backward"),
+           ("fully connected", "Dense and ReLU backward"),
+           ("flattening", "Dense and ReLU backward"),
+           ("max pooling", "Max-pool backward: routing to the maximum"),
+           ("average pooling", "Average-pool backward: sharing equally"),
+           ("", "Convolution backward is a convolution")],
+    "08": [("layer by layer", "The network"),
+           ("learning rate", "Learning curves"),
+           ("gradient descent", "Iterations and epochs"),
+           ("", "Training")],
+}
+
+
+def section_anchor(heading: str) -> str:
+    """The HTML anchor Jupyter Book gives a heading (docutils' ``make_id`` for ASCII)."""
+    return re.sub(r"[^a-z0-9]+", "-", heading.lower()).strip("-")
+
+
 def hint(chapter: str, topic: str) -> str:
-    """A pointer to the book: ``hint("02", "output size")`` names the chapter page and topic."""
+    """A pointer to the book: ``hint("03", "the output size")`` names the chapter, the
+    section on that topic (:data:`SECTIONS`), the chapter's file and its page online."""
     path, title = CHAPTERS[chapter]
-    return f"Hint: reread '{title}' ({path}), on {topic}."
+    section = next((h for words, h in SECTIONS.get(chapter, []) if words in topic), None)
+    url = f"{BOOK_URL}/{path}.html"
+    if section is None:
+        return f"Hint: reread '{title}' ({path}.md, {url}), on {topic}."
+    return (f"Hint: reread '{title}', section '{section}' ({path}.md, "
+            f"{url}#{section_anchor(section)}), on {topic}.")
 
 
 # --------------------------------------------------------------------------
@@ -141,7 +211,88 @@ def describe_call(fn: Callable, *args, **kwargs) -> str:
     return f"{_name(fn)}({', '.join(parts)})"
 
 
+# --------------------------------------------------------------------------
+# Failures: the course's message first, then only the student's lines
+# --------------------------------------------------------------------------
+
+_HERE = os.path.abspath(__file__)
+# Frames from these folders are not the student's: the standard library, installed
+# packages (NumPy, IPython) and the cnnbook package itself.
+_LIBRARIES = tuple(
+    {os.path.abspath(p) + os.sep for p in (
+        sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["purelib"],
+        sysconfig.get_paths()["platlib"], os.path.dirname(_HERE),
+    )}
+)
+_WIDTH = 100  # rendered lines are wrapped here (nbgrader validate cuts at Validator.width)
+
+
+def _is_students(filename: str) -> bool:
+    """A frame of the student's notebook (or script), not of the helpers, NumPy or IPython."""
+    path = os.path.abspath(filename)
+    return not (path == _HERE or path.startswith(_LIBRARIES) or filename.startswith("<frozen"))
+
+
+def _where(filename: str, lineno: int, function: str) -> str:
+    """``Cell In[3], line 7, in conv2d_forward`` for a notebook cell, else the file."""
+    label = filename
+    try:
+        from IPython import get_ipython
+
+        shell = get_ipython()
+        named = shell.compile.format_code_name(filename) if shell is not None else None
+        if named:
+            label = " ".join(named)
+    except Exception:  # noqa: BLE001 - only a nicer name; never fail while failing
+        pass
+    where = f"{label}, line {lineno}"
+    return where if function == "<module>" else f"{where}, in {function}"
+
+
+def _student_frames(tb: TracebackType | None) -> list[tuple[str, int, str, str]]:
+    """(filename, line, function, source) of the student's frames in ``tb``, outermost first."""
+    frames = []
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        if _is_students(code.co_filename) and not tb.tb_frame.f_locals.get("__tracebackhide__"):
+            source = linecache.getline(code.co_filename, tb.tb_lineno).strip()
+            frames.append((code.co_filename, tb.tb_lineno, code.co_name, source))
+        tb = tb.tb_next
+    return frames
+
+
+def _raised_at(exc: BaseException) -> str:
+    """Where in the student's code ``exc`` was raised: the innermost frame of theirs."""
+    frames = _student_frames(exc.__traceback__)
+    if not frames:
+        return ""
+    filename, lineno, function, source = frames[-1]
+    return f"at {_where(filename, lineno, function)}: {source}"
+
+
+class CheckError(AssertionError):
+    """A failed check. ``str()`` is the course's message; in IPython (``_render_traceback_``)
+    the message comes first, followed by the test cell's line, without the helpers' frames."""
+
+    def _render_traceback_(self) -> list[str]:
+        red, bold, reset = "\x1b[0;31m", "\x1b[1m", "\x1b[0m"
+        lines = []
+        for i, line in enumerate(str(self).splitlines() or [""]):
+            head = f"{red}AssertionError{reset}: " if i == 0 else ""
+            wrapped = textwrap.wrap(line, _WIDTH - (16 if i == 0 else 0),
+                                    subsequent_indent="    ", break_on_hyphens=False,
+                                    break_long_words=False) or [""]
+            lines.append(head + (bold if i == 0 else "") + wrapped[0] + (reset if i == 0 else ""))
+            lines.extend(wrapped[1:])
+        frames = _student_frames(self.__traceback__)
+        if frames:
+            filename, lineno, function, source = frames[-1]
+            lines += ["", f"Checked by {_where(filename, lineno, function)}:", f"    {source}"]
+        return lines
+
+
 def _fail(message: str, context: str = "", hint: str = "") -> None:
+    __tracebackhide__ = True
     lines = []
     if context:
         lines.append(f"In {context}:")
@@ -151,7 +302,12 @@ def _fail(message: str, context: str = "", hint: str = "") -> None:
     likely = _likely_line()
     if likely:
         lines.append(likely)
-    raise AssertionError("\n".join(lines))
+    raise CheckError("\n".join(lines))
+
+
+def _not_implemented(fn: Callable) -> str:
+    return (f"{_name(fn)} is not implemented yet: it still raises NotImplementedError. "
+            f"Replace the 'raise NotImplementedError()' line of its answer cell with your code.")
 
 
 # --------------------------------------------------------------------------
@@ -169,11 +325,13 @@ def call(fn: Callable, *args, **kwargs):
       to test for that mistake).
     * A function imported from a reference module (:data:`REFERENCE_MODULES`)
       instead of written is refused.
-    * Any exception becomes an ``AssertionError`` naming the call; the
-      original exception is chained, so its traceback still shows the line.
+    * Any exception becomes a :class:`CheckError` naming the call and the
+      line of the student's code that raised it; the original exception is
+      chained.
     """
     if _JUDGE is not None and _JUDGE.handles(fn):
         return _JUDGE.call(fn, args, kwargs)
+    __tracebackhide__ = True
     if not callable(fn):
         _fail(f"expected a function, but the name refers to {describe(fn)}")
     module = getattr(fn, "__module__", None) or ""
@@ -202,29 +360,23 @@ def call(fn: Callable, *args, **kwargs):
     except Exception as exc:  # noqa: BLE001 - every student error becomes a test failure
         if probe is not None:
             probe.done(raised=exc)
-        raise raised_error(fn, args, kwargs, type(exc).__name__, str(exc)) from exc
+        raise raised_error(fn, args, kwargs, type(exc).__name__, str(exc), _raised_at(exc)) from exc
     if probe is not None:
         probe.done(args, result)
     return result
 
 
 def raised_error(
-    fn: Callable, args, kwargs, type_name: str, message: str, traceback_shown: bool = True
-) -> AssertionError:
-    """The failure for a call of the student's ``fn`` that raised ``type_name: message``."""
-    where = (
-        "(the traceback above shows the line of your code that raised it)"
-        if traceback_shown
-        else "(run the test cell in your notebook to see the line of your code that raised it)"
-    )
+    fn: Callable, args, kwargs, type_name: str, message: str, where: str = ""
+) -> CheckError:
+    """The failure for a call of the student's ``fn`` that raised ``type_name: message``;
+    ``where`` names the line of the student's code that raised it, when known."""
     if type_name == "NotImplementedError":
-        return AssertionError(
-            f"{_name(fn)} is not implemented yet: it still raises NotImplementedError. "
-            f"Replace the 'raise NotImplementedError()' line of its answer cell with your code."
-        )
-    likely = _likely_line() if traceback_shown else ""
-    return AssertionError(
-        f"In {describe_call(fn, *args, **kwargs)}:\nthe call raised {type_name}: {message}\n{where}"
+        return CheckError(_not_implemented(fn))
+    likely = _likely_line()
+    return CheckError(
+        f"In {describe_call(fn, *args, **kwargs)}:\nthe call raised {type_name}: {message}"
+        + (f"\n{where}" if where else "")
         + (f"\n{likely}" if likely else "")
     )
 
@@ -247,7 +399,7 @@ def judge_raises(fn, args, kwargs, exception, hint, raised, result) -> None:
         if exception.__name__ in mro:
             return
         if type_name == "NotImplementedError":
-            raise AssertionError(f"{_name(fn)} is not implemented yet.")
+            raise CheckError(_not_implemented(fn))
         _fail(
             f"expected {exception.__name__} for this bad input, but the call raised {type_name}.",
             context,
@@ -295,6 +447,7 @@ def check_array(
         rtol, atol: tolerances of ``np.isclose``; ``atol`` is scaled by the
             largest expected magnitude (at least 1).
     """
+    __tracebackhide__ = True
     expected = np.asarray(expected)
     if received is None:
         _fail(f"{name}: received None. Did you forget to return it?", context, hint)
@@ -302,9 +455,15 @@ def check_array(
         if isinstance(received, numbers.Number) and expected.ndim == 0:
             received = np.asarray(received)
         else:
+            advice = ""
+            if isinstance(received, numbers.Number):
+                advice = (" If your function returns several values, return them in the order "
+                          "its docstring gives.")
+            elif isinstance(received, list):
+                advice = " Build the result as a NumPy array (np.array(...) or np.zeros(...))."
             _fail(
                 f"{name}: expected a NumPy array of shape {expected.shape}, "
-                f"received {describe(received)}.",
+                f"received {describe(received)}.{advice}",
                 context,
                 hint,
             )
@@ -354,6 +513,7 @@ def check_array(
 
 def check_int(name: str, received: Any, expected: int, context: str = "", hint: str = "") -> None:
     """Check that ``received`` is a Python ``int`` (not float, not bool) equal to ``expected``."""
+    __tracebackhide__ = True
     if isinstance(received, bool) or not isinstance(received, numbers.Integral):
         _fail(
             f"{name}: expected the int {expected!r}, received {describe(received)}. "
@@ -375,10 +535,19 @@ def check_float(
     atol: float = 1e-9,
 ) -> None:
     """Check that ``received`` is a single real number (a ``float``) close to ``expected``."""
+    __tracebackhide__ = True
     if isinstance(received, np.ndarray) or not isinstance(received, numbers.Real):
+        if received is None:
+            advice = "Did you forget to return it?"
+        elif isinstance(received, np.ndarray) and received.size == 1:
+            advice = "Convert the result with float(...)."
+        elif isinstance(received, np.ndarray | tuple | list):
+            advice = ("If your function returns several values, return them in the order its "
+                      "docstring gives; if it computes one number, reduce the array to it.")
+        else:
+            advice = "Return a number."
         _fail(
-            f"{name}: expected a single float, received {describe(received)}. "
-            f"Convert the result with float(...).",
+            f"{name}: expected a single float, received {describe(received)}. {advice}",
             context,
             hint,
         )
@@ -411,6 +580,7 @@ def check_output(
     an entry ``None`` in the tuple is not checked (a test cell that grades
     only ``db`` passes ``(None, None, expected_db)``).
     """
+    __tracebackhide__ = True
     kwargs = kwargs or {}
     context = describe_call(fn, *args, **kwargs)
     try:
@@ -418,20 +588,81 @@ def check_output(
     except AssertionError as exc:
         if not hint:
             raise
-        raise AssertionError(f"{exc}\n{hint}") from exc.__cause__
+        raise CheckError(f"{exc}\n{hint}") from exc.__cause__
     if isinstance(names, str):
         check_array(names, received, expected, context, hint, rtol, atol)
         return
-    if not isinstance(received, tuple | list) or len(received) != len(names):
-        _fail(
-            f"expected a tuple of {len(names)} arrays ({', '.join(names)}), "
-            f"received {describe(received)}.",
-            context,
-            hint,
-        )
+    check_tuple("the result", received, names, context, hint)
+    _check_order(names, received, expected, context, hint)
     for name, got, want in zip(names, received, expected, strict=True):
         if want is not None:
             check_array(name, got, want, context, hint, rtol, atol)
+
+
+def check_tuple(
+    name: str,
+    received: Any,
+    names: tuple[str, ...],
+    context: str = "",
+    hint: str = "",
+    kinds: tuple[type | tuple[type, ...], ...] | None = None,
+) -> None:
+    """Check that ``received`` is a tuple of ``len(names)`` values, e.g. ``(loss, dlogits)``.
+
+    ``kinds`` (optional) gives the type of each value, e.g. ``(numbers.Real, np.ndarray)``;
+    values of the right kinds in another order are reported as a wrong order.
+    """
+    __tracebackhide__ = True
+    wanted = f"a tuple of {len(names)} values ({', '.join(names)})"
+    if received is None:
+        _fail(f"{name}: expected {wanted}, received None. Did you forget to return it?",
+              context, hint)
+    if not isinstance(received, tuple | list):
+        _fail(f"{name}: expected {wanted}, received {describe(received)}. "
+              f"Return all of them: return {', '.join(names)}", context, hint)
+    if len(received) != len(names):
+        _fail(f"{name}: expected {wanted}, received {describe(received)}. "
+              f"Return exactly these values, in this order.", context, hint)
+    if kinds is None:
+        return
+    fits = [isinstance(v, k) and not isinstance(v, bool)
+            for v, k in zip(received, kinds, strict=True)]
+    if all(fits):
+        return
+    for i, j in ((i, j) for i in range(len(names)) for j in range(len(names)) if i != j):
+        swapped = list(received)
+        swapped[i], swapped[j] = swapped[j], swapped[i]
+        if all(isinstance(v, k) for v, k in zip(swapped, kinds, strict=True)):
+            _fail(f"{name}: the values are in the wrong order: {names[i]} and {names[j]} are "
+                  f"swapped (received {describe(received[i])} where {names[i]} belongs). "
+                  f"Return ({', '.join(names)}).", context, hint)
+    bad = fits.index(False)
+    value = received[bad]
+    advice = ""
+    if isinstance(value, np.ndarray) and value.size == 1 and np.ndarray not in _as_tuple(
+        kinds[bad]
+    ):
+        advice = " Convert it with float(...)."
+    _fail(f"{name}: {names[bad]} (value {bad + 1} of {len(names)}) has the wrong type: "
+          f"received {describe(value)}.{advice}", context, hint)
+
+
+def _as_tuple(kind) -> tuple:
+    return kind if isinstance(kind, tuple) else (kind,)
+
+
+def _check_order(names, received, expected, context: str, hint: str) -> None:
+    """Arrays of the right shapes returned in another order: say so, instead of a shape error."""
+    __tracebackhide__ = True
+    shape = {i: np.shape(w) for i, w in enumerate(expected) if w is not None}
+    for i, got in enumerate(received):
+        if i not in shape or not isinstance(got, np.ndarray) or got.shape == shape[i]:
+            continue
+        others = [names[j] for j in range(len(names)) if j != i and j in shape
+                  and shape[j] == got.shape and shape[j] != shape[i]]
+        if others:
+            _fail(f"{names[i]} has the shape {got.shape} of {others[0]}, not {shape[i]}: are the "
+                  f"returned values in the order ({', '.join(names)})?", context, hint)
 
 
 def check_unchanged(name: str, before: np.ndarray, fn: Callable, *args, **kwargs) -> None:
@@ -442,17 +673,19 @@ def check_unchanged(name: str, before: np.ndarray, fn: Callable, *args, **kwargs
     """
     if _JUDGE is not None and _JUDGE.handles(fn):
         return _JUDGE.check_unchanged(name, before, fn, args, kwargs)
+    __tracebackhide__ = True
     snapshot = before.copy()
-    context = describe_call(fn, *args, **kwargs)
     probe = _observe(fn, args, kwargs)
     try:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
             result = fn(*args, **kwargs)
     except NotImplementedError as exc:
-        raise AssertionError(f"{_name(fn)} is not implemented yet.") from exc
+        raise CheckError(_not_implemented(fn)) from exc
     except Exception as exc:  # noqa: BLE001
-        raise AssertionError(f"In {context}:\nthe call raised {type(exc).__name__}: {exc}") from exc
+        if probe is not None:
+            probe.done(raised=exc)
+        raise raised_error(fn, args, kwargs, type(exc).__name__, str(exc), _raised_at(exc)) from exc
     if probe is not None:
         probe.done(args, result)
     if not np.array_equal(before, snapshot, equal_nan=True):
@@ -465,13 +698,14 @@ def check_raises(
     """Check that ``fn(*args, **kwargs)`` raises ``exception``."""
     if _JUDGE is not None and _JUDGE.handles(fn):
         return _JUDGE.check_raises(fn, args, kwargs, exception, hint)
+    __tracebackhide__ = True
     context = describe_call(fn, *args, **kwargs)
     try:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
             result = fn(*args, **kwargs)
     except NotImplementedError as exc:
-        raise AssertionError(f"{_name(fn)} is not implemented yet.") from exc
+        raise CheckError(_not_implemented(fn)) from exc
     except exception:
         return
     except Exception as exc:  # noqa: BLE001

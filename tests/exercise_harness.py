@@ -16,6 +16,7 @@ import re
 import shutil
 import subprocess
 import sys
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -83,6 +84,15 @@ def reference_answers(assignment: str) -> dict[str, str]:
     return answers
 
 
+def strip_hidden_tests(path: Path) -> None:
+    """Remove every ``### BEGIN/END HIDDEN TESTS`` region of the notebook at ``path``."""
+    nb = read_notebook(path)
+    for cell in nb.cells:
+        if nbgrader_meta(cell).get("grade"):
+            cell.source = HIDDEN_RE.sub("", cell.source)
+    nbformat.write(nb, path)
+
+
 def max_points(assignment: str) -> float:
     return float(
         sum(
@@ -114,8 +124,11 @@ def apply_edit(source: str, old: str, new: str, where: str) -> str:
 class Course:
     """A temporary nbgrader course root with the course's config and solutions."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, visible_only: bool = False):
         self.root = Path(root)
+        # visible_only: the source notebooks lose their hidden tests, so that nbgrader
+        # grades with exactly the test cells a student sees in the release.
+        self.visible_only = visible_only
         self.db_url = f"sqlite:///{self.root / 'gradebook.db'}"
         self.root.mkdir(parents=True, exist_ok=True)
         shutil.copy(ROOT / "nbgrader_config.py", self.root / "nbgrader_config.py")
@@ -141,6 +154,8 @@ class Course:
             if action == "release":
                 shutil.copytree(ROOT / "solutions" / assignment,
                                 self.root / "solutions" / assignment, dirs_exist_ok=True)
+                if self.visible_only:
+                    strip_hidden_tests(solution_path(assignment, self.root))
         cmd = [sys.executable, "-c", _API_SCRIPT, str(self.root), self.db_url,
                json.dumps(actions)]
         result = subprocess.run(cmd, cwd=self.root, capture_output=True, text=True,
@@ -184,3 +199,32 @@ class Course:
                 cells = {g.name: float(g.score) for g in nb.grades}
                 out[student.id] = (float(nb.score), float(nb.max_score), cells)
         return out
+
+
+def mistake_source(mistake) -> str:
+    """The answer cell of a catalogued :class:`~tests.exercise_catalogue.Mistake`."""
+    if mistake.code is not None:
+        return textwrap.dedent(mistake.code).strip("\n") + "\n"
+    source = reference_answers(mistake.assignment)[mistake.cell]
+    for old, new in mistake.edits:
+        source = apply_edit(source, old, new, f"{mistake.assignment}/{mistake.name}")
+    return source
+
+
+def catalogue_students(assignment: str) -> list[Student]:
+    """The reference, the unanswered release, every catalogued mistake (``mistakeNN``)
+    and every alternative correct answer (``alternativeNN``) of ``assignment``."""
+    from tests.exercise_catalogue import ALTERNATIVES, MISTAKES
+
+    students = [
+        Student("reference", "the reference solution"),
+        Student("released", "the released notebook, unanswered", unchanged_release=True),
+    ]
+    mistakes = [m for m in MISTAKES if m.assignment == assignment]
+    for i, m in enumerate(mistakes):
+        students.append(Student(f"mistake{i:02d}", m.name, {m.cell: mistake_source(m)}))
+    alternatives = [a for a in ALTERNATIVES if a.assignment == assignment]
+    for i, a in enumerate(alternatives):
+        cells = {k: textwrap.dedent(v).strip("\n") + "\n" for k, v in a.cells.items()}
+        students.append(Student(f"alternative{i:02d}", a.name, cells))
+    return students

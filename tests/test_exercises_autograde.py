@@ -12,19 +12,18 @@ A summary per assignment is written to ``test-artifacts/``.
 from __future__ import annotations
 
 import json
-import textwrap
 from datetime import datetime
 
 import pytest
 
-from tests.exercise_catalogue import ALTERNATIVES, MISTAKES, Mistake
+from tests.exercise_catalogue import ALTERNATIVES, MISTAKES
 from tests.exercise_harness import (
     ASSIGNMENTS,
     ROOT,
     Course,
-    Student,
-    apply_edit,
+    catalogue_students,
     max_points,
+    mistake_source,
     read_notebook,
     reference_answers,
     solution_path,
@@ -50,15 +49,6 @@ def test_cell_timeout_matches_config():
     assert f"c.ExecutePreprocessor.timeout = {CELL_TIMEOUT}" in text
 
 
-def mistake_source(mistake: Mistake) -> str:
-    if mistake.code is not None:
-        return textwrap.dedent(mistake.code).strip("\n") + "\n"
-    source = reference_answers(mistake.assignment)[mistake.cell]
-    for old, new in mistake.edits:
-        source = apply_edit(source, old, new, f"{mistake.assignment}/{mistake.name}")
-    return source
-
-
 def test_catalogue_is_large_and_applies():
     assert len(MISTAKES) >= 40, f"the catalogue holds {len(MISTAKES)} mistakes, expected >= 40"
     names = [(m.assignment, m.cell, m.name) for m in MISTAKES]
@@ -79,17 +69,8 @@ def test_autograde(assignment, tmp_path):
     if not solution_path(assignment).exists():
         pytest.skip(f"{assignment} is not written yet")
     course = Course(tmp_path / "course")
-    students = [
-        Student("reference", "the reference solution"),
-        Student("released", "the released notebook, unanswered", unchanged_release=True),
-    ]
+    students = catalogue_students(assignment)
     mistakes = [m for m in MISTAKES if m.assignment == assignment]
-    for i, m in enumerate(mistakes):
-        students.append(Student(f"mistake{i:02d}", m.name, {m.cell: mistake_source(m)}))
-    alternatives = [a for a in ALTERNATIVES if a.assignment == assignment]
-    for i, a in enumerate(alternatives):
-        cells = {k: textwrap.dedent(v).strip("\n") + "\n" for k, v in a.cells.items()}
-        students.append(Student(f"alternative{i:02d}", a.name, cells))
     for student in students:
         course.submit(assignment, student)
     # One nbgrader process: generate_assignment (fills the gradebook with the source

@@ -345,7 +345,7 @@ class Session:
         index, out = self._outcome(fn, args, kwargs)
         if out.raised is not None:
             raise grading.raised_error(
-                fn, args, kwargs, out.raised["type"], out.raised["message"], False
+                fn, args, kwargs, out.raised["type"], out.raised["message"]
             )
         for i, (value, replaced) in out.after.items():
             if i < len(args) and isinstance(args[i], dict | list):  # arrays are copies
@@ -362,7 +362,7 @@ class Session:
         index, out = self._outcome(fn, args, kwargs)
         if out.raised is not None:
             raise grading.raised_error(
-                fn, args, kwargs, out.raised["type"], out.raised["message"], False
+                fn, args, kwargs, out.raised["type"], out.raised["message"]
             )
         for i in self.recorded[index].watch:
             after = out.after.get(i)

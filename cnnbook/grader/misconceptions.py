@@ -146,7 +146,7 @@ def stack_batch(tensors):
        id='ps01.channel_mean_std.sample-standard-deviation-ddof-1',
        functions=('channel_mean_std',),
        says='The standard deviation is the sample estimate (dividing by one less than the count) instead of the plain one over all values.',
-       reread=('01', 'Batches: (N, C, H, W)')),
+       reread=('01', 'Per-channel standardization')),
     _m(PS01, "channel_mean_std", "statistics over the wrong axes",
        code="""
 def channel_mean_std(x):
@@ -155,13 +155,13 @@ def channel_mean_std(x):
        id='ps01.channel_mean_std.statistics-over-the-wrong-axes',
        functions=('channel_mean_std',),
        says="The statistics are taken over the wrong axes: each channel's mean and spread pool every image and every pixel of that channel.",
-       reread=('01', 'Batches: (N, C, H, W)')),
+       reread=('01', 'Per-channel standardization')),
     _m(PS01, "channel_mean_std", "statistics of the first image only",
        ("mean[c] = x[:, c].mean()", "mean[c] = x[0, c].mean()"),
        id='ps01.channel_mean_std.statistics-of-the-first-image-only',
        functions=('channel_mean_std',),
        says='The statistics come from the first image only instead of from every image of the batch.',
-       reread=('01', 'Batches: (N, C, H, W)')),
+       reread=('01', 'Per-channel standardization')),
     _m(PS01, "normalize_channels", "mean and std broadcast along the width axis",
        code="""
 def normalize_channels(x, mean, std):
@@ -170,13 +170,25 @@ def normalize_channels(x, mean, std):
        id='ps01.normalize_channels.mean-and-std-broadcast-along-the-width-axis',
        functions=('normalize_channels',),
        says='The per-channel mean and spread are lined up with the last (width) axis instead of the channel axis when broadcasting.',
-       reread=('01', 'Batches: (N, C, H, W)')),
+       reread=('01', 'Per-channel standardization')),
     _m(PS01, "normalize_channels", "multiplied by std instead of divided",
        ("(x[:, c] - mean[c]) / std[c]", "(x[:, c] - mean[c]) * std[c]"),
        id='ps01.normalize_channels.multiplied-by-std-instead-of-divided',
        functions=('normalize_channels',),
        says="Normalizing multiplies by the channel's spread instead of dividing by it.",
-       reread=('01', 'Batches: (N, C, H, W)')),
+       reread=('01', 'Per-channel standardization')),
+    _m(PS01, "normalize_channels", "normalized in place (the caller's x is modified)",
+       code="""
+def normalize_channels(x, mean, std):
+    for c in range(x.shape[1]):
+        x[:, c] -= mean[c]
+        x[:, c] /= std[c]
+    return x
+""",
+       id='ps01.normalize_channels.normalized-in-place',
+       functions=('normalize_channels',),
+       says="The images are standardized in place: the caller's batch is overwritten instead of a new array being returned.",
+       reread=('01', 'Per-channel standardization')),
     _m(PS01, "to_grayscale", "channel axis dropped (N, H, W)",
        code="""
 def to_grayscale(x, weights=(0.299, 0.587, 0.114)):
@@ -439,6 +451,17 @@ def relu_forward(x):
        functions=('softmax',),
        says='The exponentials are taken without first subtracting the largest score, so large scores overflow.',
        reread=('06', 'Numerical stability')),
+    _m(PS05, "softmax", "shifted in place (the caller's z is modified)",
+       code="""
+def softmax(z):
+    z -= np.max(z, axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / np.sum(e, axis=1, keepdims=True)
+""",
+       id='ps05.softmax.shifted-in-place',
+       functions=('softmax',),
+       says="The stabilizing shift by the row maximum is subtracted from the caller's scores in place, so the input is changed.",
+       reread=('06', 'Numerical stability')),
     _m(PS05, "softmax", "softmax over the wrong axis (columns)",
        code="""
 def softmax(z):
@@ -466,6 +489,13 @@ def softmax(z):
        id='ps05.softmax.max-without-keepdims-broadcasts-against-the-wron',
        functions=('softmax',),
        says='The row maxima lose their axis and broadcast against the wrong axis when they are subtracted.',
+       reread=('06', 'Numerical stability')),
+    _m(PS05, "softmax_cross_entropy", "logits shifted in place (the caller's logits are modified)",
+       ("shifted = logits - np.max(logits, axis=1, keepdims=True)",
+        "logits -= np.max(logits, axis=1, keepdims=True)\n    shifted = logits"),
+       id='ps05.softmax_cross_entropy.logits-shifted-in-place',
+       functions=('softmax_cross_entropy',),
+       says="The stabilizing shift is subtracted from the caller's logits in place, so the input is changed.",
        reread=('06', 'Numerical stability')),
     _m(PS05, "softmax_cross_entropy", "loss summed over the batch instead of averaged",
        ("loss = -np.mean(log_probs[rows, y])", "loss = -np.sum(log_probs[rows, y])"),
@@ -523,6 +553,16 @@ def softmax_cross_entropy(logits, y):
        id='ps06.relu_backward.mask-taken-from-dout-instead-of-x',
        functions=('relu_backward',),
        says="The gradient is let through where the upstream gradient is positive instead of where the layer's input was positive.",
+       reread=('07', 'Dense and ReLU backward')),
+    _m(PS06, "relu_backward", "dout zeroed in place and returned",
+       code="""
+def relu_backward(dout, x):
+    dout[x <= 0] = 0
+    return dout
+""",
+       id='ps06.relu_backward.dout-zeroed-in-place',
+       functions=('relu_backward',),
+       says="The upstream gradient is zeroed in place and returned, changing the caller's array instead of computing a new one.",
        reread=('07', 'Dense and ReLU backward')),
     _m(PS06, "affine_backward", "dx not reshaped to the input's shape",
        ("dx = (dout @ w.T).reshape(x.shape)", "dx = dout @ w.T"),

@@ -102,6 +102,8 @@ def tests(grade_id: str, points: int, source: str):
 
 
 REPOSITORY_URL = "https://github.com/cnnbook/cnn-from-the-ground-up"
+#: The Python the course's environment is verified with (binder/runtime.txt: python-3.11).
+COURSE_PYTHON = "3.11.7"
 
 
 def colab_setup():
@@ -139,8 +141,22 @@ def notebook(cells, sandbox_modules=()) -> nbformat.NotebookNode:
         raise ValueError(f"duplicate grade_id(s): {sorted(dupes)}")
     nb = nbformat.v4.new_notebook(cells=list(cells))
     nb.metadata = {
-        "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-        "language_info": {"name": "python"},
+        # As Jupyter writes them back (ipykernel's kernel.json and language_info), so that
+        # a notebook opened in JupyterLab is not marked as modified before the student types
+        # anything (tests/test_student_jupyterlab.py). JupyterLab compares the whole
+        # language_info: under another Python than COURSE_PYTHON the notebook still opens
+        # marked as modified once the kernel has started (harmless: nothing else changed).
+        "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python",
+                       "name": "python3"},
+        "language_info": {
+            "codemirror_mode": {"name": "ipython", "version": 3},
+            "file_extension": ".py",
+            "mimetype": "text/x-python",
+            "name": "python",
+            "nbconvert_exporter": "python",
+            "pygments_lexer": "ipython3",
+            "version": COURSE_PYTHON,
+        },
     }
     if sandbox_modules:
         nb.metadata["cnnbook"] = {"sandbox_modules": list(sandbox_modules)}

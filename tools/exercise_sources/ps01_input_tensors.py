@@ -40,7 +40,7 @@ CELLS = [
         """
         import numpy as np
 
-        from cnnbook.grading import check_output, hint
+        from cnnbook.grading import check_output, check_unchanged, hint
         """,
     ),
     md(
@@ -153,6 +153,15 @@ CELLS = [
         expected = np.array([[[[1.0, 2.0]]], [[[3.0, 4.0]]]])        # (2, 1, 1, 2)
         check_output(stack_batch, (tensors,), {}, expected, "the batch",
                      hint("01", "batches of images"))
+        # Visible test: three 2x1x3 tensors (2 channels, 1 row, 3 columns).
+        tensors = [np.array([[[3.0, 4.0, 0.0]], [[0.0, 2.0, 2.0]]]),
+                   np.array([[[3.0, 1.0, 0.0]], [[1.0, 2.0, 1.0]]]),
+                   np.array([[[4.0, 2.0, 3.0]], [[3.0, 0.0, 3.0]]])]
+        expected = np.array([[[[3.0, 4.0, 0.0]], [[0.0, 2.0, 2.0]]],
+                             [[[3.0, 1.0, 0.0]], [[1.0, 2.0, 1.0]]],
+                             [[[4.0, 2.0, 3.0]], [[3.0, 0.0, 3.0]]]])   # (3, 2, 1, 3)
+        check_output(stack_batch, (tensors,), {}, expected, "the batch",
+                     hint("01", "batches of images"))
         ### BEGIN HIDDEN TESTS
         from cnnbook.grading import hidden_rng
         from cnnbook import tensors as reference
@@ -213,6 +222,13 @@ CELLS = [
                       [[[2.0, 0.0]], [[5.0, 5.0]]]])               # (2, 2, 1, 2)
         check_output(channel_mean_std, (x,), {}, (np.array([1.0, 5.0]), np.array([1.0, 0.0])),
                      ("mean", "std"), hint("01", "per-channel statistics"))
+        # Visible test: 3 images with 2 channels of 2x3; the statistics cover every image.
+        x = np.random.default_rng(18).integers(0, 5, (3, 2, 2, 3)).astype(float)
+        expected = (np.array([2.777777778, 2.055555556]),            # mean of each channel
+                    np.array([1.030402055, 1.432644106]))            # std of each channel
+        check_output(channel_mean_std, (x,), {}, expected, ("mean", "std"),
+                     hint("01", "per-channel statistics"))
+        check_unchanged("x", x, channel_mean_std, x)
         ### BEGIN HIDDEN TESTS
         from cnnbook.grading import hidden_rng
         from cnnbook import tensors as reference
@@ -256,6 +272,14 @@ CELLS = [
         expected = np.array([[[[-1.0, 1.0]], [[-1.0, 1.0]]]])
         check_output(normalize_channels, (x, mean, std), {}, expected, "the normalized batch",
                      hint("01", "normalizing each channel"))
+        # Visible test: 2 images with 3 channels of 1x2.
+        x = np.random.default_rng(19).integers(-3, 4, (2, 3, 1, 2)).astype(float)
+        mean, std = np.array([1.0, -2.0, 0.5]), np.array([2.0, 4.0, 0.5])
+        expected = np.array([[[[0.0, -1.0]], [[0.25, 1.25]], [[-3.0, -5.0]]],
+                             [[[1.0, -2.0]], [[0.5, 0.25]], [[-7.0, 3.0]]]])   # (2, 3, 1, 2)
+        check_output(normalize_channels, (x, mean, std), {}, expected, "the normalized batch",
+                     hint("01", "normalizing each channel"))
+        check_unchanged("x", x, normalize_channels, x, mean, std)
         ### BEGIN HIDDEN TESTS
         from cnnbook.grading import hidden_rng
         from cnnbook import tensors as reference
@@ -313,6 +337,17 @@ CELLS = [
         expected = np.array([[[[0.299, 1.0]]]])                     # (1, 1, 1, 2)
         check_output(to_grayscale, (x,), {}, expected, "the gray batch",
                      hint("01", "grayscale conversion"))
+        # Visible test: 2 RGB images of 2x3, default weights.
+        x = np.random.default_rng(20).integers(0, 3, (2, 3, 2, 3)).astype(float)
+        expected = np.array([[[[0.598, 0.587, 0.114], [1.114, 1.413, 0.228]]],
+                             [[[1.886, 0.527, 1.114], [0.527, 0.527, 0.0]]]])   # (2, 1, 2, 3)
+        check_output(to_grayscale, (x,), {}, expected, "the gray batch",
+                     hint("01", "grayscale conversion"))
+        # Visible test: 4 channels with other weights.
+        x = np.arange(8.0).reshape(1, 4, 1, 2)
+        expected = np.array([[[[40.0, 50.0]]]])                      # (1, 1, 1, 2)
+        check_output(to_grayscale, (x,), {"weights": (1.0, 2.0, 3.0, 4.0)}, expected,
+                     "the gray batch", hint("01", "grayscale conversion"))
         ### BEGIN HIDDEN TESTS
         from cnnbook.grading import hidden_rng
         from cnnbook import tensors as reference

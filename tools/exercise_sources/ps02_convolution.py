@@ -46,7 +46,15 @@ CELLS = [
         """
         import numpy as np
 
-        from cnnbook.grading import call, check_float, check_int, check_output, describe_call, hint
+        from cnnbook.grading import (
+            call,
+            check_float,
+            check_int,
+            check_output,
+            check_unchanged,
+            describe_call,
+            hint,
+        )
         """,
     ),
     md(
@@ -119,6 +127,9 @@ CELLS = [
         got = call(conv_output_size, 6, 2, pad=0, stride=2)
         check_int("the output size", got, 3, describe_call(conv_output_size, 6, 2, pad=0, stride=2),
                   hint("03", "the output size with padding and stride"))
+        got = call(conv_output_size, 7, 3, pad=1, stride=2)
+        check_int("the output size", got, 4, describe_call(conv_output_size, 7, 3, pad=1, stride=2),
+                  hint("03", "the output size with padding and stride"))
         ### BEGIN HIDDEN TESTS
         for args in [(9, 3, 0, 3), (10, 4, 1, 2), (1, 1, 0, 1), (32, 5, 2, 1)]:
             got = call(conv_output_size, *args)
@@ -171,6 +182,23 @@ CELLS = [
                                [0.0, 4.0, 5.0, 6.0, 0.0],
                                [0.0, 0.0, 0.0, 0.0, 0.0]]]])    # (1, 1, 4, 5)
         check_output(zero_pad, (x, 1), {}, expected, "the padded x", hint("03", "zero padding"))
+        # Visible test: a batch of 2 images with 2 channels, each 1x2, padded by 1.
+        x = np.array([[[[3.0, 8.0]], [[4.0, 6.0]]],
+                      [[[5.0, 7.0]], [[4.0, 1.0]]]])            # (2, 2, 1, 2)
+        expected = np.array([[[[0.0, 0.0, 0.0, 0.0],
+                               [0.0, 3.0, 8.0, 0.0],
+                               [0.0, 0.0, 0.0, 0.0]],
+                              [[0.0, 0.0, 0.0, 0.0],
+                               [0.0, 4.0, 6.0, 0.0],
+                               [0.0, 0.0, 0.0, 0.0]]],
+                             [[[0.0, 0.0, 0.0, 0.0],
+                               [0.0, 5.0, 7.0, 0.0],
+                               [0.0, 0.0, 0.0, 0.0]],
+                              [[0.0, 0.0, 0.0, 0.0],
+                               [0.0, 4.0, 1.0, 0.0],
+                               [0.0, 0.0, 0.0, 0.0]]]])       # (2, 2, 3, 4)
+        check_output(zero_pad, (x, 1), {}, expected, "the padded x", hint("03", "zero padding"))
+        check_unchanged("x", x, zero_pad, x, 1)
         ### BEGIN HIDDEN TESTS
         from cnnbook.grading import hidden_rng
         from cnnbook import layers as reference
@@ -231,6 +259,12 @@ CELLS = [
                       [[2.0, 0.0], [0.0, 3.0]]])                 # (2, 2, 2)
         context = describe_call(conv_single_step, x_slice, w, 0.5)
         check_float("the value", call(conv_single_step, x_slice, w, 0.5), 3.5, context,
+                    hint("02", "the value at one output position"))
+        # Visible test: a 2-channel 3x4 window (not square) and a negative bias.
+        x_slice = np.random.default_rng(22).integers(-2, 3, (2, 3, 4)).astype(float)
+        w = np.random.default_rng(23).integers(-1, 2, (2, 3, 4)).astype(float)
+        context = describe_call(conv_single_step, x_slice, w, -1.5)
+        check_float("the value", call(conv_single_step, x_slice, w, -1.5), -6.5, context,
                     hint("02", "the value at one output position"))
         ### BEGIN HIDDEN TESTS
         from cnnbook.grading import hidden_rng
@@ -314,6 +348,19 @@ CELLS = [
                                [4.5, 6.5]]]])
         check_output(conv2d_forward, (x, w, b), {}, expected, "out",
                      hint("02", "sliding a filter over an image"))
+        # Visible test: 2 images with 2 channels of 3x4, 3 filters of 2x3, three biases.
+        x = np.random.default_rng(24).integers(-2, 3, (2, 2, 3, 4)).astype(float)
+        w = np.random.default_rng(25).integers(-1, 2, (3, 2, 2, 3)).astype(float)
+        b = np.array([0.5, -1.0, 2.0])
+        expected = np.array([[[[3.5, 0.5], [-1.5, -0.5]],
+                              [[1.0, 3.0], [-5.0, -6.0]],
+                              [[6.0, 7.0], [6.0, 4.0]]],
+                             [[[-0.5, -0.5], [-5.5, 5.5]],
+                              [[4.0, 1.0], [3.0, -6.0]],
+                              [[2.0, 0.0], [5.0, 0.0]]]])       # (2, 3, 2, 2)
+        check_output(conv2d_forward, (x, w, b), {}, expected, "out",
+                     hint("02", "sliding F filters over a batch of images"))
+        check_unchanged("x", x, conv2d_forward, x, w, b)
         ### BEGIN HIDDEN TESTS
         from cnnbook.grading import hidden_rng
         from cnnbook import layers as reference
@@ -342,6 +389,25 @@ CELLS = [
                                [1.0, 2.0, 1.0]]]])
         check_output(conv2d_forward, (x, w, b), {"pad": 1}, expected, "out",
                      hint("03", "padding"))
+        # Visible test: 2 images with 2 channels of 2x3, 2 filters of 2x2, pad 1.
+        x = np.random.default_rng(26).integers(-2, 3, (2, 2, 2, 3)).astype(float)
+        w = np.random.default_rng(27).integers(-1, 2, (2, 2, 2, 2)).astype(float)
+        b = np.array([1.0, -1.0])
+        expected = np.array([[[[0.0, -2.0, 0.0, 1.0],
+                               [3.0, -1.0, 4.0, 4.0],
+                               [-2.0, 3.0, 0.0, 3.0]],
+                              [[2.0, -5.0, -1.0, 0.0],
+                               [-1.0, -1.0, -2.0, 2.0],
+                               [-4.0, 0.0, -3.0, -1.0]]],
+                             [[[1.0, 0.0, -3.0, 0.0],
+                               [7.0, -1.0, -4.0, 2.0],
+                               [-1.0, 4.0, 1.0, 0.0]],
+                              [[3.0, -2.0, -5.0, 0.0],
+                               [1.0, 3.0, -4.0, 0.0],
+                               [-3.0, 0.0, 1.0, -2.0]]]])     # (2, 2, 3, 4)
+        check_output(conv2d_forward, (x, w, b), {"pad": 1}, expected, "out",
+                     hint("03", "padding"))
+        check_unchanged("x", x, conv2d_forward, x, w, b, pad=1)
         ### BEGIN HIDDEN TESTS
         from cnnbook.grading import hidden_rng
         from cnnbook import layers as reference
@@ -370,6 +436,16 @@ CELLS = [
                                [144.0, 162.0]]]])
         check_output(conv2d_forward, (x, w, b), {"stride": 2}, expected, "out",
                      hint("03", "stride"))
+        # Visible test: 2 images with 2 channels of 4x5, 2 filters of 3x3, stride 2 and pad 1.
+        x = np.random.default_rng(28).integers(-2, 3, (2, 2, 4, 5)).astype(float)
+        w = np.random.default_rng(29).integers(-1, 2, (2, 2, 3, 3)).astype(float)
+        b = np.array([0.5, -0.5])
+        expected = np.array([[[[1.5, 2.5, 0.5], [-1.5, 5.5, 3.5]],
+                              [[1.5, -4.5, -4.5], [0.5, 0.5, 8.5]]],
+                             [[[-4.5, -3.5, 2.5], [0.5, -8.5, -4.5]],
+                              [[-4.5, -5.5, -8.5], [2.5, -0.5, 4.5]]]])   # (2, 2, 2, 3)
+        check_output(conv2d_forward, (x, w, b), {"stride": 2, "pad": 1}, expected, "out",
+                     hint("03", "stride and padding together"))
         ### BEGIN HIDDEN TESTS
         from cnnbook.grading import hidden_rng
         from cnnbook import layers as reference

@@ -44,7 +44,7 @@ CELLS = [
         """
         import numpy as np
 
-        from cnnbook.grading import check_output, hint
+        from cnnbook.grading import check_output, check_unchanged, hint
         """,
     ),
     md(
@@ -103,6 +103,15 @@ CELLS = [
                                [0.0, 7.0]]]])
         check_output(maxpool2d_forward, (x,), {"size": 2, "stride": 2}, expected, "out",
                      hint("04", "max pooling"))
+        # Visible test: 2 images with 2 channels of 4x6, 2x2 windows, stride 2.
+        x = np.random.default_rng(35).integers(-5, 6, (2, 2, 4, 6)).astype(float)
+        expected = np.array([[[[5.0, 4.0, 5.0], [4.0, 4.0, 5.0]],
+                              [[5.0, 3.0, 3.0], [2.0, -1.0, 2.0]]],
+                             [[[5.0, 3.0, 5.0], [4.0, 3.0, 3.0]],
+                              [[4.0, 2.0, 4.0], [5.0, 1.0, 1.0]]]])     # (2, 2, 2, 3)
+        check_output(maxpool2d_forward, (x,), {"size": 2, "stride": 2}, expected, "out",
+                     hint("04", "max pooling, each image and channel on its own"))
+        check_unchanged("x", x, maxpool2d_forward, x, size=2, stride=2)
         ### BEGIN HIDDEN TESTS
         from cnnbook.grading import hidden_rng
         from cnnbook import layers as reference
@@ -126,6 +135,15 @@ CELLS = [
         expected = np.array([[[[5.0, 5.0],
                                [6.0, 4.0]]]])
         check_output(maxpool2d_forward, (x,), {"size": 2, "stride": 1}, expected, "out",
+                     hint("04", "window size and stride"))
+        # Visible test: 3x3 windows, stride 2, on 2 images with 2 channels of 5x6
+        # (the stride does not divide the width: the last column is left out).
+        x = np.random.default_rng(36).integers(-50, 51, (2, 2, 5, 6)).astype(float)
+        expected = np.array([[[[44.0, 43.0], [40.0, 44.0]],
+                              [[21.0, 33.0], [45.0, 10.0]]],
+                             [[[40.0, 50.0], [41.0, 43.0]],
+                              [[45.0, 45.0], [45.0, 45.0]]]])   # (2, 2, 2, 2)
+        check_output(maxpool2d_forward, (x,), {"size": 3, "stride": 2}, expected, "out",
                      hint("04", "window size and stride"))
         ### BEGIN HIDDEN TESTS
         from cnnbook.grading import hidden_rng
@@ -196,6 +214,15 @@ CELLS = [
                                [-1.5, 5.0]]]])
         check_output(avgpool2d_forward, (x,), {"size": 2, "stride": 2}, expected, "out",
                      hint("04", "average pooling"))
+        # Visible test: 2 images with 2 channels of 4x6, 2x2 windows, stride 2.
+        x = np.random.default_rng(35).integers(-5, 6, (2, 2, 4, 6)).astype(float)
+        expected = np.array([[[[-1.0, -1.25, 1.25], [0.5, 1.75, 0.25]],
+                              [[1.0, -1.0, 0.25], [-0.5, -2.0, -2.5]]],
+                             [[[1.5, 0.0, -0.75], [0.5, -0.5, 1.0]],
+                              [[-0.75, 0.5, -1.75], [0.5, -0.75, -1.75]]]])   # (2, 2, 2, 3)
+        check_output(avgpool2d_forward, (x,), {"size": 2, "stride": 2}, expected, "out",
+                     hint("04", "average pooling, each image and channel on its own"))
+        check_unchanged("x", x, avgpool2d_forward, x, size=2, stride=2)
         ### BEGIN HIDDEN TESTS
         from cnnbook.grading import hidden_rng
         from cnnbook import layers as reference
@@ -216,6 +243,14 @@ CELLS = [
         x = np.arange(12.0).reshape(1, 1, 3, 4)
         expected = np.array([[[[5.0, 6.0]]]])
         check_output(avgpool2d_forward, (x,), {"size": 3, "stride": 1}, expected, "out",
+                     hint("04", "window size and stride"))
+        # Visible test: overlapping 2x2 windows (stride 1) on 2 images with 2 channels of 3x4.
+        x = np.random.default_rng(37).integers(-5, 6, (2, 2, 3, 4)).astype(float)
+        expected = np.array([[[[-2.5, 0.75, 2.5], [-3.0, 0.25, 2.25]],
+                              [[0.5, 0.0, -2.75], [0.0, 1.0, 0.25]]],
+                             [[[1.25, 0.75, -0.75], [0.75, 0.5, 0.25]],
+                              [[-2.0, -3.0, -2.0], [-1.75, -1.75, 0.0]]]])   # (2, 2, 2, 3)
+        check_output(avgpool2d_forward, (x,), {"size": 2, "stride": 1}, expected, "out",
                      hint("04", "window size and stride"))
         ### BEGIN HIDDEN TESTS
         from cnnbook.grading import hidden_rng

@@ -78,6 +78,11 @@ CELLS = [
         expected = np.array([[0.0, 0.0, 0.0],
                              [0.5, 3.0, 0.0]])
         check_output(relu_forward, (x,), {}, expected, "out", hint("05", "ReLU"))
+        # Visible test: a batch of shape (2, 2, 1, 3).
+        x = np.random.default_rng(45).integers(-3, 4, (2, 2, 1, 3)).astype(float)
+        expected = np.array([[[[3.0, 1.0, 2.0]], [[0.0, 0.0, 2.0]]],
+                             [[[1.0, 2.0, 0.0]], [[0.0, 0.0, 2.0]]]])
+        check_output(relu_forward, (x,), {}, expected, "out", hint("05", "ReLU"))
         ### BEGIN HIDDEN TESTS
         from cnnbook.grading import hidden_rng
         from cnnbook import layers as reference
@@ -184,6 +189,18 @@ CELLS = [
         expected = np.array([[4321.0], [1010.0]])
         check_output(affine_forward, (x, w, b), {}, expected, "out",
                      hint("05", "flattening a batch of images"))
+        # Visible test: two 2x1x3 images (2 channels) flattened to 6 features, 2 outputs.
+        # Output 0 reads the first 3 features as digits (last first), output 1 the next 3.
+        x = np.array([[[[5.0, 9.0, 2.0]], [[0.0, 5.0, 2.0]]],
+                      [[[2.0, 6.0, 1.0]], [[9.0, 8.0, 0.0]]]])   # (2, 2, 1, 3)
+        w = np.array([[1.0, 0.0], [10.0, 0.0], [100.0, 0.0],
+                      [0.0, 1.0], [0.0, 10.0], [0.0, 100.0]])    # (6, 2)
+        b = np.array([0.5, -0.5])
+        expected = np.array([[295.5, 249.5],
+                             [162.5, 88.5]])
+        check_output(affine_forward, (x, w, b), {}, expected, "out",
+                     hint("05", "flattening a batch of images, channel by channel"))
+        check_unchanged("x", x, affine_forward, x, w, b)
         ### BEGIN HIDDEN TESTS
         from cnnbook.grading import hidden_rng
         from cnnbook import layers as reference

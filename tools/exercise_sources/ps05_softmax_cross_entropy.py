@@ -33,6 +33,8 @@ CELLS = [
     code(
         "imports",
         """
+        import numbers
+
         import numpy as np
 
         from cnnbook.grading import (
@@ -40,9 +42,13 @@ CELLS = [
             check_array,
             check_float,
             check_output,
+            check_tuple,
+            check_unchanged,
             describe_call,
             hint,
         )
+
+        PAIR = (numbers.Real, np.ndarray)  # softmax_cross_entropy returns (loss, dlogits)
         """,
     ),
     md(
@@ -88,6 +94,13 @@ CELLS = [
         expected = np.array([[0.25, 0.75],
                              [0.5, 0.5]])
         check_output(softmax, (z,), {}, expected, "probs", hint("06", "softmax"))
+        # Visible test: 2 samples, 3 classes; adding a number to a whole row changes nothing.
+        z = np.log(np.array([[1.0, 3.0, 4.0],
+                             [2.0, 2.0, 4.0]])) + np.array([[2.0], [-1.0]])
+        expected = np.array([[0.125, 0.375, 0.5],
+                             [0.25, 0.25, 0.5]])
+        check_output(softmax, (z,), {}, expected, "probs", hint("06", "softmax"))
+        check_unchanged("z", z, softmax, z)
         ### BEGIN HIDDEN TESTS
         from cnnbook.grading import hidden_rng
         from cnnbook import layers as reference
@@ -106,6 +119,15 @@ CELLS = [
         # Visible test: large scores; only their differences matter.
         z = np.array([[1000.0, 1000.0 + np.log(3.0)]])
         expected = np.array([[0.25, 0.75]])
+        check_output(softmax, (z,), {}, expected, "probs",
+                     hint("06", "keeping the exponential from overflowing"))
+        # Visible test: rows of very different sizes (around 1000, -1000 and 0).
+        z = np.log(np.array([[1.0, 3.0, 4.0],
+                             [2.0, 2.0, 4.0],
+                             [1.0, 1.0, 2.0]])) + np.array([[1000.0], [-1000.0], [0.0]])
+        expected = np.array([[0.125, 0.375, 0.5],
+                             [0.25, 0.25, 0.5],
+                             [0.25, 0.25, 0.5]])
         check_output(softmax, (z,), {}, expected, "probs",
                      hint("06", "keeping the exponential from overflowing"))
         ### BEGIN HIDDEN TESTS
@@ -177,10 +199,23 @@ CELLS = [
         y = np.array([1, 0])
         context = describe_call(softmax_cross_entropy, logits, y)
         result = call(softmax_cross_entropy, logits, y)
-        assert isinstance(result, tuple) and len(result) == 2, (
-            f"In {context}: expected a pair (loss, dlogits), received {type(result).__name__}")
+        check_tuple("the result", result, ("loss", "dlogits"), context, kinds=PAIR)
         expected_loss = -(np.log(0.75) + np.log(0.5)) / 2
         check_float("loss", result[0], expected_loss, context, hint("06", "the cross-entropy loss"))
+        # Visible test: 4 samples, 3 classes; the probabilities of the labels are 1/2, 1/4,
+        # 1/4 and 3/8.
+        logits = np.log(np.array([[1.0, 3.0, 4.0],
+                                  [2.0, 2.0, 4.0],
+                                  [1.0, 1.0, 2.0],
+                                  [3.0, 1.0, 4.0]])) + np.array([[1.0], [-2.0], [0.0], [3.0]])
+        y = np.array([2, 0, 1, 0])
+        context = describe_call(softmax_cross_entropy, logits, y)
+        result = call(softmax_cross_entropy, logits, y)
+        check_tuple("the result", result, ("loss", "dlogits"), context, kinds=PAIR)
+        expected_loss = -(np.log(1 / 2) + np.log(1 / 4) + np.log(1 / 4) + np.log(3 / 8)) / 4
+        check_float("loss", result[0], expected_loss, context,
+                    hint("06", "the cross-entropy loss, averaged over the batch"))
+        check_unchanged("logits", logits, softmax_cross_entropy, logits, y)
         ### BEGIN HIDDEN TESTS
         from cnnbook.grading import hidden_rng
         from cnnbook import layers as reference
@@ -206,12 +241,26 @@ CELLS = [
         y = np.array([1, 0])
         context = describe_call(softmax_cross_entropy, logits, y)
         result = call(softmax_cross_entropy, logits, y)
-        assert isinstance(result, tuple) and len(result) == 2, (
-            f"In {context}: expected a pair (loss, dlogits), received {type(result).__name__}")
+        check_tuple("the result", result, ("loss", "dlogits"), context, kinds=PAIR)
         expected = np.array([[0.125, -0.125],
                              [-0.25, 0.25]])
         check_array("dlogits", result[1], expected, context,
                     hint("06", "the gradient of the loss"))
+        # Visible test: 4 samples, 3 classes (the probabilities are multiples of 1/8).
+        logits = np.log(np.array([[1.0, 3.0, 4.0],
+                                  [2.0, 2.0, 4.0],
+                                  [1.0, 1.0, 2.0],
+                                  [3.0, 1.0, 4.0]])) + np.array([[1.0], [-2.0], [0.0], [3.0]])
+        y = np.array([2, 0, 1, 0])
+        context = describe_call(softmax_cross_entropy, logits, y)
+        result = call(softmax_cross_entropy, logits, y)
+        check_tuple("the result", result, ("loss", "dlogits"), context, kinds=PAIR)
+        expected = np.array([[0.03125, 0.09375, -0.125],
+                             [-0.1875, 0.0625, 0.125],
+                             [0.0625, -0.1875, 0.125],
+                             [-0.15625, 0.03125, 0.125]])
+        check_array("dlogits", result[1], expected, context,
+                    hint("06", "the gradient of the loss, averaged over the batch"))
         ### BEGIN HIDDEN TESTS
         from cnnbook.grading import hidden_rng
         from cnnbook import layers as reference
@@ -236,8 +285,13 @@ CELLS = [
                            [0.0, 2000.0, 0.0]])
         y = np.array([2, 1])
         context = describe_call(softmax_cross_entropy, logits, y)
-        loss, dlogits = call(softmax_cross_entropy, logits, y)
+        result = call(softmax_cross_entropy, logits, y)
+        check_tuple("the result", result, ("loss", "dlogits"), context, kinds=PAIR)
+        loss, dlogits = result
         check_float("loss", loss, 1000.0, context,
+                    hint("06", "computing the loss with log-sum-exp"))
+        check_array("dlogits", dlogits, np.array([[0.5, 0.0, -0.5],
+                                                  [0.0, 0.0, 0.0]]), context,
                     hint("06", "computing the loss with log-sum-exp"))
         ### BEGIN HIDDEN TESTS
         from cnnbook.grading import hidden_rng

@@ -51,7 +51,7 @@ CELLS = [
         import numpy as np
 
         from cnnbook.gradcheck import numerical_gradient
-        from cnnbook.grading import check_output, hint
+        from cnnbook.grading import check_output, check_unchanged, hint
         from cnnbook.layers import (  # forward passes, graded in problem sets 2 to 4
             affine_forward,
             avgpool2d_forward,
@@ -103,6 +103,7 @@ CELLS = [
         dout = rng.standard_normal(x.shape)
         check_output(relu_backward, (dout, x), {}, numerical_gradient(relu_forward, x, dout), "dx",
                      hint("07", "the gradient of ReLU"), rtol=1e-5, atol=1e-7)
+        check_unchanged("dout", dout, relu_backward, dout, x)
         ### BEGIN HIDDEN TESTS
         from cnnbook.grading import hidden_rng
         from cnnbook import layers as reference
@@ -345,6 +346,8 @@ CELLS = [
                     numerical_gradient(lambda b: conv2d_forward(x, w, b, **forward), b, dout))
         check_output(conv2d_backward, (dout, x, w), forward, expected, ("dx", "dw", "db"),
                      hint("07", "backpropagation with stride and padding"), rtol=1e-5, atol=1e-7)
+        check_unchanged("dout", dout, conv2d_backward, dout, x, w, **forward)
+        check_unchanged("x", x, conv2d_backward, dout, x, w, **forward)
         ### BEGIN HIDDEN TESTS
         from cnnbook.grading import hidden_rng
         from cnnbook import layers as reference

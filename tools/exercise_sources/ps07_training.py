@@ -185,6 +185,29 @@ CELLS = [
         assert isinstance(logits, np.ndarray) and logits.shape == (5, 10), (
             f"logits: expected shape (5, 10), got {getattr(logits, 'shape', type(logits))}")
         assert np.all(np.isfinite(logits)), "logits are not all finite"
+        # Visible test: 8 filters that copy the image (a 1 in the centre), and weights w2 that
+        # read only the pooled value of channel 0 at row 1, column 1 into logit 0 (the pixels
+        # are >= 0, so the ReLU keeps them): logit 0 is the largest pixel of rows 2-3,
+        # columns 2-3 of each digit, plus b2[0]; the other logits are b2.
+        x = digits.x_train[:5]
+        w1 = np.zeros((8, 1, 3, 3))
+        w1[:, 0, 1, 1] = 1.0
+        w2 = np.zeros((128, 10))
+        w2[1 * 4 + 1, 0] = 1.0
+        b2 = np.arange(10.0)
+        params = {"w1": w1, "b1": np.zeros(8), "w2": w2, "b2": b2}
+        expected = np.tile(b2, (5, 1))
+        expected[:, 0] += x[:, 0, 2:4, 2:4].max(axis=(1, 2))
+        check_array("logits", call(model_forward, params, x)[0], expected,
+                    "model_forward(params, x=<array (5, 1, 8, 8)>) with copying filters",
+                    hint("08", "the network, layer by layer"))
+        # Visible test: filters and biases that make every convolution output negative: the
+        # ReLU turns them all to 0, so the logits are b2 whatever w2 is.
+        params = {"w1": -np.ones((8, 1, 3, 3)), "b1": np.full(8, -0.5),
+                  "w2": np.linspace(-1.0, 1.0, 1280).reshape(128, 10), "b2": b2}
+        check_array("logits", call(model_forward, params, x)[0], np.tile(b2, (5, 1)),
+                    "model_forward(params, x=<array (5, 1, 8, 8)>) with negative filters",
+                    hint("08", "the network, layer by layer"))
         ### BEGIN HIDDEN TESTS
         from cnnbook.grading import hidden_rng
         from cnnbook import layers as reference
