@@ -2,13 +2,17 @@
 
 For every assignment, the same students as ``tests/test_exercises_autograde.py``
 (the reference, the unanswered release, every catalogued mistake, every
-alternative correct answer) are autograded twice with the real nbgrader:
+alternative correct answer) are graded twice by the trusted judge (in this
+process, tests/judge_harness.py):
 
 * with the *full* test cells (the source notebooks in ``solutions/``, hidden
-  tests included), as the instructor grades them;
-* with the *visible* test cells only (the same notebooks with every
-  ``### BEGIN/END HIDDEN TESTS`` region removed), exactly what a student
-  runs in the released notebook and what ``nbgrader validate`` checks.
+  tests included), as ``cnnbook autograde`` grades them;
+* with the *visible* test cells only (every ``### BEGIN/END HIDDEN TESTS``
+  region removed), exactly what a student runs in the released notebook.
+
+The mistakes that import the reference are left out: in this process the reference
+is importable, so they pass both; graded in the sandbox they score 0
+(tests/test_grader_cheating.py).
 
 A student who sees every visible test pass must be able to expect the hidden
 tests to pass too: whenever the hidden tests take points from a mistake, at
@@ -31,11 +35,13 @@ import pytest
 from tests.exercise_harness import (
     ASSIGNMENTS,
     ROOT,
-    Course,
     catalogue_students,
     max_points,
+    reference_answers,
+    release_path,
     solution_path,
 )
+from tests.judge_harness import grade, recording
 
 # (assignment, mistake name) -> why it is acceptable that the visible tests pass while
 # the hidden tests take points. Keep this list short and every reason concrete.
@@ -73,20 +79,39 @@ def _table(assignment: str, rows: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _released_answers(assignment: str) -> dict[str, str]:
+    """The answer cells of the committed release, as handed out (stubs)."""
+    from tests.exercise_harness import nbgrader_meta, read_notebook
+
+    return {
+        nbgrader_meta(c)["grade_id"]: c.source
+        for c in read_notebook(release_path(assignment)).cells
+        if nbgrader_meta(c).get("solution")
+    }
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_visible_tests_catch_what_hidden_tests_catch(assignment, tmp_path):
     if not solution_path(assignment).exists():
         pytest.skip(f"{assignment} is not written yet")
-    students = catalogue_students(assignment)
-    full_course = Course(tmp_path / "full")
-    visible_course = Course(tmp_path / "visible", visible_only=True)
-    for course in (full_course, visible_course):
-        for student in students:
-            course.submit(assignment, student)
-        course.run(("release", assignment), ("autograde", assignment))
-    full, visible = full_course.scores(assignment), visible_course.scores(assignment)
+    students = [
+        s for s in catalogue_students(assignment) if "reference imported" not in s.description
+    ]
+    full_rec = recording(solution_path(assignment), assignment)
+    visible_rec = recording(solution_path(assignment), assignment, visible=True)
     points, total = _cell_points(assignment), max_points(assignment)
+    full, visible = {}, {}
+    for s in students:
+        answers = (
+            _released_answers(assignment)
+            if s.unchanged_release
+            else {**reference_answers(assignment), **s.replace}
+        )
+        for rec, table in ((full_rec, full), (visible_rec, visible)):
+            verdicts = grade(rec, answers, tmp_path)
+            cells = {v.grade_id: v.points for v in verdicts}
+            table[s.student_id] = (sum(cells.values()), total, cells)
 
     rows, problems, used_exceptions = [], [], set()
     for s in students:
@@ -108,7 +133,9 @@ def test_visible_tests_catch_what_hidden_tests_catch(assignment, tmp_path):
         rows.append(row)
         correct = s.student_id == "reference" or s.student_id.startswith("alternative")
         if correct and visible_failed:
-            problems.append(f"correct answer {s.description!r} fails visible tests {visible_failed}")
+            problems.append(
+                f"correct answer {s.description!r} fails visible tests {visible_failed}"
+            )
         if s.student_id == "released" and len(visible_failed) != len(points):
             problems.append(f"the unanswered release passes visible tests: {visible_failed}")
         if s.student_id.startswith("mistake") and full_lost and not visible_failed:

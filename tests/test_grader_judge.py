@@ -19,39 +19,18 @@ import sys
 import numpy as np
 import pytest
 
-from cnnbook.grader import harness, judge, plaindata
+from cnnbook.grader import judge, plaindata
+from tests import judge_harness
 from tests.exercise_catalogue import ALTERNATIVES, MISTAKES
 from tests.exercise_harness import ASSIGNMENTS, reference_answers, solution_path
 from tests.test_exercises_autograde import mistake_source
 
-SEED = 20261130
-_RECORDINGS: dict[str, judge.Recording] = {}
-
-
-def recording(assignment: str) -> judge.Recording:
-    if assignment not in _RECORDINGS:
-        tests = judge.AssignmentTests.from_path(solution_path(assignment), assignment)
-        _RECORDINGS[assignment] = judge.record(tests, SEED)
-    return _RECORDINGS[assignment]
-
 
 def grade(assignment: str, answers: dict[str, str], tmp_path) -> tuple[float, float, list]:
     """Score of a student whose answer cells are ``answers`` (grade_id -> source)."""
-    rec = recording(assignment)
-    namespace: dict = {"__name__": "__main__"}
-    for cell in rec.tests.cells:
-        if cell.kind is judge.CellKind.CODE:
-            exec(cell.source, namespace)
-        elif cell.kind is judge.CellKind.ANSWER:
-            try:
-                exec(answers[cell.grade_id], namespace)
-            except Exception:  # noqa: BLE001 - a cell that raises, as in a notebook
-                pass
-    calls, results = tmp_path / "calls.json", tmp_path / "results.jsonl"
-    calls.write_text(json.dumps(rec.payload()))
-    harness.run_calls(namespace, str(calls), str(results))
-    lines = [json.loads(line) for line in results.read_text().splitlines()]
-    verdicts = judge.judge(rec, judge.decode_outcomes(rec, lines))
+    verdicts = judge_harness.grade(
+        judge_harness.recording(solution_path(assignment), assignment), answers, tmp_path
+    )
     return sum(v.points for v in verdicts), sum(v.max_points for v in verdicts), verdicts
 
 
