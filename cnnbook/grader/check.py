@@ -66,7 +66,7 @@ def _error_text(outputs: list) -> str | None:
     for o in outputs:
         if isinstance(o, dict) and o.get("output_type") == "error":
             ename, evalue = str(o.get("ename", "")), str(o.get("evalue", ""))
-            if ename == "AssertionError":
+            if ename in ("AssertionError", "CheckError"):  # the course's own message
                 return evalue or "a check failed"
             return f"{ename}: {evalue}"
     return None
