@@ -119,7 +119,8 @@ def cmd_report(args) -> int:
 def cmd_demo(args) -> int:
     from cnnbook.grader.demo import run_demo
 
-    return run_demo(Path(args.dir) if args.dir else None, jobs=args.jobs, source_root=args.root)
+    directory = Path(args.dir) if args.dir else None
+    return run_demo(directory, jobs=args.jobs, source_root=args.root, db_url=args.db)
 
 
 def _shard(text: str) -> tuple[int, int]:
