@@ -6,6 +6,7 @@ out-of-memory killer would.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -95,6 +96,7 @@ class DaskCluster:
         return [
             "worker", self.address, "--name", name, "--nthreads", "1", "--nworkers", "1",
             "--no-dashboard", "--host", "127.0.0.1", "--memory-limit", "0",
+            *(["--local-directory", str(self.log_dir / name)] if self.log_dir else []),
         ]  # fmt: skip
 
     def wait_for_workers(self, n: int, timeout: float = 60.0) -> None:
@@ -133,13 +135,15 @@ class DaskCluster:
                 os.killpg(proc.pid, signal.SIGTERM)
             except ProcessLookupError:
                 continue
+        deadline = time.monotonic() + 5  # a worker whose scheduler is gone may linger
         for proc in [*self.nannies, self.scheduler]:
             if proc is None:
                 continue
             try:
-                proc.wait(timeout=15)
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(timeout=15)
 
     def __enter__(self) -> DaskCluster:

@@ -40,8 +40,9 @@ def free_port() -> int:
 class PostgresServer:
     """``with PostgresServer() as pg: pg.new_database("x")`` gives a SQLAlchemy URL."""
 
-    def __init__(self, start_timeout: float = 60.0):
+    def __init__(self, start_timeout: float = 60.0, durable: bool = False):
         self.bindir = pg_bindir()
+        self.durable = durable  # fsync and synchronous commits on, as a real server runs
         self.start_timeout = start_timeout
         self.port = free_port()
         self.folder: Path | None = None
@@ -93,9 +94,10 @@ class PostgresServer:
             raise RuntimeError(f"initdb failed:\n{r.stdout}\n{r.stderr}")
         options = (
             f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.folder} "
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
             "-c max_connections=200 -c shared_buffers=32MB"
         )
+        if not self.durable:  # a throwaway server need not survive a power cut
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         r = self._run(
             str(self.bindir / "pg_ctl"), "-D", str(data), "-o", options, "-l",
             str(self.folder / "server.log"), "-w", "-t", str(int(self.start_timeout)), "start",

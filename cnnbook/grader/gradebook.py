@@ -66,10 +66,15 @@ STATUS_LOCK = 0x636E6E626F6F6B02  # "cnnbook" 02: writing a status snapshot
 
 
 def _engine(db_url: str):
-    """One engine per gradebook URL (parent only), without a connection pool, so that a
-    gradebook file replaced between runs is never written through a stale connection."""
+    """One engine per gradebook URL (parent only). A SQLite one has no connection pool,
+    so that a gradebook file replaced between runs is never written through a stale
+    connection; a server's keeps its connections (a new PostgreSQL connection costs
+    more than the write), checked before use."""
     if db_url not in _ENGINES:
-        _ENGINES[db_url] = create_engine(db_url, poolclass=NullPool)
+        if db_url.startswith("sqlite"):
+            _ENGINES[db_url] = create_engine(db_url, poolclass=NullPool)
+        else:
+            _ENGINES[db_url] = create_engine(db_url, pool_size=2, pool_pre_ping=True)
     engine = _ENGINES[db_url]
     if db_url not in _SCHEMA_READY:
         _create_schema(engine, db_url)
