@@ -26,10 +26,17 @@ def _course(args):
 
 
 def cmd_release(args) -> int:
+    from cnnbook.grader import gradebook
+
     course = _course(args)
     names = args.assignments or course.source_assignments()
     if not names:
         print(f"no assignments in {course.path('source')}", file=sys.stderr)
+        return 1
+    try:  # nbgrader deletes the old release before it finds the gradebook unreachable
+        gradebook.check(course.db_url)
+    except gradebook.GradebookUnavailableError as e:
+        print(f"cnnbook release: {e}; nothing was changed", file=sys.stderr)
         return 1
     failed = 0
     for name in names:

@@ -40,6 +40,10 @@ from cnnbook.grader.sandbox import Limits, sandbox_available
 from .dask_support import DaskCluster
 from .postgres_support import PostgresServer, free_port, pg_bindir
 
+# one xdist worker takes the whole module (pytest -n 2 --dist loadgroup): its
+# module-scoped server or baseline is built once
+pytestmark = pytest.mark.xdist_group("dask")
+
 A = samples.TINY
 SLOW = "import time\ntime.sleep(1.5)"  # so that a job is surely running when killed
 HONEST = {"square": samples.TINY_ANSWERS["honest"]}

@@ -22,7 +22,11 @@ from cnnbook.cli import main as cnnbook
 from cnnbook.grader import gradebook, samples
 from cnnbook.grader.sandbox import sandbox_available
 
-from .postgres_support import PostgresServer, pg_bindir
+from .postgres_support import PostgresServer, free_port, pg_bindir
+
+# one xdist worker takes the whole module (pytest -n 2 --dist loadgroup): its
+# module-scoped server or baseline is built once
+pytestmark = pytest.mark.xdist_group("postgres")
 
 A = samples.TINY
 HONEST = {"square": samples.TINY_ANSWERS["honest"]}
@@ -118,6 +122,14 @@ def test_instructor_cycle_on_postgres(pg, tmp_path, capsys):
     with open(root / "nbgrader_config.py", "a") as f:
         f.write(f'c.CourseDirectory.db_url = "{url}"\n')
     assert cnnbook(["--root", str(root), "release"]) == 0
+    # a gradebook that cannot be reached changes nothing (nbgrader would first delete
+    # the old release, then fail)
+    released = root / "exercises" / A / f"{A}.ipynb"
+    before = released.read_bytes()
+    down = f"postgresql://postgres@127.0.0.1:{free_port()}/course"
+    assert cnnbook(["--root", str(root), "--db", down, "release"]) == 1
+    assert "cannot open the gradebook" in capsys.readouterr().err
+    assert released.read_bytes() == before
     for student, answers in (("alice", HONEST), ("bob", PARTIAL), ("carol", {})):
         submit(root, student, answers)
     corrupt = root / "submitted" / "dave" / A / f"{A}.ipynb"
