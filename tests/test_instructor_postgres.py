@@ -73,17 +73,19 @@ def status_csv(root) -> dict[str, dict]:
         return {r["student"]: r for r in csv.DictReader(f)}
 
 
-def test_concurrent_writers_on_a_new_gradebook(pg):
+def test_concurrent_writers_on_a_new_gradebook(pg, tmp_path):
     """Four processes released at the same instant on a new database: each creates the
     schema and upserts rows (some the same row). No error, nothing lost or doubled."""
     url = pg.new_database("race")
-    start = time.time() + 3.0  # all four wait for this moment, then write at once
+    go = tmp_path / "go"  # created once all four have imported and are waiting
     code = textwrap.dedent(
         """
-        import sys, time
+        import os, sys, time
         from cnnbook.grader import gradebook
-        url, who, start = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
-        time.sleep(max(0.0, start - time.time()))
+        url, who, go = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+        open(f"{go}.ready{who}", "w").close()
+        while not os.path.exists(go):
+            time.sleep(0.002)
         for i in range(20):
             for student in (f"s{who}-{i}", "shared"):
                 gradebook.record_status(url, {
@@ -95,13 +97,19 @@ def test_concurrent_writers_on_a_new_gradebook(pg):
     )
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", code, url, str(w), str(start)],
+            [sys.executable, "-c", code, url, str(w), str(go)],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
         )
         for w in range(4)
     ]
+    deadline = time.monotonic() + 90
+    while len(list(tmp_path.glob("go.ready*"))) < 4 and time.monotonic() < deadline:
+        if any(p.poll() is not None for p in procs):
+            break
+        time.sleep(0.05)
+    go.touch()
     outputs = [p.communicate(timeout=90)[0] for p in procs]
     assert [p.returncode for p in procs] == [0] * 4, "\n".join(outputs)
     rows = gradebook.read_status(url, "a")
