@@ -186,7 +186,7 @@ def test_workers_killed_mid_run_lose_nothing(course_template, tmp_path):
                 for student in kills:
                     if student == "bob" and kills["bob"]:
                         continue  # bob's worker dies once, mid-job
-                    pid = cluster.worker_running(f"cnnbook-job-{student}_")
+                    pid = cluster.worker_running(f"cnnbook-jobs/{student}_")
                     if pid and pid not in killed:
                         os.kill(pid, signal.SIGKILL)
                         killed.add(pid)

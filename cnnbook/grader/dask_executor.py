@@ -29,6 +29,7 @@ or Dask Gateway) or of a local cluster of N worker processes (``local:N``).
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import socket
 import tempfile
@@ -89,6 +90,27 @@ def unpack(root: Path, files: dict[str, bytes]) -> None:
 
 
 _WORKER_SANDBOX: bool | None = None
+_SWEPT = False
+
+
+def _jobs_root() -> Path:
+    """``$TMPDIR/cnnbook-jobs``, where this worker's job folders go. The first job of a
+    worker process removes the folders of workers that died (``kill -9`` leaves them
+    behind, with a student's notebook in them): their names end in a dead process id."""
+    global _SWEPT
+    root = Path(tempfile.gettempdir()) / "cnnbook-jobs"
+    root.mkdir(mode=0o700, exist_ok=True)
+    if not _SWEPT:
+        _SWEPT = True
+        for folder in root.iterdir():
+            try:
+                pid = int(folder.name.rsplit("-", 2)[-2])
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                shutil.rmtree(folder, ignore_errors=True)
+            except (ValueError, IndexError, PermissionError):
+                continue
+    return root
 
 
 def run_packed(files: dict[str, bytes], limits: Limits, use_sandbox: bool, label: str) -> dict:
@@ -109,8 +131,9 @@ def run_packed(files: dict[str, bytes], limits: Limits, use_sandbox: bool, label
                     "install it there, or grade with --no-sandbox (trusted code only)",
                     "worker": host,
                 }
-        prefix = "cnnbook-job-" + "".join(c if c.isalnum() else "_" for c in label)[:60] + "-"
-        with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        jobs_root = _jobs_root()
+        safe = "".join(c if c.isalnum() else "_" for c in label)[:60]
+        with tempfile.TemporaryDirectory(prefix=f"{safe}-{os.getpid()}-", dir=jobs_root) as tmp:
             job_dir = Path(tmp)
             unpack(job_dir, files)
             outcome = run_job(job_dir, limits, use_sandbox)
