@@ -5,6 +5,7 @@ Modules
 course     the course root through nbgrader's configuration, layout and API
 autograde  ``cnnbook autograde``: stage, sanitize, execute (in parallel), grade, record
 executor   the one seam between grading and running student code (LocalExecutor)
+dask_executor  ``--cluster``: the sandboxes on a Dask cluster, jobs shipped as bytes
 sandbox    one job in bubblewrap with memory, CPU, file-size and wall-clock limits
 runner     what runs inside the sandbox: nbgrader's Execute on one notebook
 gradebook  everything written to the gradebook (parent process only), side table
