@@ -2,8 +2,10 @@
 
 :class:`DaskExecutor` is an :class:`~cnnbook.grader.executor.Executor` that runs the
 sandboxed jobs on the workers of a `Dask <https://distributed.dask.org>`_ scheduler
-(``tcp://host:8786``; Slurm through dask-jobqueue, Kubernetes through dask-kubernetes
-or Dask Gateway) or of a local cluster of N worker processes (``local:N``).
+(``tcp://host:8786``; Slurm through dask-jobqueue, Kubernetes through the
+dask-kubernetes operator) or of a local cluster of N worker processes (``local:N``).
+Dask Gateway clusters, reached through the gateway with TLS credentials, are not
+supported by a plain address.
 
 * **No shared disk.** A job travels as bytes: every file of its folder (``job.json``
   with the sanitized notebook, ``files/``). On the worker :func:`run_packed` writes it
@@ -318,8 +320,12 @@ class DaskExecutor:
                                 running[future] = job  # the scheduler runs it again
                                 continue
                             result = {"error": f"Dask: {type(e).__name__}: {e}"}
+                        try:
+                            received = receive(job, result)
+                        except Exception as e:  # noqa: BLE001 - a malformed result
+                            received = JobResult(job, None, f"bad result: {e}")
                         taken += 1
-                        yield receive(job, result)
+                        yield received
                     elif future.status == "error":
                         exc = future.exception(timeout=10)
                         if isinstance(exc, KilledWorker):
