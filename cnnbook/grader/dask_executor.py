@@ -263,25 +263,30 @@ class DaskExecutor:
 
         def top_up() -> None:
             nonlocal exhausted
-            while not exhausted and len(running) < max(3, self.per_thread * threads):
+            batch = []
+            while not exhausted and len(running) + len(batch) < max(3, self.per_thread * threads):
                 job = next(source, None)
                 if job is None:
                     exhausted = True
-                    return
-                future = client.submit(
-                    run_packed,
-                    pack_job(job.job_dir),
-                    self.limits,
-                    self.sandbox,
-                    f"{job.student}-{job.notebook}",
-                    # one task group for all jobs ("cnnbook-job"), larger than twice the
-                    # threads: the scheduler then queues them and hands each worker only
-                    # what it runs (with worker-saturation 1.0), so a worker that dies
-                    # takes no bystander's retry with it
-                    key=f"cnnbook-job-{uuid.uuid4().hex}",
-                    pure=False,
-                )
-                running[future] = job
+                else:
+                    batch.append(job)
+            if not batch:
+                return
+            # One task group for all jobs ("cnnbook-job"), and the first window sent as
+            # one graph: a group larger than twice the threads is "root-ish", so the
+            # scheduler queues its tasks and hands each worker only what it runs (with
+            # worker-saturation 1.0), and a worker that dies takes no queued bystander's
+            # retry with it. Sent one by one, the first few would be placed at once.
+            futures = client.map(
+                run_packed,
+                [pack_job(job.job_dir) for job in batch],
+                [self.limits] * len(batch),
+                [self.sandbox] * len(batch),
+                [f"{job.student}-{job.notebook}" for job in batch],
+                key=[f"cnnbook-job-{uuid.uuid4().hex}" for _ in batch],
+                pure=False,
+            )
+            running.update(zip(futures, batch, strict=True))
 
         def lost(why: str) -> ClusterError:
             why = why.strip().splitlines()[0] if why.strip() else "?"
