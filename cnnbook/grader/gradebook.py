@@ -121,10 +121,15 @@ class GradebookUnavailableError(RuntimeError):
 
 
 def check(db_url: str) -> None:
-    """Open the gradebook (creating its tables if it is new), or raise
-    :class:`GradebookUnavailableError` - before anything is changed on disk."""
+    """Connect to the gradebook once (changing nothing), or raise
+    :class:`GradebookUnavailableError`: to be called before anything changes on disk."""
     try:
-        _engine(db_url)
+        engine = create_engine(db_url, poolclass=NullPool)
+        try:
+            with engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        finally:
+            engine.dispose()
     except Exception as e:  # OperationalError, ModuleNotFoundError (driver), ...
         from sqlalchemy.engine import make_url
 
