@@ -168,6 +168,19 @@ def test_job_travels_as_bytes(tmp_path):
 
 
 @pytest.mark.slow
+def test_local_cluster_grades_like_the_default_executor(course_template, tmp_path):
+    template, expected = course_template
+    root = tmp_path / "course"
+    shutil.copytree(template, root)
+    proc = cli(root, "--cluster", "local:2")
+    out, err = finish(proc, timeout=150)
+    assert proc.returncode == 0, out + err
+    db = f"sqlite:///{root / 'gradebook.db'}"
+    assert outcome(db) == expected
+    assert submissions_per_student(db) == dict.fromkeys(CLASS, 1)
+
+
+@pytest.mark.slow
 def test_workers_killed_mid_run_lose_nothing(course_template, tmp_path):
     template, expected = course_template
     root = tmp_path / "course"
