@@ -3,7 +3,7 @@
 Run from the course root (the folder with ``nbgrader_config.py``)::
 
     cnnbook release [ASSIGNMENT ...]
-    cnnbook autograde ASSIGNMENT [--jobs N] [--timeout S] [--memory MB]
+    cnnbook autograde ASSIGNMENT [--jobs N | --cluster ADDRESS] [--timeout S] [--memory MB]
     cnnbook feedback ASSIGNMENT
     cnnbook report ASSIGNMENT [--out DIR]
     cnnbook check NOTEBOOK                 (for students: the visible tests' score)
@@ -53,6 +53,7 @@ def cmd_release(args) -> int:
 
 def cmd_autograde(args) -> int:
     from cnnbook.grader.autograde import Autograder
+    from cnnbook.grader.dask_executor import ClusterError, DaskExecutor
     from cnnbook.grader.sandbox import Limits
 
     course = _course(args)
@@ -63,12 +64,23 @@ def cmd_autograde(args) -> int:
         output_mb=args.output_limit,
         call_timeout=args.call_timeout,
     )
+    executor = use_sandbox = None
+    if args.no_sandbox:
+        use_sandbox = False
+    if args.cluster:  # the sandboxes run on the workers, which must have bubblewrap
+        use_sandbox = not args.no_sandbox
+        try:
+            executor = DaskExecutor(args.cluster, limits, use_sandbox)
+        except ValueError as e:
+            print(f"cnnbook autograde: --cluster: {e}", file=sys.stderr)
+            return 2
     grader = Autograder(
         course,
         args.assignment,
         limits=limits,
         jobs=args.jobs,
-        use_sandbox=False if args.no_sandbox else None,
+        executor=executor,
+        use_sandbox=use_sandbox,
         force=args.force,
         progress=not args.no_progress,
         shard=args.shard,
@@ -77,7 +89,11 @@ def cmd_autograde(args) -> int:
     if not course.submitted_students(args.assignment):
         print(f"no submissions in {course.path('submitted', '*', args.assignment)}")
         return 0
-    outcomes = grader.run()
+    try:
+        outcomes = grader.run()
+    except ClusterError as e:  # what was graded is recorded; a re-run finishes the rest
+        print(f"cnnbook autograde: {e}", file=sys.stderr)
+        return 3
     print(f"hidden inputs drawn with --seed {grader.seed}")
     if not outcomes:
         print("no submissions in this shard")
@@ -149,7 +165,8 @@ def cmd_report(args) -> int:
 def cmd_demo(args) -> int:
     from cnnbook.grader.demo import run_demo
 
-    return run_demo(Path(args.dir) if args.dir else None, jobs=args.jobs, source_root=args.root)
+    directory = Path(args.dir) if args.dir else None
+    return run_demo(directory, jobs=args.jobs, source_root=args.root, db_url=args.db)
 
 
 def _shard(text: str) -> tuple[int, int]:
@@ -229,6 +246,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="seed of the hidden tests' random inputs (default: a new secret one per run, "
         "printed, so that a run can be reproduced)",
+    )
+    s.add_argument(
+        "--cluster",
+        default=None,
+        metavar="ADDRESS",
+        help="run the sandboxes on a Dask cluster: a scheduler address (tcp://HOST:PORT), "
+        "or local:N for N local worker processes; this process keeps the gradebook",
     )
     s.add_argument("--no-progress", action="store_true", help="no progress bar")
     s.add_argument(

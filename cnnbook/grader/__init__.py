@@ -8,6 +8,7 @@ release    ``cnnbook release``: generate into a new folder, replace the release 
 autograde  ``cnnbook autograde``: stage, sanitize, execute (in parallel), grade, record
 interrupts Ctrl-C that nbgrader's log capture cannot swallow
 executor   the one seam between grading and running student code (LocalExecutor)
+dask_executor  ``--cluster``: the sandboxes on a Dask cluster, jobs shipped as bytes
 sandbox    one job in bubblewrap with memory, CPU, file-size and wall-clock limits
 runner     what runs inside the sandbox: nbgrader's Execute on one notebook
 gradebook  everything written to the gradebook (parent process only), side table

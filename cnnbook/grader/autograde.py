@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import secrets
 import shutil
 import sys
@@ -430,13 +431,24 @@ class Autograder:
         gradebook.record_diagnoses(self.course.db_url, self.assignment, student, out.diagnoses)
 
     def _write_csv(self, outcomes: list[SubmissionOutcome]) -> Path:
+        """The status table of the whole class, from the gradebook's side table (other
+        graders sharing the gradebook - shards - included), written atomically under a
+        gradebook lock so that graders finishing together write it in turn."""
         path = self.course.root / "reports" / self.assignment / "autograde_status.csv"
         path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "w", newline="") as f:
-            w = csv.writer(f)
-            w.writerow(["student", "status", "score", "max_score", "reason", "skipped"])
-            for o in outcomes:
-                w.writerow([o.student, o.status, o.score, o.max_score, o.reason, o.skipped])
+        skipped = {o.student: o.skipped for o in outcomes}  # "" for other graders' rows
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        with gradebook.exclusive(self.course.db_url):
+            rows = gradebook.read_status(self.course.db_url, self.assignment)
+            with open(tmp, "w", newline="") as f:
+                w = csv.writer(f)
+                w.writerow(["student", "status", "score", "max_score", "reason", "skipped"])
+                for student, r in sorted(rows.items()):
+                    w.writerow(
+                        [student, r["status"], r["score"], r["max_score"], r["reason"],
+                         skipped.get(student, "")]
+                    )  # fmt: skip
+            os.replace(tmp, path)
         self.status_csv = path
         return path
 

@@ -39,8 +39,11 @@ def _pick_assignment(source_root: Path) -> str | None:
     return names[0] if names else None
 
 
-def build_demo_course(directory: Path, source_root: Path | None = None) -> tuple[Course, str]:
-    """A course in ``directory`` with one released assignment and a sample class."""
+def build_demo_course(
+    directory: Path, source_root: Path | None = None, db_url: str | None = None
+) -> tuple[Course, str]:
+    """A course in ``directory`` with one released assignment and a sample class
+    (gradebook: ``db_url``, by default a new ``gradebook.db`` in ``directory``)."""
     directory.mkdir(parents=True, exist_ok=True)
     real = _pick_assignment(source_root) if source_root else None
     if real:
@@ -51,7 +54,8 @@ def build_demo_course(directory: Path, source_root: Path | None = None) -> tuple
     else:
         samples.write_tiny_course(directory)
         assignment = samples.TINY
-    course = Course(directory)
+    # never the course's own gradebook, even if its nbgrader_config.py names one
+    course = Course(directory, db_url=db_url or f"sqlite:///{directory / 'gradebook.db'}")
     release(course, assignment)  # a ReleaseError says why, if it fails
     source = nbformat.read(
         str(course.path("source", ".", assignment) / f"{assignment}.ipynb"), as_version=4
@@ -85,7 +89,12 @@ def build_demo_course(directory: Path, source_root: Path | None = None) -> tuple
     return course, assignment
 
 
-def run_demo(directory: Path | None = None, jobs: int | None = None, source_root=".") -> int:
+def run_demo(
+    directory: Path | None = None,
+    jobs: int | None = None,
+    source_root=".",
+    db_url: str | None = None,
+) -> int:
     directory = Path(directory or tempfile.mkdtemp(prefix="cnnbook-demo-")).resolve()
     if directory.exists() and any(directory.iterdir()):
         print(f"{directory} is not empty: give --dir a new folder", file=sys.stderr)
@@ -93,7 +102,7 @@ def run_demo(directory: Path | None = None, jobs: int | None = None, source_root
     say = print
     say(f"Demo course in {directory}\n")
     say("1. release: regenerate exercises/ from solutions/ and register in the gradebook")
-    course, assignment = build_demo_course(directory, Path(source_root).resolve())
+    course, assignment = build_demo_course(directory, Path(source_root).resolve(), db_url)
     say(f"   released {assignment} -> {course.path('release', '.', assignment)}")
     say("2. collect: a sample class copied into submitted/<student>/" + assignment)
     for student in course.submitted_students(assignment):

@@ -8,11 +8,18 @@ Besides nbgrader's own tables, cnnbook keeps one side table, ``cnnbook_grading``
 row per (assignment, student) with the outcome of the last autograde run, the reason
 when the submission could not be graded normally, and the fingerprint of the submitted
 files (so a re-run skips submissions that have not changed).
+
+On PostgreSQL several graders may share one gradebook (``--shard``, or two instructors
+at once): the schema is created under an advisory lock, so graders that start together
+never race on ``CREATE TABLE``, and a side-table row is written with one upsert, so
+concurrent writers never lose or duplicate it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import importlib
 import warnings
 
 from nbgrader.api import Gradebook, MissingEntry
@@ -27,7 +34,9 @@ from sqlalchemy import (
     create_engine,
     delete,
     insert,
+    inspect,
     select,
+    text,
 )
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SAWarning, SQLAlchemyError
@@ -53,29 +62,113 @@ grading = Table(
 
 
 _ENGINES: dict = {}
+_SCHEMA_READY: set[str] = set()
+# PostgreSQL advisory lock keys (any 64-bit numbers no other tool of the database uses)
+SCHEMA_LOCK = 0x636E6E626F6F6B01  # "cnnbook" 01: creating the tables
+STATUS_LOCK = 0x636E6E626F6F6B02  # "cnnbook" 02: writing a status snapshot
 
 
 def _engine(db_url: str):
-    """One engine per gradebook URL (parent only), without a connection pool, so that a
-    gradebook file replaced between runs is never written through a stale connection."""
+    """One engine per gradebook URL (parent only). A SQLite one has no connection pool,
+    so that a gradebook file replaced between runs is never written through a stale
+    connection; a server's keeps its connections (a new PostgreSQL connection costs
+    more than the write), checked before use."""
     if db_url not in _ENGINES:
-        _ENGINES[db_url] = create_engine(db_url, poolclass=NullPool)
+        if db_url.startswith("sqlite"):
+            _ENGINES[db_url] = create_engine(db_url, poolclass=NullPool)
+        else:
+            _ENGINES[db_url] = create_engine(db_url, pool_size=2, pool_pre_ping=True)
     engine = _ENGINES[db_url]
-    metadata.create_all(engine)  # a few cheap existence checks
+    if db_url not in _SCHEMA_READY:
+        _create_schema(engine, db_url)
+        if engine.dialect.name != "sqlite":  # a server's tables do not vanish like a file
+            _SCHEMA_READY.add(db_url)
     return engine
 
 
+def _create_schema(engine, db_url: str) -> None:
+    """nbgrader's tables (if the gradebook is new) and the side table, if missing.
+
+    On PostgreSQL two processes creating the same table at once make one of them fail
+    (``UniqueViolation`` on ``pg_type``), so creation holds a transaction-level advisory
+    lock: a second grader waits, then finds the tables there.
+    """
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": SCHEMA_LOCK})
+        if not inspect(conn).has_table("assignment"):
+            Gradebook(db_url).close()  # nbgrader's own schema, stamped with its version
+        metadata.create_all(conn)  # a few cheap existence checks
+
+
+@contextlib.contextmanager
+def exclusive(db_url: str, key: int = STATUS_LOCK):
+    """Hold a gradebook-wide lock (PostgreSQL advisory lock; SQLite has one writer
+    anyway), e.g. so that graders finishing together write the status file in turn."""
+    engine = _engine(db_url)
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    with engine.connect() as conn:
+        conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": key})
+        conn.commit()
+        try:
+            yield
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+            conn.commit()
+
+
+class GradebookUnavailableError(RuntimeError):
+    """The gradebook cannot be opened (server down, wrong URL, no driver)."""
+
+
+def check(db_url: str) -> None:
+    """Connect to the gradebook once (changing nothing), or raise
+    :class:`GradebookUnavailableError`: to be called before anything changes on disk."""
+    try:
+        engine = create_engine(db_url, poolclass=NullPool)
+        try:
+            with engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        finally:
+            engine.dispose()
+    except Exception as e:  # OperationalError, ModuleNotFoundError (driver), ...
+        from sqlalchemy.engine import make_url
+
+        try:
+            shown = make_url(db_url).render_as_string(hide_password=True)
+        except Exception:  # noqa: BLE001 - not even a URL
+            shown = "?"
+        first = str(e).strip().splitlines()[0] if str(e).strip() else ""
+        raise GradebookUnavailableError(
+            f"cannot open the gradebook {shown}: {type(e).__name__}: {first}"
+        ) from e
+
+
 def record_status(db_url: str, row: dict) -> None:
-    """Insert or replace the side-table row of one submission."""
+    """Insert or replace the side-table row of one submission, in one statement."""
     engine = _engine(db_url)
     row = {**row, "graded_at": dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)}
+    keys = ("assignment", "student")
     with engine.begin() as conn:
-        conn.execute(
-            delete(grading).where(
-                (grading.c.assignment == row["assignment"]) & (grading.c.student == row["student"])
+        dialect = conn.dialect.name
+        if dialect in ("postgresql", "sqlite"):  # INSERT ... ON CONFLICT DO UPDATE
+            stmt = importlib.import_module(f"sqlalchemy.dialects.{dialect}").insert(grading)
+            stmt = stmt.values(**row)
+            stmt = stmt.on_conflict_do_update(
+                index_elements=list(keys),
+                set_={k: stmt.excluded[k] for k in row if k not in keys},
             )
-        )
-        conn.execute(insert(grading).values(**row))
+            conn.execute(stmt)
+        else:
+            conn.execute(
+                delete(grading).where(
+                    (grading.c.assignment == row["assignment"])
+                    & (grading.c.student == row["student"])
+                )
+            )
+            conn.execute(insert(grading).values(**row))
 
 
 def read_status(db_url: str, assignment: str) -> dict[str, dict]:
