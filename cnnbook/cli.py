@@ -94,7 +94,6 @@ def cmd_autograde(args) -> int:
     except ClusterError as e:  # what was graded is recorded; a re-run finishes the rest
         print(f"cnnbook autograde: {e}", file=sys.stderr)
         return 3
-    print(f"hidden inputs drawn with --seed {grader.seed}")
     if not outcomes:
         print("no submissions in this shard")
         return 0
@@ -107,7 +106,8 @@ def cmd_autograde(args) -> int:
     bad = sum(o.status != "ok" for o in outcomes)
     print(
         f"{len(outcomes)} submissions, {len(outcomes) - bad} graded normally, {bad} with a "
-        f"recorded reason; status table: {grader.status_csv}"
+        f"recorded reason; status table: {grader.status_csv}; hidden inputs drawn with "
+        f"--seed {grader.seed}"
     )
     return 0
 

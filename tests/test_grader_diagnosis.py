@@ -18,9 +18,15 @@ import pytest
 
 from cnnbook.grader import diagnosis, harness, judge, misconceptions
 from cnnbook.grading import CHAPTERS
+from tests import judge_harness
 from tests.exercise_catalogue import ALTERNATIVES, MISTAKES
 from tests.exercise_harness import ASSIGNMENTS, ROOT, reference_answers, solution_path
-from tests.test_grader_judge import grade, recording
+from tests.test_grader_judge import grade
+
+
+def recording(assignment: str):
+    return judge_harness.recording(solution_path(assignment), assignment)
+
 
 FAST = [a for a in ASSIGNMENTS if a != "ps07_training"]  # ps07 trains a network per student
 RESULTS: dict[str, dict] = {}

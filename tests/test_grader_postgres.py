@@ -135,7 +135,7 @@ def test_instructor_cycle_on_postgres(pg, tmp_path, capsys):
     released = root / "exercises" / A / f"{A}.ipynb"
     before = released.read_bytes()
     down = f"postgresql://postgres@127.0.0.1:{free_port()}/course"
-    assert cnnbook(["--root", str(root), "--db", down, "release"]) == 1
+    assert cnnbook(["--root", str(root), "--db", down, "release"]) == 3  # gradebook trouble
     assert "cannot open the gradebook" in capsys.readouterr().err
     assert released.read_bytes() == before
     for student, answers in (("alice", HONEST), ("bob", PARTIAL), ("carol", {})):
