@@ -63,6 +63,7 @@ __all__ = [
     "check_unchanged",
     "check_raises",
     "hidden_rng",
+    "graded_with_reference",
     "check_tuple",
 ]
 
@@ -84,6 +85,16 @@ CHAPTERS = {
     "07": ("chapters/07_backpropagation", "Backpropagation through a CNN"),
     "08": ("chapters/08_training", "Training a CNN from scratch"),
 }
+
+
+def graded_with_reference(*helpers: str) -> None:
+    """Declare, at the top of a test cell, that the autograder runs the student's
+    functions in this cell with the course's own ``helpers`` (functions graded in
+    earlier cells that the assignment asks students to reuse), so that one mistake in a
+    helper is charged once, in the helper's own tests. In the notebook it does nothing:
+    the student's own helpers are used, and a failure there points at them."""
+    if _JUDGE is not None:
+        _JUDGE.use_reference(helpers)
 
 
 def hidden_rng(tag: int) -> np.random.Generator:

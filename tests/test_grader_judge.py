@@ -134,3 +134,22 @@ def test_overlay_hides_answers(tmp_path):
         overlay.build(tmp_path / "c", ["numpy"])
     assert re.search(r"\bdef conv2d_forward\b", text)
     assert sys.modules.get("cnnbook.grader.overlay") is overlay
+
+
+def test_a_helper_mistake_is_charged_once(tmp_path):
+    """ps02's conv2d_forward is graded with the course's helpers: forgetting the bias in
+    conv_single_step costs conv_single_step's 2 points, not conv2d_forward's 8 too."""
+    answers = reference_answers("ps02_convolution")
+    answers["conv_single_step"] = answers["conv_single_step"].replace(
+        "return float(total + b)", "return float(total)"
+    )
+    score, total, verdicts = grade("ps02_convolution", answers, tmp_path)
+    assert (score, total) == (13, 15)
+    assert [v.grade_id for v in verdicts if not v.passed] == ["test_conv_single_step"]
+    # a conv2d_forward that does not use the helper is graded on its own, as before
+    answers = reference_answers("ps02_convolution")
+    answers["conv2d_forward"] = answers["conv2d_forward"].replace(
+        "conv_single_step(window, w[f], b[f])", "float(np.sum(window * w[f]))"
+    )
+    score, _, _ = grade("ps02_convolution", answers, tmp_path)
+    assert score == 15 - 8

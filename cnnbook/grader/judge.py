@@ -169,6 +169,7 @@ class Call:
     kwargs: object
     blobs: list[bytes]
     watch: list[int] = field(default_factory=list)  # arguments whose state after matters
+    helpers: tuple[str, ...] = ()  # the course's versions of these, during the call
 
 
 @dataclass
@@ -190,6 +191,8 @@ class Recording:
     calls: list[Call]
     #: the reference's functions by name (their signatures name arguments in messages)
     reference: dict = field(default_factory=dict, repr=False)
+    #: source of each reference helper some call runs with (graded_with_reference)
+    helper_sources: dict[str, str] = field(default_factory=dict, repr=False)
 
     def payload(self) -> dict:
         """The calls as the sandbox receives them (JSON, arrays as base64 ``.npy``)."""
@@ -200,10 +203,14 @@ class Recording:
             blobs += c.blobs
             # neither the mode nor the watched arguments: the sandbox is not told what
             # a call checks
-            out.append(
-                {"fn": c.fn, "args": _shift(c.args, offset), "kwargs": _shift(c.kwargs, offset)}
-            )
-        return {"calls": out, "blobs": plaindata.blobs_to_text(blobs)}
+            spec = {"fn": c.fn, "args": _shift(c.args, offset), "kwargs": _shift(c.kwargs, offset)}
+            if c.helpers:
+                spec["helpers"] = list(c.helpers)
+            out.append(spec)
+        payload = {"calls": out, "blobs": plaindata.blobs_to_text(blobs)}
+        if self.helper_sources:
+            payload["helper_sources"] = dict(self.helper_sources)
+        return payload
 
 
 def _shift(tree, offset):
@@ -246,11 +253,17 @@ class Session:
         self._digests: dict[int, bytes] = {}
         self.recorded: list[Call] = []  # judge mode: the recording's calls
         self.cell_start: dict[str, int] = {}
+        self.helpers: tuple[str, ...] = ()  # graded_with_reference of the current cell
+        self.helpers_used: set[str] = set()
 
     # -- helpers used by cnnbook.grading ------------------------------------------
 
     def handles(self, fn) -> bool:
         return isinstance(fn, StudentFunction)
+
+    def use_reference(self, helpers) -> None:
+        self.helpers = tuple(str(h) for h in helpers)
+        self.helpers_used |= set(self.helpers)
 
     def rng(self, tag) -> np.random.Generator:
         return np.random.default_rng([int(self.seed), int(tag)])
@@ -300,8 +313,9 @@ class Session:
         tree_kwargs = enc.encode(dict(kwargs))
         index = len(self.calls)
         self.calls.append(
-            Call(index, self.cell, fn.name, mode, tree_args, tree_kwargs, enc.blobs, list(watch))
-        )
+            Call(index, self.cell, fn.name, mode, tree_args, tree_kwargs, enc.blobs, list(watch),
+                 tuple(h for h in self.helpers if h != fn.name))
+        )  # fmt: skip
         reference = self.reference[fn.name]
         if mode in ("call", "direct"):
             args = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
@@ -314,6 +328,7 @@ class Session:
     def start_cell(self, grade_id: str) -> None:
         """Each cell starts at its own first recorded call, whatever the one before did."""
         self.cell = grade_id
+        self.helpers = ()
         if self.mode == "judge":
             self.position = self.cell_start.get(grade_id, len(self.recorded))
 
@@ -344,9 +359,7 @@ class Session:
     def _replay(self, fn, args, kwargs, mode):
         index, out = self._outcome(fn, args, kwargs)
         if out.raised is not None:
-            raise grading.raised_error(
-                fn, args, kwargs, out.raised["type"], out.raised["message"]
-            )
+            raise grading.raised_error(fn, args, kwargs, out.raised["type"], out.raised["message"])
         for i, (value, replaced) in out.after.items():
             if i < len(args) and isinstance(args[i], dict | list):  # arrays are copies
                 _apply_after(args[i], value, replaced)
@@ -361,9 +374,7 @@ class Session:
             return
         index, out = self._outcome(fn, args, kwargs)
         if out.raised is not None:
-            raise grading.raised_error(
-                fn, args, kwargs, out.raised["type"], out.raised["message"]
-            )
+            raise grading.raised_error(fn, args, kwargs, out.raised["type"], out.raised["message"])
         for i in self.recorded[index].watch:
             after = out.after.get(i)
             changed = (
@@ -501,7 +512,17 @@ def record(tests: AssignmentTests, seed: int) -> Recording:
                     f"the reference solution fails {cell.grade_id}: {type(error).__name__}: {error}"
                 )
     functions = {n: reference[n] for n in tests.functions if callable(reference.get(n))}
-    return Recording(tests, seed, session.calls, functions)
+    helpers = {name: helper_source(tests, name) for name in sorted(session.helpers_used)}
+    return Recording(tests, seed, session.calls, functions, helpers)
+
+
+def helper_source(tests: AssignmentTests, name: str) -> str:
+    """The reference answer cell that defines ``name`` (markers removed), for the sandbox
+    to run the student's later functions with (see grading.graded_with_reference)."""
+    for cell in tests.cells:
+        if cell.kind is CellKind.ANSWER and name in defined_names(cell.source):
+            return SOLUTION_MARKERS.sub("", cell.source)
+    raise RuntimeError(f"graded_with_reference: no answer cell defines {name!r}")
 
 
 def decode_outcomes(recording: Recording, lines: list[dict], max_bytes: int | None = None):

@@ -53,6 +53,7 @@ CELLS = [
             check_output,
             check_unchanged,
             describe_call,
+            graded_with_reference,
             hint,
         )
         """,
@@ -295,7 +296,11 @@ CELLS = [
         `(N, F, H', W')` with `H'` and `W'` given by your `conv_output_size`.
 
         You may (and should) call your `zero_pad`, `conv_single_step` and
-        `conv_output_size`. Loops over `n`, `f`, `i`, `j` are fine.
+        `conv_output_size`. Loops over `n`, `f`, `i`, `j` are fine. When your work
+        is graded, `conv2d_forward` runs with the course's own versions of those
+        three (the first line of each test cell says so): a mistake in one of them
+        costs its own points only, not these 8 as well. In this notebook the tests
+        use yours, so fix the earlier functions first.
 
         Three test cells: no padding and stride 1 (3 points), padding (2 points),
         stride with and without padding (3 points).
@@ -339,6 +344,7 @@ CELLS = [
         "test_conv2d_forward_basic",
         3,
         """
+        graded_with_reference("conv_output_size", "zero_pad", "conv_single_step")
         # Visible test: one 3x3 image, one 2x2 filter, bias 0.5, no padding, stride 1.
         x = np.arange(9.0).reshape(1, 1, 3, 3)
         w = np.array([[[[1.0, 2.0],
@@ -380,6 +386,7 @@ CELLS = [
         "test_conv2d_forward_pad",
         2,
         """
+        graded_with_reference("conv_output_size", "zero_pad", "conv_single_step")
         # Visible test: a 2x2 image of ones, a 2x2 filter of ones, pad 1.
         x = np.ones((1, 1, 2, 2))
         w = np.ones((1, 1, 2, 2))
@@ -428,6 +435,7 @@ CELLS = [
         "test_conv2d_forward_stride",
         3,
         """
+        graded_with_reference("conv_output_size", "zero_pad", "conv_single_step")
         # Visible test: a 5x5 image, a 3x3 filter of ones, stride 2.
         x = np.arange(25.0).reshape(1, 1, 5, 5)
         w = np.ones((1, 1, 3, 3))
