@@ -14,7 +14,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from cnnbook.grader.misconceptions import MISCONCEPTIONS
+from cnnbook.grader.misconceptions import (
+    MISCONCEPTIONS,
+    PS01,
+    PS02,
+    PS03,
+    PS04,
+    PS05,
+    PS06,
+    PS07,
+)
 
 
 @dataclass(frozen=True)
@@ -32,14 +41,6 @@ class Alternative:
     name: str
     cells: dict[str, str] = field(default_factory=dict)
 
-
-PS01 = "ps01_input_tensors"
-PS02 = "ps02_convolution"
-PS03 = "ps03_pooling"
-PS04 = "ps04_activations_dense"
-PS05 = "ps05_softmax_cross_entropy"
-PS06 = "ps06_backprop"
-PS07 = "ps07_training"
 
 # The mistakes are course data (cnnbook.grader.misconceptions): each with a stable id,
 # the misconception in teaching terms and the book section, which the judge names in
