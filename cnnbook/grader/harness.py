@@ -169,20 +169,3 @@ def run_calls(namespace: dict, calls_path: str, results_path: str) -> None:
             line["blobs"] = plaindata.blobs_to_text(enc.blobs)
             out.write(json.dumps(line, allow_nan=True) + "\n")
             out.flush()
-
-
-def _shift(tree, offset: int):
-    """Renumber the blob indices of ``tree`` by ``offset``."""
-    if offset == 0:
-        return tree
-    if isinstance(tree, list):
-        return [_shift(v, offset) for v in tree]
-    if isinstance(tree, dict) and len(tree) == 1:
-        ((tag, body),) = tree.items()
-        if tag in ("__array__", "__scalar__"):
-            return {tag: body + offset}
-        if tag == "__tuple__":
-            return {tag: [_shift(v, offset) for v in body]}
-        if tag == "__dict__":
-            return {tag: [[k, _shift(v, offset)] for k, v in body]}
-    return tree

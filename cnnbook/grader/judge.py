@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import hashlib
 import inspect
 import io
 import re
@@ -39,6 +40,7 @@ import numpy as np
 from cnnbook import grading
 
 from . import plaindata
+from .plaindata import shift_blobs
 
 HIDDEN_RE = re.compile(r"[ \t]*### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS[ \t]*\n?", re.S)
 SOLUTION_MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*$", re.M)
@@ -203,7 +205,11 @@ class Recording:
             blobs += c.blobs
             # neither the mode nor the watched arguments: the sandbox is not told what
             # a call checks
-            spec = {"fn": c.fn, "args": _shift(c.args, offset), "kwargs": _shift(c.kwargs, offset)}
+            spec = {
+                "fn": c.fn,
+                "args": shift_blobs(c.args, offset),
+                "kwargs": shift_blobs(c.kwargs, offset),
+            }
             if c.helpers:
                 spec["helpers"] = list(c.helpers)
             out.append(spec)
@@ -211,12 +217,6 @@ class Recording:
         if self.helper_sources:
             payload["helper_sources"] = dict(self.helper_sources)
         return payload
-
-
-def _shift(tree, offset):
-    from .harness import _shift as shift
-
-    return shift(tree, offset)
 
 
 def _container_items(value):
@@ -228,7 +228,9 @@ def _container_items(value):
 
 
 def _tracked(value) -> bool:
-    return isinstance(value, np.ndarray | tuple | list | dict | plaindata.Opaque) or not isinstance(
+    """Whether a result can be told apart by identity (not a small immutable value that
+    Python may share between unrelated places)."""
+    return not isinstance(
         value, bool | int | float | str | complex | bytes | type(None) | np.generic
     )
 
@@ -403,8 +405,6 @@ def _digest(value) -> bytes:
         tree, blobs = plaindata.encode(value)
     except Exception:  # noqa: BLE001
         return b"?"
-    import hashlib
-
     h = hashlib.sha256(repr(tree).encode())
     for b in blobs:
         h.update(b)

@@ -237,3 +237,20 @@ class Decoder:
 def decode(tree, blobs: list[bytes], resolve=None, max_bytes: int | None = None):
     """The value of ``(tree, blobs)``; raises :class:`NotPlainDataError` on anything else."""
     return Decoder(blobs, resolve, max_bytes).decode(tree)
+
+
+def shift_blobs(tree, offset: int):
+    """Renumber the blob indices of ``tree`` by ``offset``."""
+    if offset == 0:
+        return tree
+    if isinstance(tree, list):
+        return [shift_blobs(v, offset) for v in tree]
+    if isinstance(tree, dict) and len(tree) == 1:
+        ((tag, body),) = tree.items()
+        if tag in ("__array__", "__scalar__"):
+            return {tag: body + offset}
+        if tag == "__tuple__":
+            return {tag: [shift_blobs(v, offset) for v in body]}
+        if tag == "__dict__":
+            return {tag: [[k, shift_blobs(v, offset)] for k, v in body]}
+    return tree
