@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from cnnbook.layers import (
-    _as_array,
+    _check_bias,
     _check_conv_args,
     _check_dout,
     _float_dtype,
@@ -176,11 +176,9 @@ def conv2d_forward(x, w, b, stride: int = 1, pad: int = 0, *, cache: dict | None
         ``out`` of shape ``(N, F, H', W')``.
     """
     x, w, stride, pad = _check_conv_args(x, w, stride, pad)
-    b = _as_array(b, "b")
     N, C, H, W = x.shape
     F, _, HH, WW = w.shape
-    if b.shape != (F,):
-        raise ValueError(f"bias length mismatch: b must have shape (F,) = ({F},), got {b.shape}")
+    b = _check_bias(b, F)
     dtype = _float_dtype(x, w, b)
     Ho = conv_output_size(H, HH, pad, stride)
     Wo = conv_output_size(W, WW, pad, stride)
@@ -241,10 +239,11 @@ def conv2d_forward_loops(x, w, b, stride: int = 1, pad: int = 0) -> np.ndarray:
     x, w, stride, pad = _check_conv_args(x, w, stride, pad)
     N, C, H, W = x.shape
     F, _, HH, WW = w.shape
+    b = _check_bias(b, F)
     Ho = conv_output_size(H, HH, pad, stride)
     Wo = conv_output_size(W, WW, pad, stride)
     xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
-    out = np.empty((N, F, Ho, Wo), dtype=_float_dtype(x, w, _as_array(b, "b")))
+    out = np.empty((N, F, Ho, Wo), dtype=_float_dtype(x, w, b))
     for n in range(N):
         for k in range(F):
             for i in range(Ho):

@@ -213,6 +213,14 @@ def _check_conv_args(x, w, stride, pad):
     return x, w, stride, pad
 
 
+def _check_bias(b, F: int) -> np.ndarray:
+    """The biases of ``F`` filters as an array of shape ``(F,)``, or a ``ValueError``."""
+    b = _as_array(b, "b")
+    if b.shape != (F,):
+        raise ValueError(f"bias length mismatch: b must have shape (F,) = ({F},), got {b.shape}")
+    return b
+
+
 def _im2col(x: np.ndarray, HH: int, WW: int, stride: int, pad: int) -> np.ndarray:
     """Copy every convolution window of ``x`` into one column of a matrix ("im2col").
 
@@ -298,11 +306,9 @@ def conv2d_forward(x, w, b, stride: int = 1, pad: int = 0, *, cache: dict | None
 
         return fast_layers.conv2d_forward(x, w, b, stride, pad, cache=cache)
     x, w, stride, pad = _check_conv_args(x, w, stride, pad)
-    b = _as_array(b, "b")
     N, C, H, W = x.shape
     F, _, HH, WW = w.shape
-    if b.shape != (F,):
-        raise ValueError(f"bias length mismatch: b must have shape (F,) = ({F},), got {b.shape}")
+    b = _check_bias(b, F)
     dtype = _float_dtype(x, w, b)
     Ho = conv_output_size(H, HH, pad, stride)
     Wo = conv_output_size(W, WW, pad, stride)
