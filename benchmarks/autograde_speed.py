@@ -30,8 +30,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import nbformat
-
 from cnnbook.grader import gradebook, samples
 from cnnbook.grader.demo import _pick_assignment
 from cnnbook.grader.sandbox import sandbox_available
@@ -55,12 +53,7 @@ def make_course(root: Path, students: int, assignment: str | None) -> str:
         check=True,
         capture_output=True,
     )
-    src = nbformat.read(str(root / "solutions" / assignment / f"{assignment}.ipynb"), 4)
-    rel = nbformat.read(str(root / "exercises" / assignment / f"{assignment}.ipynb"), 4)
-    answers = samples.solution_answers(src)
-    for i in range(students):
-        path = root / "submitted" / f"student{i:03d}" / assignment / f"{assignment}.ipynb"
-        samples.make_submission(rel, answers, path=path)
+    samples.submit_honest_class(root, assignment, students)
     return assignment
 
 

@@ -102,6 +102,20 @@ def make_submission(
     return nb
 
 
+def submit_honest_class(root: Path, assignment: str, students: int) -> list[str]:
+    """``students`` honest submissions (the source notebook's answers in the released
+    notebook) in ``root/submitted/studentNNNN/assignment``; returns the student ids."""
+    name = f"{assignment}.ipynb"
+    source = nbformat.read(str(Path(root) / "solutions" / assignment / name), as_version=4)
+    released = nbformat.read(str(Path(root) / "exercises" / assignment / name), as_version=4)
+    answers = solution_answers(source)
+    ids = [f"student{i:04d}" for i in range(students)]
+    for student in ids:
+        path = Path(root) / "submitted" / student / assignment / name
+        make_submission(released, answers, path=path)
+    return ids
+
+
 # Student code for the tiny assignment's answer cell.
 TINY_ANSWERS = {
     "honest": "def square(x):\n    return x * x",
