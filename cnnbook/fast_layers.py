@@ -18,33 +18,36 @@ through in the chapter "Making convolution fast":
    forward pass is compared with ``x``, so an input edited in place between
    the two calls is noticed and its windows are built afresh.
 
-It also holds the plain-loop convolution the chapter benchmarks against and
-:func:`layer_costs`, which tabulates the multiply-adds, parameters and
-activation memory of a network layer by layer.
+It also holds the window matrix itself as public functions (:func:`im2col`
+and its adjoint :func:`col2im`) and the plain-loop convolution the chapter
+benchmarks against. It imports :mod:`cnnbook.conv_shapes` (the argument
+checks it shares with the reference) and no other module of the course.
 """
 
 from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 
 import numpy as np
 
-from cnnbook.layers import (
-    _check_bias,
-    _check_conv_args,
-    _check_dout,
-    _float_dtype,
+from cnnbook.conv_shapes import (
+    as_array,
+    check_bias,
+    check_conv_args,
+    check_dout,
+    check_int,
+    check_ndim,
     conv_output_size,
+    float_dtype,
 )
 
 __all__ = [
     "conv2d_forward",
     "conv2d_backward",
+    "im2col",
+    "col2im",
     "conv2d_forward_loops",
-    "LayerCost",
-    "layer_costs",
 ]
 
 
@@ -95,11 +98,11 @@ def _buffer(workspace: dict | None, name: str, shape, dtype, zeros: bool = False
 
 
 def _im2col(x, HH: int, WW: int, stride: int, pad: int, Ho: int, Wo: int, workspace=None):
-    """:func:`cnnbook.layers._im2col`, threaded and into reusable buffers.
+    """The window matrix of :func:`im2col`, threaded and into reusable buffers.
 
-    Returns ``cols`` of shape ``(C*HH*WW, N*Ho*Wo)``, the same matrix as the
-    reference. The padded input is kept channel-major, ``(C, N, H+2p, W+2p)``,
-    so that one channel chunk of it is contiguous.
+    Returns ``cols`` of shape ``(C*HH*WW, N*Ho*Wo)``. The padded input is kept
+    channel-major, ``(C, N, H+2p, W+2p)``, so that one channel chunk of it is
+    contiguous.
     """
     N, C, H, W = x.shape
     # Only the interior of xp is ever written, so a reused xp keeps its zero border.
@@ -120,7 +123,7 @@ def _im2col(x, HH: int, WW: int, stride: int, pad: int, Ho: int, Wo: int, worksp
 def _col2im(
     dcols, x_shape, HH: int, WW: int, stride: int, pad: int, Ho: int, Wo: int, workspace=None
 ):
-    """:func:`cnnbook.layers._col2im`, threaded and with a reusable buffer; returns a new ``dx``."""
+    """:func:`col2im`, threaded and with a reusable buffer; returns a new ``dx``."""
     N, C, H, W = x_shape
     dcols = dcols.reshape(C, HH, WW, N, Ho, Wo)
     dxp = _buffer(workspace, "dxp", (C, N, H + 2 * pad, W + 2 * pad), dcols.dtype)
@@ -136,6 +139,63 @@ def _col2im(
 
     _for_channel_chunks(C, dcols.size, add_windows)
     return dx
+
+
+def im2col(x, HH: int, WW: int, stride: int = 1, pad: int = 0) -> np.ndarray:
+    """Copy every convolution window of ``x`` into one column of a matrix ("im2col").
+
+    Args:
+        x: input, shape ``(N, C, H, W)``.
+        HH, WW: kernel height and width.
+        stride, pad: as in :func:`conv2d_forward`.
+
+    Returns:
+        ``cols`` of shape ``(C*HH*WW, N*H'*W')`` with
+        ``cols[(c*HH + i)*WW + j, (n*H' + ho)*W' + wo] = xp[n, c, ho*stride + i, wo*stride + j]``
+        where ``xp`` is ``x`` zero-padded by ``pad``: row ``(c, i, j)`` is one kernel
+        tap, column ``(n, ho, wo)`` one window. A convolution is then one matrix
+        product, ``w.reshape(F, -1) @ cols``.
+    """
+    x = as_array(x, "x")
+    check_ndim(x, 4, "x", "(N, C, H, W)")
+    HH, WW = check_int(HH, "HH", 1), check_int(WW, "WW", 1)
+    N, C, H, W = x.shape
+    no_filters = np.empty((0, C, HH, WW))  # check_conv_args checks the kernel size
+    x, _, stride, pad = check_conv_args(x, no_filters, stride, pad)
+    Ho, Wo = conv_output_size(H, HH, pad, stride), conv_output_size(W, WW, pad, stride)
+    return _im2col(x.astype(float_dtype(x), copy=False), HH, WW, stride, pad, Ho, Wo)
+
+
+def col2im(dcols, x_shape, HH: int, WW: int, stride: int = 1, pad: int = 0) -> np.ndarray:
+    """The adjoint of :func:`im2col` ("col2im"): add every column back onto its window.
+
+    For every ``cols`` of the shape :func:`im2col` returns,
+    ``sum(im2col(x, ...) * cols) == sum(x * col2im(cols, x.shape, ...))``: this
+    is how the gradient of a convolution's input is assembled from the
+    gradients of its windows.
+
+    Args:
+        dcols: shape ``(C*HH*WW, N*H'*W')``.
+        x_shape: ``(N, C, H, W)``, the shape of the input of :func:`im2col`.
+        HH, WW, stride, pad: as in :func:`im2col`.
+
+    Returns:
+        An array of shape ``x_shape``. Where windows overlap, their columns are
+        summed; what lands on the padding is cut off.
+    """
+    N, C, H, W = (check_int(n, "x_shape entry", 1) for n in x_shape)
+    HH, WW = check_int(HH, "HH", 1), check_int(WW, "WW", 1)
+    shape_only = np.broadcast_to(np.float32(0), (N, C, H, W))  # no memory
+    _, _, stride, pad = check_conv_args(shape_only, np.empty((0, C, HH, WW)), stride, pad)
+    Ho, Wo = conv_output_size(H, HH, pad, stride), conv_output_size(W, WW, pad, stride)
+    dcols = as_array(dcols, "dcols")
+    if dcols.shape != (C * HH * WW, N * Ho * Wo):
+        raise ValueError(
+            f"dcols must have im2col's shape (C*HH*WW, N*H'*W') = "
+            f"{(C * HH * WW, N * Ho * Wo)}, got {dcols.shape}"
+        )
+    dcols = dcols.astype(float_dtype(dcols), copy=False)
+    return _col2im(dcols, (N, C, H, W), HH, WW, stride, pad, Ho, Wo)
 
 
 # --------------------------------------------------------------------------
@@ -175,11 +235,11 @@ def conv2d_forward(x, w, b, stride: int = 1, pad: int = 0, *, cache: dict | None
     Returns:
         ``out`` of shape ``(N, F, H', W')``.
     """
-    x, w, stride, pad = _check_conv_args(x, w, stride, pad)
+    x, w, stride, pad = check_conv_args(x, w, stride, pad)
     N, C, H, W = x.shape
     F, _, HH, WW = w.shape
-    b = _check_bias(b, F)
-    dtype = _float_dtype(x, w, b)
+    b = check_bias(b, F)
+    dtype = float_dtype(x, w, b)
     Ho = conv_output_size(H, HH, pad, stride)
     Wo = conv_output_size(W, WW, pad, stride)
     workspace = None if cache is None else cache.setdefault("buffers", {})
@@ -202,13 +262,13 @@ def conv2d_backward(dout, x, w, stride: int = 1, pad: int = 0, *, cache: dict | 
     Returns:
         ``(dx, dw, db)`` with shapes ``(N, C, H, W)``, ``(F, C, HH, WW)``, ``(F,)``.
     """
-    x, w, stride, pad = _check_conv_args(x, w, stride, pad)
+    x, w, stride, pad = check_conv_args(x, w, stride, pad)
     N, C, H, W = x.shape
     F, _, HH, WW = w.shape
     Ho = conv_output_size(H, HH, pad, stride)
     Wo = conv_output_size(W, WW, pad, stride)
-    dout = _check_dout(dout, (N, F, Ho, Wo), "(N, F, H', W')")
-    dtype = _float_dtype(dout, x, w)
+    dout = check_dout(dout, (N, F, Ho, Wo), "(N, F, H', W')")
+    dtype = float_dtype(dout, x, w)
     workspace = None if cache is None else cache.setdefault("buffers", {})
     cols = _cached_cols(cache, x, (stride, pad, (HH, WW)), dtype)
     if cols is None:
@@ -236,14 +296,14 @@ def conv2d_forward_loops(x, w, b, stride: int = 1, pad: int = 0) -> np.ndarray:
     baseline of the chapter's benchmark. Each output is one dot product of a
     ``(C, HH, WW)`` window with a filter (``conv_single_step``).
     """
-    x, w, stride, pad = _check_conv_args(x, w, stride, pad)
+    x, w, stride, pad = check_conv_args(x, w, stride, pad)
     N, C, H, W = x.shape
     F, _, HH, WW = w.shape
-    b = _check_bias(b, F)
+    b = check_bias(b, F)
     Ho = conv_output_size(H, HH, pad, stride)
     Wo = conv_output_size(W, WW, pad, stride)
     xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
-    out = np.empty((N, F, Ho, Wo), dtype=_float_dtype(x, w, b))
+    out = np.empty((N, F, Ho, Wo), dtype=float_dtype(x, w, b))
     for n in range(N):
         for k in range(F):
             for i in range(Ho):
@@ -251,59 +311,3 @@ def conv2d_forward_loops(x, w, b, stride: int = 1, pad: int = 0) -> np.ndarray:
                     window = xp[n, :, i * stride : i * stride + HH, j * stride : j * stride + WW]
                     out[n, k, i, j] = np.sum(window * w[k]) + b[k]
     return out
-
-
-@dataclass(frozen=True)
-class LayerCost:
-    """What one layer costs for one image.
-
-    Attributes:
-        name: e.g. ``"conv1"`` or ``"MaxPool2D"``.
-        output_shape: ``(C, H, W)`` or ``(M,)``, without the batch axis.
-        parameters: learnable numbers (weights and biases).
-        multiply_adds: multiply-adds of the forward pass (0 for layers without weights).
-        activations: numbers in the layer's output, which training keeps for backward.
-    """
-
-    name: str
-    output_shape: tuple[int, ...]
-    parameters: int
-    multiply_adds: int
-    activations: int
-
-
-def layer_costs(model, input_shape: tuple[int, ...]) -> list[LayerCost]:
-    """Parameters, forward multiply-adds and output size of every layer, per image.
-
-    A convolution with weights ``(F, C, HH, WW)`` and output ``(F, H', W')``
-    does ``F * H' * W' * C * HH * WW`` multiply-adds; a dense layer ``(D, M)``
-    does ``D * M``. The shapes are found by running one zero image through
-    ``model`` (a :class:`cnnbook.nn.Sequential`).
-
-    Args:
-        model: the network.
-        input_shape: one image's shape, ``(C, H, W)``.
-
-    Returns:
-        One :class:`LayerCost` per layer of ``model``, in order.
-    """
-    from cnnbook.nn import Conv2D, Dense
-
-    x = np.zeros((1, *input_shape), dtype=np.float32)
-    costs = []
-    for layer in model.layers:
-        y = layer.forward(x)
-        params = sum(p.value.size for p in layer.parameters())
-        if isinstance(layer, Conv2D):
-            F, C, HH, WW = layer.w.value.shape
-            macs = int(np.prod(y.shape[1:])) * C * HH * WW
-            name = layer.w.name.removesuffix(".w")
-        elif isinstance(layer, Dense):
-            macs = int(layer.w.value.size)
-            name = layer.w.name.removesuffix(".w")
-        else:
-            macs = 0
-            name = type(layer).__name__
-        costs.append(LayerCost(name, tuple(y.shape[1:]), int(params), int(macs), int(y[0].size)))
-        x = y
-    return costs

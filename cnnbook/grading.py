@@ -72,7 +72,12 @@ __all__ = [
 _JUDGE = None
 
 #: Modules holding the reference solutions: a graded function may not come from them.
-REFERENCE_MODULES = ("cnnbook.layers", "cnnbook.fast_layers", "cnnbook.tensors")
+REFERENCE_MODULES = (
+    "cnnbook.layers",
+    "cnnbook.conv_shapes",  # conv_output_size, re-exported by cnnbook.layers
+    "cnnbook.fast_layers",
+    "cnnbook.tensors",
+)
 
 #: Book pages by chapter number: (path in the repository, title).
 CHAPTERS = {

@@ -20,9 +20,9 @@ Conventions
   pooling-window offsets (at most ``HH * WW`` iterations), never over
   N, C, H or W.
 * This module is the readable reference. The speed machinery of the
-  convolution (threads, reused work buffers, the forward/backward cache)
-  lives apart in :mod:`cnnbook.fast_layers`; passing ``cache=`` to the
-  convolution calls it, with the same results.
+  convolution (threads, reused work buffers) lives apart in
+  :mod:`cnnbook.fast_layers`, which computes the same results; the layer
+  objects of :mod:`cnnbook.nn` use it. Neither module imports the other.
 
 Bad input raises ``ValueError`` (or ``TypeError`` for a wrong type) whose
 message names the problem.
@@ -30,9 +30,19 @@ message names the problem.
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
+
+# The argument checks and the output-size formula are shared with
+# cnnbook.fast_layers, which must not import this module: they live in
+# cnnbook.conv_shapes. conv_output_size is part of this module's API.
+from cnnbook.conv_shapes import as_array as _as_array
+from cnnbook.conv_shapes import check_bias as _check_bias
+from cnnbook.conv_shapes import check_conv_args as _check_conv_args
+from cnnbook.conv_shapes import check_dout as _check_dout
+from cnnbook.conv_shapes import check_int as _check_int
+from cnnbook.conv_shapes import check_ndim as _check_ndim
+from cnnbook.conv_shapes import conv_output_size
+from cnnbook.conv_shapes import float_dtype as _float_dtype
 
 __all__ = [
     "conv_output_size",
@@ -58,92 +68,14 @@ __all__ = [
 # --------------------------------------------------------------------------
 
 
-def _check_int(value, name: str, minimum: int) -> int:
-    """Return ``value`` as an int, or raise if it is not an integer >= minimum."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {value!r} ({type(value).__name__})")
-    if value < minimum:
-        if name == "stride":
-            raise ValueError(f"stride must be >= 1, got {value}")
-        if name == "pad":
-            raise ValueError(f"pad must be >= 0 (negative padding is not allowed), got {value}")
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
-
-
-def _as_array(a, name: str) -> np.ndarray:
-    """Convert to an ndarray of a numeric dtype, or raise a TypeError naming ``name``."""
-    arr = np.asarray(a)
-    if arr.dtype == object or not np.issubdtype(arr.dtype, np.number) or np.iscomplexobj(arr):
-        raise TypeError(f"{name} must be an array of real numbers, got dtype {arr.dtype}")
-    return arr
-
-
-def _float_dtype(*arrays: np.ndarray) -> np.dtype:
-    """The dtype results are computed in: the inputs' common float type (ints -> float64)."""
-    dtype = np.result_type(*arrays)
-    if not np.issubdtype(dtype, np.floating):
-        return np.dtype(np.float64)
-    return dtype
-
-
-def _check_ndim(arr: np.ndarray, ndim: int, name: str, layout: str) -> None:
-    if arr.ndim != ndim:
-        raise ValueError(
-            f"{name} must have {ndim} dimensions {layout}, got {arr.ndim} dimensions "
-            f"with shape {arr.shape}"
-        )
-
-
-def _check_dout(dout, expected: tuple[int, ...], layout: str) -> np.ndarray:
-    """``dout`` as an array, or a ValueError if it is not the forward output's shape."""
-    dout = _as_array(dout, "dout")
-    if dout.shape != expected:
-        raise ValueError(
-            f"dout must have the forward output's shape {layout} = {expected}, got {dout.shape}"
-        )
-    return dout
-
-
 def _check_same_shape(a: np.ndarray, b: np.ndarray, a_name: str, b_name: str) -> None:
     if a.shape != b.shape:
         raise ValueError(f"{a_name} must have the shape of {b_name} {b.shape}, got {a.shape}")
 
 
 # --------------------------------------------------------------------------
-# Sizes and padding
+# Padding (the output size, conv_output_size, is in cnnbook.conv_shapes)
 # --------------------------------------------------------------------------
-
-
-def conv_output_size(n: int, f: int, pad: int = 0, stride: int = 1) -> int:
-    """Size of a convolution or pooling output along one axis.
-
-    ``out = floor((n + 2*pad - f) / stride) + 1``
-
-    The floor means that a window which would run past the padded input
-    is dropped: with n=7, f=3, stride=2 the windows start at 0, 2, 4 and
-    cover the input exactly (3 positions); with n=8 they still start at
-    0, 2, 4 (a window at 6 would need pixel 8), so the output again has 3
-    positions and the last input column is never used.
-
-    Args:
-        n: input size (height or width), >= 1.
-        f: kernel or window size, >= 1 and at most ``n + 2*pad``.
-        pad: zero padding added on *each* side, >= 0.
-        stride: step between windows, >= 1.
-
-    Returns:
-        The output size, a Python ``int`` >= 1.
-    """
-    n = _check_int(n, "n", 1)
-    f = _check_int(f, "f", 1)
-    pad = _check_int(pad, "pad", 0)
-    stride = _check_int(stride, "stride", 1)
-    if f > n + 2 * pad:
-        raise ValueError(
-            f"kernel size f={f} is larger than the padded input n + 2*pad = {n + 2 * pad}"
-        )
-    return (n + 2 * pad - f) // stride + 1
 
 
 def zero_pad(x, pad: int) -> np.ndarray:
@@ -189,36 +121,6 @@ def conv_single_step(x_slice, w, b) -> float:
     if b.size != 1:
         raise ValueError(f"b must be a single number, got shape {b.shape}")
     return float(np.sum(x_slice * w) + b.reshape(()))
-
-
-def _check_conv_args(x, w, stride, pad):
-    x = _as_array(x, "x")
-    w = _as_array(w, "w")
-    _check_ndim(x, 4, "x", "(N, C, H, W)")
-    _check_ndim(w, 4, "w", "(F, C, HH, WW)")
-    stride = _check_int(stride, "stride", 1)
-    pad = _check_int(pad, "pad", 0)
-    N, C, H, W = x.shape
-    F, Cw, HH, WW = w.shape
-    if Cw != C:
-        raise ValueError(
-            f"channel mismatch: x has C={C} channels but w expects {Cw} "
-            f"(w is (F, C, HH, WW) = {w.shape})"
-        )
-    if HH > H + 2 * pad or WW > W + 2 * pad:
-        raise ValueError(
-            f"kernel {HH}x{WW} is larger than the padded input "
-            f"{H + 2 * pad}x{W + 2 * pad} (H={H}, W={W}, pad={pad})"
-        )
-    return x, w, stride, pad
-
-
-def _check_bias(b, F: int) -> np.ndarray:
-    """The biases of ``F`` filters as an array of shape ``(F,)``, or a ``ValueError``."""
-    b = _as_array(b, "b")
-    if b.shape != (F,):
-        raise ValueError(f"bias length mismatch: b must have shape (F,) = ({F},), got {b.shape}")
-    return b
 
 
 def _im2col(x: np.ndarray, HH: int, WW: int, stride: int, pad: int) -> np.ndarray:
@@ -274,6 +176,21 @@ def _col2im(dcols: np.ndarray, x_shape, HH: int, WW: int, stride: int, pad: int)
     return dxp[:, :, pad : pad + H, pad : pad + W]
 
 
+def _cached_windows(cache: dict | None, x: np.ndarray, settings: tuple, dtype):
+    """The window matrix :func:`conv2d_forward` kept in ``cache``, if it fits this call.
+
+    It fits when it was built from an input equal to ``x`` (a copy was kept, so
+    an ``x`` edited in place since the forward pass is noticed), with the same
+    ``(stride, pad, HH, WW)`` and dtype. Otherwise ``None``.
+    """
+    if cache is None or "windows" not in cache:
+        return None
+    x_seen, settings_seen, cols = cache["windows"]
+    if settings_seen != settings or cols.dtype != dtype or not np.array_equal(x_seen, x):
+        return None
+    return cols
+
+
 def conv2d_forward(x, w, b, stride: int = 1, pad: int = 0, *, cache: dict | None = None):
     """Forward pass of a 2-D convolution layer (cross-correlation, no kernel flip).
 
@@ -293,18 +210,13 @@ def conv2d_forward(x, w, b, stride: int = 1, pad: int = 0, *, cache: dict | None
         b: biases, shape ``(F,)``.
         stride: step between windows, >= 1 (same along H and W).
         pad: zeros added on each side of H and W, >= 0.
-        cache: optional dict owned by one layer and passed on every call. With
-            it, the call goes to :func:`cnnbook.fast_layers.conv2d_forward`,
-            which keeps the window matrix and its work arrays in the dict for
-            :func:`conv2d_backward` and the next call (same results).
+        cache: optional dict. With it, the window matrix is kept in the dict
+            (with a copy of ``x``) so that :func:`conv2d_backward`, given the
+            same dict, need not build it again.
 
     Returns:
         ``out`` of shape ``(N, F, H', W')``, in the inputs' float dtype.
     """
-    if cache is not None:
-        from cnnbook import fast_layers
-
-        return fast_layers.conv2d_forward(x, w, b, stride, pad, cache=cache)
     x, w, stride, pad = _check_conv_args(x, w, stride, pad)
     N, C, H, W = x.shape
     F, _, HH, WW = w.shape
@@ -313,6 +225,8 @@ def conv2d_forward(x, w, b, stride: int = 1, pad: int = 0, *, cache: dict | None
     Ho = conv_output_size(H, HH, pad, stride)
     Wo = conv_output_size(W, WW, pad, stride)
     cols = _im2col(x.astype(dtype, copy=False), HH, WW, stride, pad)  # (C*HH*WW, N*H'*W')
+    if cache is not None:  # for conv2d_backward: the windows and what they were built from
+        cache["windows"] = (x.copy(), (stride, pad, HH, WW), cols)
     w_rows = w.reshape(F, C * HH * WW).astype(dtype, copy=False)  # (F, C*HH*WW)
     out = w_rows @ cols + b.astype(dtype, copy=False)[:, np.newaxis]  # (F, N*H'*W')
     return out.reshape(F, N, Ho, Wo).transpose(1, 0, 2, 3)
@@ -342,17 +256,14 @@ def conv2d_backward(dout, x, w, stride: int = 1, pad: int = 0, *, cache: dict | 
         x: the forward input, shape ``(N, C, H, W)``.
         w: the filters, shape ``(F, C, HH, WW)``.
         stride, pad: as in the forward pass.
-        cache: the dict passed to :func:`conv2d_forward` for this ``x``, if any;
-            the call then goes to :func:`cnnbook.fast_layers.conv2d_backward`
-            (same results).
+        cache: the dict passed to :func:`conv2d_forward`, if any. Its window
+            matrix is reused when it was built from an ``x`` equal to this one
+            with the same stride, padding and kernel size (same results);
+            otherwise the windows are built again.
 
     Returns:
         ``(dx, dw, db)`` with shapes ``(N, C, H, W)``, ``(F, C, HH, WW)``, ``(F,)``.
     """
-    if cache is not None:
-        from cnnbook import fast_layers
-
-        return fast_layers.conv2d_backward(dout, x, w, stride, pad, cache=cache)
     x, w, stride, pad = _check_conv_args(x, w, stride, pad)
     N, C, H, W = x.shape
     F, _, HH, WW = w.shape
@@ -360,7 +271,9 @@ def conv2d_backward(dout, x, w, stride: int = 1, pad: int = 0, *, cache: dict | 
     Wo = conv_output_size(W, WW, pad, stride)
     dout = _check_dout(dout, (N, F, Ho, Wo), "(N, F, H', W')")
     dtype = _float_dtype(dout, x, w)
-    cols = _im2col(x.astype(dtype, copy=False), HH, WW, stride, pad)  # (C*HH*WW, N*H'*W')
+    cols = _cached_windows(cache, x, (stride, pad, HH, WW), dtype)
+    if cols is None:
+        cols = _im2col(x.astype(dtype, copy=False), HH, WW, stride, pad)  # (C*HH*WW, N*H'*W')
     dout_rows = dout.astype(dtype, copy=False).transpose(1, 0, 2, 3).reshape(F, N * Ho * Wo)
     w_rows = w.reshape(F, C * HH * WW).astype(dtype, copy=False)
     db = dout_rows.sum(axis=1)

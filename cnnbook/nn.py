@@ -89,6 +89,11 @@ class Conv2D(Layer):
     """Convolution layer: weights ``(out_channels, in_channels, k, k)``, biases ``(out_channels,)``.
 
     Input ``(N, in_channels, H, W)``, output ``(N, out_channels, H', W')``.
+
+    This is the one place where the course picks the fast convolution: the
+    layer calls :mod:`cnnbook.fast_layers` (same results as the reference
+    :func:`cnnbook.layers.conv2d_forward`, faster) with a cache dict of its
+    own, so its backward pass reuses the forward pass's window matrix.
     """
 
     def __init__(

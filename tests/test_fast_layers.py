@@ -1,13 +1,16 @@
-"""cnnbook.fast_layers: same results as the reference, threads, the forward/backward cache."""
+"""cnnbook.fast_layers: same results as the reference, threads, the forward/backward cache;
+im2col/col2im; the layer modules' import graph; cnnbook.costs."""
 
+import ast
 import os
 import zlib
+from pathlib import Path
 
 import numpy as np
 import pytest
 from scipy.signal import convolve2d, correlate2d
 
-from cnnbook import fast_layers, layers
+from cnnbook import costs, fast_layers, layers
 from cnnbook.nn import Conv2D, Dense, Flatten, MaxPool2D, ReLU, Sequential
 from tests import oracles
 
@@ -41,11 +44,66 @@ def test_fast_conv_matches_the_reference(N, C, H, W, F, HH, WW, stride, pad):
         np.testing.assert_allclose(a, c, atol=1e-12)
 
 
-def test_reference_with_cache_delegates_to_the_fast_layer():
+def _imports(module: str) -> set[str]:
+    """The cnnbook modules ``module`` imports, at module level or inside any function."""
+    path = Path(__file__).resolve().parent.parent / "cnnbook" / f"{module}.py"
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("cnnbook"):
+            found.add(node.module)
+            found |= {f"cnnbook.{a.name}" for a in node.names if node.module == "cnnbook"}
+        elif isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.startswith("cnnbook")}
+    return found
+
+
+def test_the_layer_modules_import_without_cycles():
+    """The reference and the fast path stand apart; nn is the one place that picks."""
+    assert _imports("conv_shapes") == set()
+    assert _imports("layers") == {"cnnbook.conv_shapes"}
+    assert _imports("fast_layers") == {"cnnbook.conv_shapes"}
+    assert _imports("nn") <= {"cnnbook", "cnnbook.layers", "cnnbook.fast_layers"}
+    assert "cnnbook.costs" not in _imports("nn")
+
+
+def test_reference_cache_keeps_its_own_windows_and_fast_cache_ignores_them():
     x, w, b = randn(2, 3, 6, 5), randn(4, 3, 3, 3), randn(4)
     cache = {}
-    layers.conv2d_forward(x, w, b, 2, 1, cache=cache)
-    assert "cols" in cache and "buffers" in cache
+    out = layers.conv2d_forward(x, w, b, 2, 1, cache=cache)
+    assert "windows" in cache and "cols" not in cache  # the reference, not the fast layer
+    dout = randn(*out.shape)
+    x[0, 0, 0, 0] += 3.0  # edited in place: the reference must notice
+    want = oracles.conv_backward_loops(dout, x, w, 2, 1)
+    for a, c in zip(layers.conv2d_backward(dout, x, w, 2, 1, cache=cache), want, strict=True):
+        np.testing.assert_allclose(a, c, atol=1e-10)
+    for a, c in zip(fast_layers.conv2d_backward(dout, x, w, 2, 1, cache=cache), want, strict=True):
+        np.testing.assert_allclose(a, c, atol=1e-10)
+
+
+@pytest.mark.parametrize(("stride", "pad"), [(1, 0), (2, 1), (3, 2)])
+def test_public_im2col_and_col2im(stride, pad):
+    x = randn(2, 3, 7, 8)
+    cols = fast_layers.im2col(x, 3, 2, stride, pad)
+    Ho, Wo = layers.conv_output_size(7, 3, pad, stride), layers.conv_output_size(8, 2, pad, stride)
+    assert cols.shape == (3 * 3 * 2, 2 * Ho * Wo)
+    xp = layers.zero_pad(x, pad)
+    n, c, i, j, ho, wo = 1, 2, 2, 1, Ho - 1, 0
+    row, col = (c * 3 + i) * 2 + j, (n * Ho + ho) * Wo + wo
+    assert cols[row, col] == xp[n, c, ho * stride + i, wo * stride + j]
+    # one matrix product is the convolution
+    w, b = randn(4, 3, 3, 2), randn(4)
+    out = (w.reshape(4, -1) @ cols + b[:, None]).reshape(4, 2, Ho, Wo).transpose(1, 0, 2, 3)
+    np.testing.assert_allclose(out, layers.conv2d_forward(x, w, b, stride, pad), atol=1e-12)
+    # col2im is the adjoint: <im2col(x), c> == <x, col2im(c)>
+    c = randn(*cols.shape)
+    lhs, rhs = np.sum(cols * c), np.sum(x * fast_layers.col2im(c, x.shape, 3, 2, stride, pad))
+    assert lhs == pytest.approx(rhs, rel=1e-12)
+    with pytest.raises(ValueError, match="im2col's shape"):
+        fast_layers.col2im(c[:, 1:], x.shape, 3, 2, stride, pad)
+    with pytest.raises(ValueError, match="larger than the padded input"):
+        fast_layers.im2col(x, 9, 2, stride, 0)
+    with pytest.raises(ValueError, match="4 dimensions"):
+        fast_layers.im2col(x[0], 3, 2)
 
 
 def test_backward_notices_an_input_edited_in_place_after_forward():
@@ -120,11 +178,11 @@ def test_layer_costs_of_a_small_network():
             Dense(4 * 4 * 4, 10, rng=rng, name="dense"),
         ]
     )
-    costs = fast_layers.layer_costs(model, (1, 8, 8))
-    assert [c.name for c in costs] == ["conv1", "ReLU", "MaxPool2D", "Flatten", "dense"]
-    assert costs[0].output_shape == (4, 8, 8)
-    assert costs[0].multiply_adds == 4 * 8 * 8 * 1 * 3 * 3
-    assert costs[0].parameters == 4 * 9 + 4
-    assert costs[2].activations == 4 * 4 * 4
-    assert costs[4].multiply_adds == 64 * 10
-    assert costs[1].multiply_adds == 0
+    table = costs.layer_costs(model, (1, 8, 8))
+    assert [c.name for c in table] == ["conv1", "ReLU", "MaxPool2D", "Flatten", "dense"]
+    assert table[0].output_shape == (4, 8, 8)
+    assert table[0].multiply_adds == 4 * 8 * 8 * 1 * 3 * 3
+    assert table[0].parameters == 4 * 9 + 4
+    assert table[2].activations == 4 * 4 * 4
+    assert table[4].multiply_adds == 64 * 10
+    assert table[1].multiply_adds == 0
