@@ -47,6 +47,8 @@ __all__ = [
     "conv2d_backward",
     "im2col",
     "col2im",
+    "maxpool2d_forward",
+    "maxpool2d_backward",
     "conv2d_forward_loops",
 ]
 
@@ -282,6 +284,73 @@ def conv2d_backward(dout, x, w, stride: int = 1, pad: int = 0, *, cache: dict | 
     np.matmul(w_rows.T, dout_rows, out=dcols)
     dx = _col2im(dcols, x.shape, HH, WW, stride, pad, Ho, Wo, workspace)
     return dx, dw, db
+
+
+# --------------------------------------------------------------------------
+# Max pooling without window reductions
+# --------------------------------------------------------------------------
+
+
+def _check_pool(x, size, stride):
+    x = as_array(x, "x")
+    check_ndim(x, 4, "x", "(N, C, H, W)")
+    size, stride = check_int(size, "size", 1), check_int(stride, "stride", 1)
+    if size > x.shape[2] or size > x.shape[3]:
+        raise ValueError(f"pooling window {size}x{size} is larger than the input {x.shape[2:]}")
+    Ho, Wo = (
+        conv_output_size(x.shape[2], size, 0, stride),
+        conv_output_size(x.shape[3], size, 0, stride),
+    )
+    return x, size, stride, Ho, Wo
+
+
+def _window_views(x: np.ndarray, size: int, stride: int, Ho: int, Wo: int):
+    """For each window offset ``(di, dj)`` in row-major order, the strided view
+    ``x[:, :, di + stride*i, dj + stride*j]`` of shape ``(N, C, Ho, Wo)``."""
+    h_end, w_end = stride * (Ho - 1) + 1, stride * (Wo - 1) + 1
+    for di in range(size):
+        for dj in range(size):
+            yield x[:, :, di : di + h_end : stride, dj : dj + w_end : stride]
+
+
+def _window_max(x: np.ndarray, size: int, stride: int, Ho: int, Wo: int) -> np.ndarray:
+    """The maximum of every window: one ``np.maximum`` per window offset over strided
+    views, instead of a reduction over the small window axes (which NumPy does slowly)."""
+    views = _window_views(x, size, stride, Ho, Wo)
+    out = next(views).copy()
+    for view in views:
+        np.maximum(out, view, out=out)
+    return out
+
+
+def maxpool2d_forward(x, size: int = 2, stride: int = 2) -> np.ndarray:
+    """:func:`cnnbook.layers.maxpool2d_forward`, fast: same arguments, same result."""
+    x, size, stride, Ho, Wo = _check_pool(x, size, stride)
+    return _window_max(x, size, stride, Ho, Wo)
+
+
+def maxpool2d_backward(dout, x, size: int = 2, stride: int = 2) -> np.ndarray:
+    """:func:`cnnbook.layers.maxpool2d_backward`, fast: same arguments, same result
+    for finite inputs.
+
+    Each window's gradient goes to its first maximum in row-major order: the
+    offsets are visited in that order, and a window whose gradient has been
+    routed passes nothing more. Overlapping windows add up.
+    """
+    x, size, stride, Ho, Wo = _check_pool(x, size, stride)
+    N, C, H, W = x.shape
+    dout = check_dout(dout, (N, C, Ho, Wo), "(N, C, H', W')")
+    dtype = float_dtype(dout, x)
+    out = _window_max(x, size, stride, Ho, Wo)
+    left = dout.astype(dtype, copy=True)  # the gradient of each window not routed yet
+    dx = np.zeros(x.shape, dtype=dtype)
+    for view, dx_view in zip(
+        _window_views(x, size, stride, Ho, Wo), _window_views(dx, size, stride, Ho, Wo), strict=True
+    ):
+        routed = left * (view == out)  # arithmetic, not masked writes (which are slow)
+        dx_view += routed
+        left -= routed
+    return dx
 
 
 # --------------------------------------------------------------------------

@@ -170,8 +170,8 @@ class _Pool2D(Layer):
 class MaxPool2D(_Pool2D):
     """Max pooling over ``size x size`` windows; ``stride`` defaults to ``size``."""
 
-    _forward = staticmethod(layers.maxpool2d_forward)
-    _backward = staticmethod(layers.maxpool2d_backward)
+    _forward = staticmethod(fast_layers.maxpool2d_forward)  # same results as layers'
+    _backward = staticmethod(fast_layers.maxpool2d_backward)
 
 
 class AvgPool2D(_Pool2D):

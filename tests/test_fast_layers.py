@@ -186,3 +186,28 @@ def test_layer_costs_of_a_small_network():
     assert table[2].activations == 4 * 4 * 4
     assert table[4].multiply_adds == 64 * 10
     assert table[1].multiply_adds == 0
+
+
+@pytest.mark.parametrize(("size", "stride"), [(2, 2), (3, 2), (2, 1), (3, 3), (1, 1)])
+def test_fast_max_pooling_matches_the_reference_with_ties(size, stride):
+    """Ties (whole windows of ReLU zeros, repeated values) go to the first maximum."""
+    x = np.maximum(np.round(randn(2, 3, 9, 8), 1), 0)  # many zeros and repeated values
+    out = fast_layers.maxpool2d_forward(x, size, stride)
+    np.testing.assert_array_equal(out, layers.maxpool2d_forward(x, size, stride))
+    dout = randn(*out.shape)
+    np.testing.assert_allclose(
+        fast_layers.maxpool2d_backward(dout, x, size, stride),
+        layers.maxpool2d_backward(dout, x, size, stride),
+        atol=1e-12,
+    )
+    x32 = x.astype(np.float32)
+    assert fast_layers.maxpool2d_backward(dout.astype(np.float32), x32, size, stride).dtype == (
+        np.float32
+    )
+
+
+def test_fast_max_pooling_rejects_bad_input():
+    with pytest.raises(ValueError, match="larger than the input"):
+        fast_layers.maxpool2d_forward(randn(1, 1, 3, 3), 4, 4)
+    with pytest.raises(ValueError, match="forward output's shape"):
+        fast_layers.maxpool2d_backward(randn(1, 1, 3, 3), randn(1, 1, 4, 4), 2, 2)

@@ -93,16 +93,51 @@ def test_training_reduces_loss_and_learns_on_a_small_budget():
     assert history.final.test_accuracy > 0.85
 
 
+def test_mnist_model_shapes_and_parameters():
+    model = train.build_mnist_model(seed=0)
+    shapes = []
+    x = np.zeros((2, 1, 28, 28), np.float32)
+    for layer in model.layers:
+        x = layer.forward(x)
+        shapes.append(x.shape[1:])
+    assert shapes == [
+        (16, 28, 28), (16, 28, 28), (16, 14, 14), (32, 14, 14), (32, 14, 14), (32, 7, 7),
+        (1568,), (10,),
+    ]
+    assert sum(p.value.size for p in model.parameters()) == 160 + 4640 + 15690
+    assert x.dtype == np.float32
+
+
 @pytest.mark.slow
 def test_training_command_prints_json_last_line():
+    """The digits CLI, 2 epochs (about 1 s of CPU): far above chance (10 %)."""
     result = subprocess.run(
-        [sys.executable, "-m", "cnnbook.train", "--epochs", "2", "--no-progress"],
+        [sys.executable, "-m", "cnnbook.train", "--data", "digits", "--epochs", "2",
+         "--no-progress"],
         capture_output=True, text=True, check=True, timeout=300,
     )
     summary = json.loads(result.stdout.strip().splitlines()[-1])
-    assert summary["epochs"] == 2 and summary["iterations"] == 90
-    assert 0.8 < summary["test_accuracy"] <= 1.0
-    assert summary["train_seconds"] > 0
+    assert summary["data"] == "digits"
+    assert summary["epochs"] == 2 and summary["iterations"] == 2 * 36  # 1,150 images / 32
+    assert summary["split"] == {"train": 1150, "validation": 287, "test": 360}
+    assert 0.5 < summary["test_accuracy"] <= 1.0
+    assert summary["seconds"] > 0 and summary["best_epoch"] in (1, 2)
+
+
+@pytest.mark.slow
+def test_mnist_training_command_learns_in_one_epoch():
+    """MNIST by default, 1 epoch (about 3 s of CPU): the split sizes and a first accuracy."""
+    result = subprocess.run(
+        [sys.executable, "-m", "cnnbook.train", "--epochs", "1"],
+        capture_output=True, text=True, check=True, timeout=300,
+    )
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert summary["data"] == "mnist"
+    assert summary["split"] == {"train": 3500, "validation": 500, "test": 1000}
+    assert summary["iterations"] == 110 and summary["epochs"] == 1
+    assert 0.85 < summary["test_accuracy"] <= 1.0
+    assert "training" in result.stderr  # the progress bar
+    assert summary["config"]["blas_threads"] == 1
 
 
 def test_training_command_rejects_bad_settings():
@@ -112,6 +147,11 @@ def test_training_command_rejects_bad_settings():
     )
     assert result.returncode == 2
     assert "epochs must be >= 1, got 0" in result.stderr
+    result = subprocess.run(
+        [sys.executable, "-m", "cnnbook.train", "--blas-threads", "0"],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 2 and "blas_threads must be >= 1" in result.stderr
 
 
 def test_validation_split_is_stratified_and_leaves_the_test_set_alone():
