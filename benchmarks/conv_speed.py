@@ -1,23 +1,31 @@
 """Speed of conv2d forward + backward: ratios to baselines timed in the same run.
 
-Workload (issue #2): x (64, 16, 28, 28), w (32, 16, 3, 3), pad 1, stride 1, float32.
+Workloads, float32, stride 1, pad 1, 3x3 filters:
 
-Measured, interleaved round by round so that load from other processes hits
-every contender alike:
+* ``issue-2``: x (64, 16, 28, 28), w (32, 16, 3, 3) (the workload of issue #2);
+* ``mnist-conv2``: x (32, 16, 14, 14), w (32, 16, 3, 3), the second convolution
+  of the MNIST LeNet (``cnnbook.train.build_mnist_model``) on a training batch.
 
-* ``cnnbook``         conv2d_forward + conv2d_backward, as a cnnbook.nn.Conv2D layer
-                      runs them: one ``cache=`` dict kept across calls, so backward
-                      reuses the forward's window matrix and large work arrays are
-                      reused rather than allocated (and page-faulted) every call;
-* ``cnnbook_nocache`` the plain calls without a cache (fresh arrays every call);
-* ``torch``           PyTorch CPU conv2d forward + backward (if torch is installed);
-* ``matmul``          the three NumPy matrix products of the same shapes and FLOPs
-                      (out = W @ cols, dW = dout @ cols.T, dcols = W.T @ dout): the
-                      floor for any im2col implementation in NumPy.
+Contenders, interleaved round by round so that load from other processes hits
+every one alike:
 
-Usage: python benchmarks/conv_speed.py [--rounds 30] [--json results.json]
-Figures, not pass/fail: the machine's load moves absolute times; the ratios
-are the result. The minimum over rounds is the least disturbed measurement.
+* ``fast``      cnnbook.fast_layers.conv2d_forward + conv2d_backward as
+                cnnbook.nn.Conv2D runs them: one ``cache=`` dict kept across calls,
+                so backward reuses the forward's window matrix and large work
+                arrays are reused rather than allocated every call;
+* ``reference`` cnnbook.layers.conv2d_forward + conv2d_backward, no cache;
+* ``torch``     PyTorch CPU conv2d forward + backward (if torch is installed;
+                it is not a requirement of the course);
+* ``matmul``    the three NumPy matrix products of the same shapes and FLOPs
+                (out = W @ cols, dW = dout @ cols.T, dcols = W.T @ dout): the floor
+                for any im2col implementation in NumPy.
+
+Targets (issue #22): fast <= 1.0x torch and <= 1.2x matmul, on each workload.
+
+Usage: python benchmarks/conv_speed.py [--rounds 30] [--threads N] [--json out.json]
+Figures, not pass/fail: the machine's load moves absolute times; the ratios are
+the result. The minimum over rounds is the least disturbed measurement. NumPy and
+PyTorch get the same number of threads (default: all cores).
 """
 
 from __future__ import annotations
@@ -29,13 +37,19 @@ import platform
 import time
 
 import numpy as np
+from threadpoolctl import threadpool_info, threadpool_limits
 
-from cnnbook.layers import conv2d_backward, conv2d_forward
+from cnnbook import fast_layers, layers
 
-N, C, H, W, F, K, PAD = 64, 16, 28, 28, 32, 3, 1
+WORKLOADS = {
+    "issue-2": (64, 16, 28, 28, 32),
+    "mnist-conv2": (32, 16, 14, 14, 32),
+}
+K, PAD = 3, 1
 
 
-def contenders(threads: int):
+def contenders(shape, threads: int):
+    N, C, H, W, F = shape
     rng = np.random.default_rng(0)
     x = rng.standard_normal((N, C, H, W)).astype(np.float32)
     w = (rng.standard_normal((F, C, K, K)) * 0.1).astype(np.float32)
@@ -44,13 +58,13 @@ def contenders(threads: int):
 
     layer_cache = {}  # one dict for the layer's lifetime, as cnnbook.nn.Conv2D keeps it
 
-    def cnnbook():
-        conv2d_forward(x, w, b, 1, PAD, cache=layer_cache)
-        conv2d_backward(dout, x, w, 1, PAD, cache=layer_cache)
+    def fast():
+        fast_layers.conv2d_forward(x, w, b, 1, PAD, cache=layer_cache)
+        fast_layers.conv2d_backward(dout, x, w, 1, PAD, cache=layer_cache)
 
-    def cnnbook_nocache():
-        conv2d_forward(x, w, b, 1, PAD)
-        conv2d_backward(dout, x, w, 1, PAD)
+    def reference():
+        layers.conv2d_forward(x, w, b, 1, PAD)
+        layers.conv2d_backward(dout, x, w, 1, PAD)
 
     positions = N * H * W
     w_rows = w.reshape(F, -1)
@@ -62,11 +76,11 @@ def contenders(threads: int):
         dout_rows @ cols.T
         w_rows.T @ dout_rows
 
-    found = {"cnnbook": cnnbook, "cnnbook_nocache": cnnbook_nocache, "matmul": matmul}
+    found = {"fast": fast, "reference": reference, "matmul": matmul}
     try:
         import torch
     except ImportError:
-        print("torch is not installed: no PyTorch baseline (pip install torch to add it)")
+        print("torch is not installed: no PyTorch baseline")
     else:
         torch.set_num_threads(threads)
         xt = torch.tensor(x, requires_grad=True)
@@ -82,33 +96,47 @@ def contenders(threads: int):
     return found
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=30)
-    parser.add_argument("--json", help="also write the results to this file")
-    args = parser.parse_args()
-    threads = os.cpu_count() or 1
-    funcs = contenders(threads)
+def measure(shape, threads: int, rounds: int) -> dict:
+    funcs = contenders(shape, threads)
     for f in funcs.values():  # warm up caches, thread pools, BLAS
         f()
         f()
     times = {name: [] for name in funcs}
-    for _ in range(args.rounds):
+    for _ in range(rounds):
         for name, f in funcs.items():
             start = time.perf_counter()
             f()
             times[name].append(time.perf_counter() - start)
     best = {name: min(t) * 1000 for name, t in times.items()}
     median = {name: float(np.median(t)) * 1000 for name, t in times.items()}
-    print(f"conv2d forward+backward, x {(N, C, H, W)}, w {(F, C, K, K)}, pad {PAD}, float32, "
-          f"{threads} cores, {args.rounds} interleaved rounds")
-    print(f"{'contender':<18}{'min ms':>9}{'median ms':>11}{'vs torch':>10}{'vs matmul':>11}")
-    for name in funcs:
-        vs_torch = f"{best[name] / best['torch']:.2f}x" if "torch" in best else "-"
-        print(f"{name:<18}{best[name]:>9.2f}{median[name]:>11.2f}{vs_torch:>10}"
-              f"{best[name] / best['matmul']:>10.2f}x")
+    return {"min_ms": best, "median_ms": median}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--json", help="also write the results to this file")
+    args = parser.parse_args()
+    blas = [(i["internal_api"], i.get("architecture")) for i in threadpool_info()]
+    print(f"BLAS: {blas}; {args.threads} threads; load average {os.getloadavg()[0]:.1f}")
+    results = {}
+    with threadpool_limits(limits=args.threads, user_api="blas"):
+        for name, shape in WORKLOADS.items():
+            N, C, H, W, F = shape
+            r = measure(shape, args.threads, args.rounds)
+            best, median = r["min_ms"], r["median_ms"]
+            print(f"\n{name}: x {(N, C, H, W)}, w {(F, C, K, K)}, pad {PAD}, float32, "
+                  f"{args.rounds} interleaved rounds")
+            print(f"{'contender':<12}{'min ms':>9}{'median ms':>11}{'vs torch':>10}"
+                  f"{'vs matmul':>11}")
+            for c in best:
+                vs_torch = f"{best[c] / best['torch']:.2f}x" if "torch" in best else "-"
+                print(f"{c:<12}{best[c]:>9.2f}{median[c]:>11.2f}{vs_torch:>10}"
+                      f"{best[c] / best['matmul']:>10.2f}x")
+            results[name] = r
     if args.json:
-        result = {"min_ms": best, "median_ms": median, "threads": threads,
+        result = {"workloads": results, "threads": args.threads, "blas": blas,
                   "machine": platform.machine(), "rounds": args.rounds}
         with open(args.json, "w") as fh:
             json.dump(result, fh, indent=2)
