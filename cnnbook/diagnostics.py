@@ -147,10 +147,13 @@ def receptive_field(model: Sequential, layer_index: int, input_shape) -> tuple[i
     each), and the pixels whose change moves any channel of the output of
     layer ``layer_index`` at its centre position form the receptive field.
     (A gradient would not do: max pooling passes it to one pixel per window.)
+    The field does not depend on the image size, so a small ``input_shape``
+    that holds the field (it costs ``2 * H * W`` images) is enough.
     """
     C, H, W = input_shape
     rng = np.random.default_rng(0)
-    x = rng.uniform(0.0, 1.0, size=(1, C, H, W))
+    dtype = model.parameters()[0].value.dtype if model.parameters() else np.float64
+    x = rng.uniform(0.0, 1.0, size=(1, C, H, W)).astype(dtype)
     pushed = np.repeat(x, 2 * H * W, axis=0)
     for k in range(H * W):
         for sign, row in ((5.0, 2 * k), (-5.0, 2 * k + 1)):
