@@ -283,7 +283,8 @@ def test_feedback_shows_verdicts_never_hidden_tests(graded):
 @pytest.mark.slow
 def test_process_cap_holds_even_as_root(graded):
     """The fork flood ran as whatever user grades (root in CI): the pids cgroup stopped it."""
-    from cnnbook.grader.isolation.bubblewrap import Limits, process_cap_mode
+    from cnnbook.grader.isolation.limits import Limits
+    from cnnbook.grader.isolation.process_cap import process_cap_mode
 
     root, _ = graded
     nb = nbformat.read(root / "autograded" / "fork_flood" / A / f"{A}.ipynb", as_version=4)

@@ -49,9 +49,12 @@ from cnnbook.grader import gradebook, interrupts
 from cnnbook.grader.course import Course
 from cnnbook.grader.errors import CnnbookError
 from cnnbook.grader.isolation import overlay
-from cnnbook.grader.isolation.bubblewrap import Limits, process_cap_mode, sandbox_available
+from cnnbook.grader.isolation.engine import Isolation
 from cnnbook.grader.isolation.execution import ExecutionRecord, merge_outputs, read_job
 from cnnbook.grader.isolation.executor import Executor, Job, JobResult, LocalExecutor
+from cnnbook.grader.isolation.jobs import choose
+from cnnbook.grader.isolation.limits import Limits
+from cnnbook.grader.isolation.process_cap import process_cap_mode
 from cnnbook.grader.isolation.staging import (
     MAX_STUDENT_FILE_BYTES,
     MAX_STUDENT_FILES,
@@ -92,7 +95,7 @@ class Autograder:
         limits: Limits | None = None,
         jobs: int | None = None,
         executor: Executor | None = None,
-        use_sandbox: bool | None = None,
+        isolation: Isolation | None = None,
         force: bool = False,
         progress: bool = True,
         shard: tuple[int, int] | None = None,
@@ -102,10 +105,8 @@ class Autograder:
         self.course = course
         self.assignment = assignment
         self.limits = limits or Limits()
-        if use_sandbox is None:
-            use_sandbox = sandbox_available()
-        self.use_sandbox = use_sandbox
-        self.executor = executor or LocalExecutor(jobs, self.limits, use_sandbox)
+        self.isolation = isolation or choose()  # bubblewrap when it works here
+        self.executor = executor or LocalExecutor(jobs, self.limits, self.isolation)
         self.force = force
         self.progress = progress
         self.shard = shard
@@ -179,7 +180,7 @@ class Autograder:
         if self.shard:
             students = [s for s in students if in_shard(s, *self.shard)]
         previous = gradebook.read_status(self.course.db_url, self.assignment)
-        if not self.use_sandbox:
+        if not self.isolation.sandboxed:
             self.log(
                 "WARNING: bubblewrap (bwrap) is not available: student code runs WITHOUT "
                 "network or file-system isolation, with only memory, CPU-time, file-size "
@@ -428,8 +429,8 @@ class Autograder:
         out.summarize()
 
     def _record(self, student: str, out: SubmissionOutcome, fp: str) -> None:
-        sandbox = "bubblewrap" if self.use_sandbox else "none (limits only)"
-        gradebook.record_status(self.course.db_url, out.as_row(self.assignment, fp, sandbox))
+        row = out.as_row(self.assignment, fp, self.isolation.name)
+        gradebook.record_status(self.course.db_url, row)
         gradebook.record_diagnoses(self.course.db_url, self.assignment, student, out.diagnoses)
 
     def _write_csv(self, outcomes: list[SubmissionOutcome]) -> Path:

@@ -29,7 +29,9 @@ from cnnbook.grader.autograde import (
     read_job,
 )
 from cnnbook.grader.isolation import overlay
-from cnnbook.grader.isolation.bubblewrap import Limits, run_job, sandbox_available
+from cnnbook.grader.isolation.engine import Isolation
+from cnnbook.grader.isolation.jobs import choose, run_job
+from cnnbook.grader.isolation.limits import Limits
 from cnnbook.grader.judging import judge
 
 
@@ -73,7 +75,9 @@ def _error_text(outputs: list) -> str | None:
     return None
 
 
-def check_notebook(path: Path, limits: Limits | None = None, use_sandbox=None) -> CheckReport:
+def check_notebook(
+    path: Path, limits: Limits | None = None, isolation: Isolation | None = None
+) -> CheckReport:
     """Run the notebook at ``path`` and judge its visible tests.
 
     Raises ``ValueError`` if ``path`` is not a readable notebook with graded test cells.
@@ -87,8 +91,7 @@ def check_notebook(path: Path, limits: Limits | None = None, use_sandbox=None) -
     if not tests.tests:
         raise ValueError(f"{path} has no graded test cells: is it an assignment notebook?")
     limits = limits or Limits(timeout=600)
-    if use_sandbox is None:
-        use_sandbox = sandbox_available()
+    isolation = isolation or choose()  # bubblewrap when it works here
     with tempfile.TemporaryDirectory(prefix="cnnbook-check-") as tmp:
         job = Path(tmp) / "job"
         (job / "files").mkdir(parents=True)
@@ -100,7 +103,7 @@ def check_notebook(path: Path, limits: Limits | None = None, use_sandbox=None) -
             "max_output_bytes": limits.output_mb * 1024 * 1024,
         }
         (job / "job.json").write_text(json.dumps({"spec": spec, "notebook": nb}))
-        outcome = run_job(job, limits, use_sandbox)
+        outcome = run_job(job, limits, isolation)
         record = read_job(job, outcome, limits.timeout, limits.memory_mb)
     results = []
     for cell in tests.tests:
@@ -113,7 +116,7 @@ def check_notebook(path: Path, limits: Limits | None = None, use_sandbox=None) -
         passed = error is None
         points = cell.points if passed else 0
         results.append(TestResult(cell.grade_id, points, cell.points, passed, error or ""))
-    return CheckReport(path, results, record.status, record.reason, use_sandbox)
+    return CheckReport(path, results, record.status, record.reason, isolation.sandboxed)
 
 
 def _graded_functions(tests: judge.AssignmentTests) -> list[str]:

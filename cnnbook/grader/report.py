@@ -33,7 +33,7 @@ import nbformat
 from jinja2 import Environment, PackageLoader, select_autoescape
 from nbgrader.utils import parse_utc
 
-from cnnbook.grader import gradebook, report_misconceptions, similarity
+from cnnbook.grader import cells, gradebook, report_misconceptions, similarity
 from cnnbook.grader.course import Course
 from cnnbook.grader.errors import CnnbookError
 from cnnbook.grader.feedback import read_small, regular_file
@@ -377,8 +377,7 @@ def render_summary(context: dict) -> str:
 
 
 def _strip_markers(code: str) -> str:
-    skip = ("### BEGIN SOLUTION", "### END SOLUTION")
-    return "\n".join(line for line in code.splitlines() if line.strip() not in skip)
+    return cells.answer_lines(code)
 
 
 def _feedback_link(course, student, assignment, notebooks, out: Path) -> str:

@@ -14,6 +14,7 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
+from cnnbook.grader import cells
 from cnnbook.grader.cells import nbgrader_metadata
 
 TINY = "ps00_tiny"
@@ -72,11 +73,7 @@ def solution_answers(source_nb) -> dict[str, str]:
     for cell in source_nb.cells:
         meta = cell.metadata.get("nbgrader", {})
         if meta.get("solution") and cell.cell_type == "code":
-            out[meta["grade_id"]] = "\n".join(
-                line
-                for line in cell.source.splitlines()
-                if line.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION")
-            )
+            out[meta["grade_id"]] = cells.answer_lines(cell.source)
     return out
 
 
