@@ -89,12 +89,6 @@ class ProcessCap:
         join = 'echo $$ > "$0/cgroup.procs" && exec "$@"'
         return ["/bin/sh", "-c", join, str(self.path), *cmd]
 
-    def peak(self) -> int | None:
-        try:
-            return int((self.path / "pids.peak").read_text())
-        except (OSError, ValueError, TypeError):
-            return None
-
     def __exit__(self, *exc) -> None:
         if self.path is None:
             return
