@@ -68,6 +68,7 @@ from cnnbook.grader.isolation.staging import (
 from cnnbook.grader.judging import judge
 from cnnbook.grader.judging.replay import ReplayExecute
 from cnnbook.grader.outcomes import NOT_RUN, RETRIED, NotebookOutcome, Status, SubmissionOutcome
+from cnnbook.grader.sandboxed.job_spec import JobSpec
 
 __all__ = [
     "Autograder",
@@ -336,16 +337,16 @@ class Autograder:
             execute = self.course.execute_config()
             cell_timeout = execute.get("timeout") or self.limits.timeout
             execute["timeout"] = max(1, int(min(cell_timeout, self.limits.timeout)))
-            spec = {
-                "assignment": self.assignment,
-                "execute": execute,
-                "max_output_bytes": self.limits.output_mb * 1024 * 1024,
+            spec = JobSpec(
+                assignment=self.assignment,
+                execute=execute,
+                max_output_bytes=self.limits.output_mb * 1024 * 1024,
                 # one graded call may take as long as one cell; all of them, the job
-                "call_timeout": min(self.limits.call_timeout or 1e9, execute["timeout"]),
-                "harness_timeout": int(self.limits.timeout),
-            }
+                call_timeout=min(self.limits.call_timeout or 1e9, execute["timeout"]),
+                harness_timeout=int(self.limits.timeout),
+            )
             payload = {
-                "spec": spec,
+                "spec": spec.to_json(),
                 "notebook": student_code_only(nb),
                 "calls": self.recordings[name].payload(),
             }

@@ -33,6 +33,7 @@ from cnnbook.grader.isolation.engine import Isolation
 from cnnbook.grader.isolation.jobs import choose, run_job
 from cnnbook.grader.isolation.limits import Limits
 from cnnbook.grader.judging import judge
+from cnnbook.grader.sandboxed.job_spec import JobSpec
 
 
 @dataclass
@@ -97,12 +98,12 @@ def check_notebook(
         (job / "files").mkdir(parents=True)
         _copy_folder(path.parent, job / "files")
         overlay.build(job / "package", tests.sandbox_modules, _graded_functions(tests))
-        spec = {
-            "assignment": path.stem,
-            "execute": {"timeout": int(limits.timeout)},
-            "max_output_bytes": limits.output_mb * 1024 * 1024,
-        }
-        (job / "job.json").write_text(json.dumps({"spec": spec, "notebook": nb}))
+        spec = JobSpec(
+            assignment=path.stem,
+            execute={"timeout": int(limits.timeout)},
+            max_output_bytes=limits.output_mb * 1024 * 1024,
+        )
+        (job / "job.json").write_text(json.dumps({"spec": spec.to_json(), "notebook": nb}))
         outcome = run_job(job, limits, isolation)
         record = read_job(job, outcome, limits.timeout, limits.memory_mb)
     results = []

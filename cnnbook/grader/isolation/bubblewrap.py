@@ -39,6 +39,7 @@ from pathlib import Path
 import cnnbook
 from cnnbook.grader.isolation.engine import Launch
 from cnnbook.grader.isolation.limits import MB, Limits
+from cnnbook.grader.sandboxed.job_spec import JobSpec
 
 SANDBOX_HOME = "/home/student"
 SANDBOX_JOB = "/job"
@@ -144,9 +145,9 @@ class Bubblewrap:
     def available(self) -> bool:
         return sandbox_available()
 
-    def launch(self, job_dir: Path, spec: dict, limits: Limits) -> Launch:
-        spec["files_dir"] = f"{SANDBOX_JOB}/files"
-        spec["work_dir"] = f"{SANDBOX_HOME}/{spec.get('assignment', 'work')}"
+    def launch(self, job_dir: Path, spec: JobSpec, limits: Limits) -> Launch:
+        work = f"{SANDBOX_HOME}/{spec.assignment or 'work'}"
+        spec = spec.in_folders(f"{SANDBOX_JOB}/files", work)
         # a one-line /etc/passwd for the sandbox user (some libraries look the user up)
         (job_dir / "passwd").write_text("student:x:1000:1000:student:/home/student:/bin/sh\n")
-        return Launch(bwrap_command(job_dir, limits))
+        return Launch(spec, bwrap_command(job_dir, limits))

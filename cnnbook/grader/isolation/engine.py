@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Protocol
 
 from cnnbook.grader.isolation.limits import Limits
+from cnnbook.grader.sandboxed.job_spec import JobSpec
 
 
 @dataclass
@@ -30,9 +31,11 @@ class RunOutcome:
 
 @dataclass
 class Launch:
-    """How one job starts: its command, working folder and environment (``None``: the
-    engine's own), and a private folder removed when the job ends."""
+    """How one job starts: the spec with the job's folders as the runner sees them, the
+    command, its working folder and environment (``None``: the engine's own), and a
+    private folder removed when the job ends."""
 
+    spec: JobSpec
     cmd: list[str]
     cwd: str | None = None
     env: dict[str, str] | None = None
@@ -48,8 +51,8 @@ class Isolation(Protocol):
     def available(self) -> bool:
         """Whether it can run jobs on this machine."""
 
-    def launch(self, job_dir: Path, spec: dict, limits: Limits) -> Launch:
-        """Set the job's folders in ``spec`` (in place) and return how it starts."""
+    def launch(self, job_dir: Path, spec: JobSpec, limits: Limits) -> Launch:
+        """How the job prepared in ``job_dir`` starts under this engine."""
 
 
 @dataclass(frozen=True)
@@ -63,10 +66,9 @@ class NoIsolation:
     def available(self) -> bool:
         return True
 
-    def launch(self, job_dir: Path, spec: dict, limits: Limits) -> Launch:
+    def launch(self, job_dir: Path, spec: JobSpec, limits: Limits) -> Launch:
         private = Path(tempfile.mkdtemp(prefix="cnnbook-job-"))
-        spec["files_dir"] = str(job_dir / "files")
-        spec["work_dir"] = str(private / spec.get("assignment", "work"))
+        spec = spec.in_folders(str(job_dir / "files"), str(private / (spec.assignment or "work")))
         env = {
             "PATH": os.path.dirname(sys.executable) + ":/usr/bin:/bin",
             "HOME": str(private),
@@ -77,4 +79,4 @@ class NoIsolation:
             "OMP_NUM_THREADS": "1",
         }
         cmd = [sys.executable, "-m", "cnnbook.grader.sandboxed.runner"]
-        return Launch(cmd, str(private), env, private)
+        return Launch(spec, cmd, str(private), env, private)

@@ -24,6 +24,7 @@ from cnnbook.grader.isolation.bubblewrap import Bubblewrap
 from cnnbook.grader.isolation.engine import Isolation, NoIsolation, RunOutcome
 from cnnbook.grader.isolation.limits import MB, Limits, limit_preexec, prlimit_args
 from cnnbook.grader.isolation.process_cap import CGROUP_ROOT, ProcessCap
+from cnnbook.grader.sandboxed.job_spec import JobSpec
 
 
 def choose(no_sandbox: bool = False) -> Isolation:
@@ -98,8 +99,8 @@ def _run_job(job_dir: Path, limits: Limits, isolation: Isolation, cap) -> RunOut
     out_dir = job_dir / "out"
     shutil.rmtree(out_dir, ignore_errors=True)
     out_dir.mkdir()
-    spec = payload["spec"]
-    launch = isolation.launch(job_dir, spec, limits)
+    launch = isolation.launch(job_dir, JobSpec.from_json(payload["spec"]), limits)
+    payload["spec"] = launch.spec.to_json()
     cmd, cwd, env, private = launch.cmd, launch.cwd, launch.env, launch.private
     prlimit = shutil.which("prlimit")
     preexec = None
