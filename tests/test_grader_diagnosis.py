@@ -16,7 +16,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from cnnbook.grader.judging import diagnosis, judge, misconceptions
+from cnnbook.grader.judging import diagnosis, judge, misconceptions, visible_table
 from cnnbook.grader.sandboxed import harness
 from cnnbook.grading import CHAPTERS
 from tests import judge_harness
@@ -205,7 +205,7 @@ def test_declared_functions_cover_what_a_mistake_changes(assignment):
 def test_release_data_is_fresh_and_holds_no_code():
     a = "ps03_pooling"
     tests = judge.AssignmentTests.from_path(solution_path(a), a)
-    fresh = json.loads(json.dumps(diagnosis.visible_table(tests), sort_keys=True))
+    fresh = json.loads(json.dumps(visible_table.visible_table(tests), sort_keys=True))
     for folder in ("solutions", "exercises"):
         shipped = json.loads((ROOT / folder / a / "misconceptions.json").read_text())
         assert shipped == fresh, f"{folder}/{a}: run python tools/build_solutions.py"
