@@ -20,8 +20,7 @@ import nbformat
 import pytest
 
 from cnnbook.cli import main as cnnbook
-from cnnbook.grader import gradebook
-from cnnbook.grader.judging import judge
+from cnnbook.grader import cells, gradebook
 
 ROOT = Path(__file__).resolve().parents[1]
 A = "ps02_convolution"
@@ -171,7 +170,7 @@ def solution_cells() -> dict[str, str]:
     for cell in nb.cells:
         nbg = cell.metadata.get("nbgrader", {})
         if nbg.get("solution"):
-            out[nbg["grade_id"]] = judge.SOLUTION_MARKERS.sub("", cell.source)
+            out[nbg["grade_id"]] = cells.blank_solution_markers(cell.source)
     return out
 
 

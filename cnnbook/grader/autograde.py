@@ -45,7 +45,7 @@ from nbgrader.preprocessors import Execute
 from sqlalchemy.exc import SAWarning
 from traitlets.config import Config
 
-from cnnbook.grader import gradebook, interrupts
+from cnnbook.grader import cells, gradebook, interrupts
 from cnnbook.grader.course import Course
 from cnnbook.grader.errors import CnnbookError
 from cnnbook.grader.isolation import overlay
@@ -465,7 +465,7 @@ def _imported_names(tests: judge.AssignmentTests) -> set[str]:
     for cell in tests.cells:
         if cell.kind is judge.CellKind.ANSWER:
             try:
-                tree = ast.parse(judge.SOLUTION_MARKERS.sub("", cell.source))
+                tree = ast.parse(cells.blank_solution_markers(cell.source))
             except SyntaxError:
                 continue
             for node in tree.body:
