@@ -27,9 +27,7 @@ Only the parent opens the gradebook, and only from its main thread.
 
 from __future__ import annotations
 
-import csv
 import json
-import os
 import secrets
 import shutil
 import sys
@@ -40,12 +38,9 @@ from pathlib import Path
 
 import nbformat
 from nbgrader.api import Gradebook, MissingEntry
-from nbgrader.converters import Autograde
-from nbgrader.preprocessors import Execute
 from sqlalchemy.exc import SAWarning
-from traitlets.config import Config
 
-from cnnbook.grader import cells, gradebook, interrupts
+from cnnbook.grader import gradebook, interrupts
 from cnnbook.grader.course import Course
 from cnnbook.grader.errors import CnnbookError
 from cnnbook.grader.isolation import overlay
@@ -62,13 +57,16 @@ from cnnbook.grader.isolation.staging import (
     fingerprint,
     in_shard,
     only_plain_files,
+    sanitize,
     student_code_only,
     student_files,
 )
 from cnnbook.grader.judging import judge
-from cnnbook.grader.judging.replay import ReplayExecute
+from cnnbook.grader.judging.assignment_tests import imported_names
+from cnnbook.grader.judging.replay import autograde_config
 from cnnbook.grader.outcomes import NOT_RUN, RETRIED, NotebookOutcome, Status, SubmissionOutcome
 from cnnbook.grader.sandboxed.job_spec import JobSpec
+from cnnbook.grader.status_table import write_status_table
 
 __all__ = [
     "Autograder",
@@ -128,41 +126,6 @@ class Autograder:
                     f"run `cnnbook release {self.assignment}` first"
                 ) from None
             return [nb.name for nb in a.notebooks]
-
-    def _nbgrader_config(self, jobs_dir: Path, staged: Path) -> Config:
-        cfg = Config()
-        cfg.merge(self.course.config)
-        cfg.CourseDirectory.submitted_directory = str(staged)
-        pps = list(cfg.Autograde.get("autograde_preprocessors", []) or [])
-        if not pps:
-            pps = list(Autograde.class_traits()["autograde_preprocessors"].default())
-        pps = [ReplayExecute if (p is Execute or p == "Execute") else p for p in pps]
-        if ReplayExecute not in pps:
-            raise AutogradeError("Autograde.autograde_preprocessors has no Execute to replace")
-        cfg.Autograde.autograde_preprocessors = pps
-        # the staged notebooks were sanitized by _stage with nbgrader's own preprocessors
-        # (and executed as such): grading them as they are avoids doing it twice
-        cfg.Autograde.sanitize_preprocessors = []
-        cfg.ReplayExecute.jobs_dir = str(jobs_dir)
-        return cfg
-
-    def _sanitize(self, path: Path, student: str, notebook: str):
-        """nbgrader's sanitize stage, exactly as its Autograde converter configures it."""
-        nb = nbformat.read(str(path), as_version=4)
-        resources = {
-            "nbgrader": {
-                "student": student,
-                "assignment": self.assignment,
-                "notebook": notebook,
-                "db_url": self.course.db_url,
-            }
-        }
-        pps = self.course.config.Autograde.get("sanitize_preprocessors") or list(
-            Autograde.class_traits()["sanitize_preprocessors"].default()
-        )
-        for pp_class in pps:
-            nb, resources = pp_class(config=self.course.config)(nb, resources)
-        return nb
 
     # -- the run ------------------------------------------------------------------
 
@@ -262,7 +225,7 @@ class Autograder:
             shutil.rmtree(work, ignore_errors=True)
         self.elapsed = time.monotonic() - started
         result = [outcomes[s] for s in students]
-        self._write_csv(result)
+        self.status_csv = write_status_table(self.course, self.assignment, result)
         return result
 
     def _prepare_judge(self, notebooks: list[str], work: Path) -> None:
@@ -275,7 +238,7 @@ class Autograder:
                 self.recordings[name] = judge.record(tests, self.seed)
             except RuntimeError as e:  # the reference fails its own tests: nothing to grade
                 raise AutogradeError(f"{source}: {e}") from e
-            graded = [n for n in tests.functions if n not in _imported_names(tests)]
+            graded = [n for n in tests.functions if n not in imported_names(tests)]
             overlay.build(work / "package" / name, tests.sandbox_modules, graded)
 
     def _bar(self, total: int):
@@ -308,7 +271,7 @@ class Autograder:
                 )
                 continue
             try:
-                nb = self._sanitize(path, student, name)
+                nb = sanitize(path, self.course, student, self.assignment, name)
                 nbformat.write(nb, str(path))  # what is executed is what nbgrader grades
             except Exception as e:  # noqa: BLE001 - corrupt JSON, not a notebook, ...
                 path.unlink()  # nbgrader will score it as missing: 0 points
@@ -405,7 +368,10 @@ class Autograder:
         api = self.course.api
         coursedir = self.course.coursedir
         saved = api.config, coursedir.submitted_directory
-        api.config = self._nbgrader_config(jobs_dir, staged_root)
+        try:
+            api.config = autograde_config(self.course.config, jobs_dir, staged_root)
+        except ValueError as e:
+            raise AutogradeError(str(e)) from None
         coursedir.submitted_directory = str(staged_root)
         try:
             graded = False
@@ -434,44 +400,6 @@ class Autograder:
         gradebook.record_status(self.course.db_url, row)
         gradebook.record_diagnoses(self.course.db_url, self.assignment, student, out.diagnoses)
 
-    def _write_csv(self, outcomes: list[SubmissionOutcome]) -> Path:
-        """The status table of the whole class, from the gradebook's side table (other
-        graders sharing the gradebook - shards - included), written atomically under a
-        gradebook lock so that graders finishing together write it in turn."""
-        path = self.course.root / "reports" / self.assignment / "autograde_status.csv"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        skipped = {o.student: o.skipped for o in outcomes}  # "" for other graders' rows
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        with gradebook.exclusive(self.course.db_url):
-            rows = gradebook.read_status(self.course.db_url, self.assignment)
-            with open(tmp, "w", newline="") as f:
-                w = csv.writer(f)
-                w.writerow(["student", "status", "score", "max_score", "reason", "skipped"])
-                for student, r in sorted(rows.items()):
-                    w.writerow(
-                        [student, r["status"], r["score"], r["max_score"], r["reason"],
-                         skipped.get(student, "")]
-                    )  # fmt: skip
-            os.replace(tmp, path)
-        self.status_csv = path
-        return path
-
-
-def _imported_names(tests: judge.AssignmentTests) -> set[str]:
-    """Names answer cells bring in by import (ps07's layers), not by definition."""
-    import ast
-
-    names = set()
-    for cell in tests.cells:
-        if cell.kind is judge.CellKind.ANSWER:
-            try:
-                tree = ast.parse(cells.blank_solution_markers(cell.source))
-            except SyntaxError:
-                continue
-            for node in tree.body:
-                if isinstance(node, ast.Import | ast.ImportFrom):
-                    names |= {(a.asname or a.name).split(".")[0] for a in node.names}
-    return names
 
 
 def autograde(course: Course, assignment: str, **kwargs) -> list[SubmissionOutcome]:
