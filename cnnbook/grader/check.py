@@ -33,6 +33,7 @@ from cnnbook.grader.isolation.engine import Isolation
 from cnnbook.grader.isolation.jobs import choose, run_job
 from cnnbook.grader.isolation.limits import Limits
 from cnnbook.grader.judging import judge
+from cnnbook.grader.judging.assignment_tests import imported_names
 from cnnbook.grader.sandboxed.job_spec import JobSpec
 
 
@@ -121,9 +122,7 @@ def check_notebook(
 
 
 def _graded_functions(tests: judge.AssignmentTests) -> list[str]:
-    from cnnbook.grader.autograde import _imported_names
-
-    imported = _imported_names(tests)
+    imported = imported_names(tests)
     return [n for n in tests.functions if n not in imported]
 
 
