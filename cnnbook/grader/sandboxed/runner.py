@@ -89,7 +89,7 @@ def _make_private() -> None:
 # nbgrader's Execute preprocessor (nbgrader/preprocessors/execute.py, 0.9) is an
 # nbclient NotebookClient with these settings and the on_cell_executed hook below. The
 # runner re-creates it on nbclient alone, because importing nbgrader (server extensions,
-# exchange, SQLAlchemy) costs seconds of CPU per notebook; tests/test_grader_runner.py
+# exchange, SQLAlchemy) costs seconds of CPU per notebook; tests/test_grader_sandboxed_runner.py
 # checks that the two agree.
 NBGRADER_EXECUTE = {
     "timeout": 30,

@@ -1,6 +1,6 @@
 """The judge names the misconception (cnnbook.grader.judging.diagnosis), on the real assignments.
 
-In-process grading as in tests/test_grader_judge.py (the harness makes the recorded
+In-process grading as in tests/test_grader_judging_judge.py (the harness makes the recorded
 calls on the student's namespace, the judge grades the decoded results): every
 catalogued mistake submitted alone must get its own ``Likely mistake:`` line; correct
 alternatives, the reference and random wrong answers (random arrays of the right
@@ -22,7 +22,7 @@ from cnnbook.grading import CHAPTERS
 from tests import judge_harness
 from tests.exercise_catalogue import ALTERNATIVES, MISTAKES
 from tests.exercise_harness import ASSIGNMENTS, ROOT, reference_answers, solution_path
-from tests.test_grader_judge import grade
+from tests.test_grader_judging_judge import grade
 
 
 def recording(assignment: str):
