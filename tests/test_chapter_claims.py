@@ -100,8 +100,10 @@ def test_the_matrix_check_catches_a_wrong_matrix(rng):
     assert not np.allclose(flipped @ x.ravel(), layers.conv2d_forward(x, w, np.zeros(1)).ravel())
 
 
-@pytest.mark.parametrize(("n_in", "f", "s", "p"), [(3, 3, 2, 0), (3, 3, 2, 1), (4, 4, 2, 1),
-                                                   (7, 5, 3, 2), (5, 2, 2, 0), (6, 3, 1, 1)])
+@pytest.mark.parametrize(
+    ("n_in", "f", "s", "p"),
+    [(3, 3, 2, 0), (3, 3, 2, 1), (4, 4, 2, 1), (7, 5, 3, 2), (5, 2, 2, 0), (6, 3, 1, 1)],
+)
 def test_transposed_convolution_output_size(rng, n_in, f, s, p):
     """Ch. 5: M^T maps n' back to n = (n' - 1)s - 2p + f, the smallest n giving n'."""
     n = (n_in - 1) * s - 2 * p + f
@@ -136,10 +138,10 @@ def test_stacked_3x3_convolutions_and_one_large_kernel(rng, depth):
     one = layers.conv2d_forward(x, big[None, None], np.zeros(1), pad=depth)
     differs = ~np.isclose(same, one)[0, 0]
     r = depth - 1  # outputs at distance 0 .. r - 1 from the border differ
-    assert not differs[r:n - r, r:n - r].any()
+    assert not differs[r : n - r, r : n - r].any()
     ring = np.zeros((n, n), bool)  # the innermost of them: distance r - 1
-    ring[r - 1, r - 1:n - r + 1] = ring[n - r, r - 1:n - r + 1] = True
-    ring[r - 1:n - r + 1, r - 1] = ring[r - 1:n - r + 1, n - r] = True
+    ring[r - 1, r - 1 : n - r + 1] = ring[n - r, r - 1 : n - r + 1] = True
+    ring[r - 1 : n - r + 1, r - 1] = ring[r - 1 : n - r + 1, n - r] = True
     assert differs[ring].all()
 
 
@@ -150,16 +152,18 @@ def test_max_pooling_commutes_with_relu_because_relu_is_monotone(rng):
     """Ch. 4: max(ReLU(x)) = ReLU(max x) for every window; |x| is a counterexample."""
     x = rng.standard_normal((3, 2, 8, 8))
     pool = layers.maxpool2d_forward
-    np.testing.assert_array_equal(pool(layers.relu_forward(x), 2, 2),
-                                  layers.relu_forward(pool(x, 2, 2)))
+    np.testing.assert_array_equal(
+        pool(layers.relu_forward(x), 2, 2), layers.relu_forward(pool(x, 2, 2))
+    )
     window = np.array([[-5.0, 1.0], [0.0, 0.5]])[None, None]
     assert pool(np.abs(window), 2, 2).item() == 5.0
     assert np.abs(pool(window, 2, 2)).item() == 1.0
 
 
 def _conv1d(signal, kernel, stride):
-    return layers.conv2d_forward(signal[None, None, None], kernel[None, None, None],
-                                 np.zeros(1), stride=stride)[0, 0, 0]
+    return layers.conv2d_forward(
+        signal[None, None, None], kernel[None, None, None], np.zeros(1), stride=stride
+    )[0, 0, 0]
 
 
 @pytest.mark.parametrize("source", ["photo row", "random"])
@@ -180,7 +184,7 @@ def test_stride_breaks_shift_equivariance(rng, source):
     a, b = _conv1d(x, k, 2), _conv1d(moved, k, 2)
     for out_shift in (0, 1):  # neither whole-output shift reproduces the moved output
         n = len(a) - out_shift
-        assert np.linalg.norm(b[out_shift:out_shift + n] - a[:n]) > 0.1 * np.linalg.norm(a)
+        assert np.linalg.norm(b[out_shift : out_shift + n] - a[:n]) > 0.1 * np.linalg.norm(a)
 
 
 def test_pooling_shift_numbers_follow_the_text():
@@ -219,8 +223,9 @@ def test_chapter_1_pixels_are_where_the_text_says():
 def test_backward_by_hand_numbers():
     """Ch. 7: the 1-D case, the centre dx entry and the 2-channel/2-filter entries."""
     x1, w1, d1 = np.array([1.0, 2, 0, 3, 1]), np.array([1.0, -1, 2]), np.array([1.0, 2, -1])
-    dx, dw, db = layers.conv2d_backward(d1[None, None, None], x1[None, None, None],
-                                        w1[None, None, None])
+    dx, dw, db = layers.conv2d_backward(
+        d1[None, None, None], x1[None, None, None], w1[None, None, None]
+    )
     np.testing.assert_array_equal(dw.ravel(), [5, -1, 5])
     np.testing.assert_array_equal(dx.ravel(), [1, 1, -1, 5, -2])
     assert db.item() == 2
@@ -229,10 +234,12 @@ def test_backward_by_hand_numbers():
     dout = np.array([[1.0, 2], [-1, 3]])
     dx, dw, _ = layers.conv2d_backward(dout[None, None], x[None, None], w[None, None])
     assert dx[0, 0, 1, 1] == 8 and dw[0, 0, 0, 0] == 5
-    x2 = np.array([[[1, 2, 0], [0, 1, 3], [2, 1, 0]], [[0, 1, 1], [2, 0, 1], [1, 1, 2]]],
-                  dtype=float)[None]
-    w2 = np.array([[[[1, 0], [0, -1]], [[2, 1], [0, 1]]],
-                   [[[0, 1], [1, 0]], [[-1, 2], [1, 1]]]], dtype=float)
+    x2 = np.array(
+        [[[1, 2, 0], [0, 1, 3], [2, 1, 0]], [[0, 1, 1], [2, 0, 1], [1, 1, 2]]], dtype=float
+    )[None]
+    w2 = np.array(
+        [[[[1, 0], [0, -1]], [[2, 1], [0, 1]]], [[[0, 1], [1, 0]], [[-1, 2], [1, 1]]]], dtype=float
+    )
     d2 = np.array([[[1, 0], [2, -1]], [[0, 1], [1, 1]]], dtype=float)[None]
     dx2, dw2, db2 = layers.conv2d_backward(d2, x2, w2)
     assert dw2[1, 0, 0, 0] == 3 and dx2[0, 1, 1, 1] == 3
@@ -290,7 +297,7 @@ def test_receptive_field_measured_by_the_backward_pass(rng, spec):
     r = _receptive_field_formula(geometry)
     assert rows.size == cols.size == r
     assert rows.max() - rows.min() + 1 == r  # one contiguous square
-    assert reached[rows.min():rows.max() + 1, cols.min():cols.max() + 1].all()
+    assert reached[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1].all()
 
 
 # ---------------------------------------------------------------- the chapters' source
@@ -303,18 +310,27 @@ CHAPTER_FILES = sorted(p.name for p in CHAPTERS.glob("*.md"))
 def test_code_lines_fit_the_column(chapter):
     """Code lines of at most 86 characters: the book's code column shows them whole,
     shape comments included (cell metadata is not shown and not counted)."""
-    wide = [f"line {start + k}: {len(line)} characters: {line.strip()[:60]}"
-            for start, body in code_cells(CHAPTERS / chapter)
-            for k, line in enumerate(body) if len(line) > CODE_WIDTH]
+    wide = [
+        f"line {start + k}: {len(line)} characters: {line.strip()[:60]}"
+        for start, body in code_cells(CHAPTERS / chapter)
+        for k, line in enumerate(body)
+        if len(line) > CODE_WIDTH
+    ]
     assert not wide, f"{chapter}: code lines wider than {CODE_WIDTH}:\n" + "\n".join(wide)
 
 
 def test_the_width_check_sees_code_and_skips_metadata(tmp_path):
     page = tmp_path / "page.md"
     long = "x = 1  # " + "y" * 90
-    page.write_text("```{code-cell} ipython3\n---\ntags: [hide-input]\nmystnb:\n  alt: "
-                    + "a" * 120 + "\n---\n" + long + "\n```\n\n```{code-cell} ipython3\n:tags: "
-                    + "b" * 100 + "\nshort = 1\n```\n")
+    page.write_text(
+        "```{code-cell} ipython3\n---\ntags: [hide-input]\nmystnb:\n  alt: "
+        + "a" * 120
+        + "\n---\n"
+        + long
+        + "\n```\n\n```{code-cell} ipython3\n:tags: "
+        + "b" * 100
+        + "\nshort = 1\n```\n"
+    )
     cells = code_cells(page)
     assert [body for _, body in cells] == [[long], ["short = 1"]]
     assert cells[0][0] == 7  # the line number of the code itself
