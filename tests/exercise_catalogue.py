@@ -1,6 +1,6 @@
 """A catalogue of realistic student mistakes, and of correct answers written differently.
 
-The mistakes come from the course data :mod:`cnnbook.grader.misconceptions`.
+The mistakes come from the course data :mod:`cnnbook.grader.judging.misconceptions`.
 Each :class:`Mistake` changes ONE answer cell of the reference solution,
 either by text edits (``old`` -> ``new``, each ``old`` found exactly once) or
 by a whole new cell (``code``). Autograded with the real nbgrader, every
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from cnnbook.grader.misconceptions import (
+from cnnbook.grader.judging.misconceptions import (
     MISCONCEPTIONS,
     PS01,
     PS02,
@@ -42,7 +42,7 @@ class Alternative:
     cells: dict[str, str] = field(default_factory=dict)
 
 
-# The mistakes are course data (cnnbook.grader.misconceptions): each with a stable id,
+# The mistakes are course data (cnnbook.grader.judging.misconceptions): each with a stable id,
 # the misconception in teaching terms and the book section, which the judge names in
 # the feedback. Adding a mistake is adding one entry there.
 MISTAKES: list[Mistake] = [

@@ -19,7 +19,8 @@ import nbformat
 import pytest
 
 from cnnbook.cli import main as cnnbook
-from cnnbook.grader import gradebook, misconceptions
+from cnnbook.grader import gradebook
+from cnnbook.grader.judging import misconceptions
 from tests.exercise_catalogue import ALTERNATIVES
 from tests.exercise_harness import ROOT, nbgrader_meta, reference_answers
 

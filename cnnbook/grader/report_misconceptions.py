@@ -15,8 +15,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import gradebook
-from .misconceptions import BY_ID
+from cnnbook.grader import gradebook
+from cnnbook.grader.judging.misconceptions import BY_ID
 
 FIELDS = ["misconception", "students", "percent", "says", "reread", "functions", "tests",
           "student_ids"]  # fmt: skip

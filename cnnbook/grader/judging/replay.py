@@ -17,8 +17,8 @@ from nbformat.v4 import new_output
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
 
-from . import judge
-from .execution import ExecutionRecord, merge_outputs
+from cnnbook.grader.isolation.execution import ExecutionRecord, merge_outputs
+from cnnbook.grader.judging import judge
 
 
 class ReplayExecute(NbGraderPreprocessor):

@@ -13,12 +13,12 @@ code runs in the student's notebook as the visible check, and here, in three ste
    Hidden inputs come from :func:`cnnbook.grading.hidden_rng`, seeded here with a seed
    the student never sees.
 2. The recorded calls go to the sandbox with the student's notebook (its test cells left
-   out); :mod:`cnnbook.grader.harness` makes them there and returns plain data.
+   out); :mod:`cnnbook.grader.sandboxed.harness` makes them there and returns plain data.
 3. **Judge** (once per submission): the test cells run again, each call now answered with
    the student's decoded result, in the same order. A test cell that finishes passes; an
    ``AssertionError`` (or any other exception) fails it, and its message is the feedback.
 
-Only plain data crosses from the sandbox (:mod:`cnnbook.grader.plaindata`): whatever
+Only plain data crosses from the sandbox (:mod:`cnnbook.grader.sandboxed.plaindata`): whatever
 the student's code did in its own process, a grade is decided here.
 """
 
@@ -38,9 +38,8 @@ import nbformat
 import numpy as np
 
 from cnnbook import grading
-
-from . import plaindata
-from .plaindata import shift_blobs
+from cnnbook.grader.sandboxed import plaindata
+from cnnbook.grader.sandboxed.plaindata import shift_blobs
 
 HIDDEN_RE = re.compile(r"[ \t]*### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS[ \t]*\n?", re.S)
 SOLUTION_MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*$", re.M)
@@ -584,9 +583,9 @@ def judge(recording: Recording, outcomes: list[Outcome], diagnose: bool = True) 
     """Run the tests again on the student's outcomes; one verdict per test cell.
 
     With ``diagnose``, a failed verdict whose calls behave exactly like a known mistake
-    gets a ``Likely mistake:`` line (:mod:`cnnbook.grader.diagnosis`).
+    gets a ``Likely mistake:`` line (:mod:`cnnbook.grader.judging.diagnosis`).
     """
-    from . import diagnosis
+    from cnnbook.grader.judging import diagnosis
 
     # the test code may change what a call returned (a dict of parameters, say): the
     # diagnosis compares the outcomes as they came back

@@ -19,10 +19,10 @@ answer cell of an assignment, with
 * ``diagnose``: false for entries that are not misconceptions (importing the
   reference), which the tests use but feedback never names;
 * ``priority``: breaks ties when two mistakes behave identically on a test (lower
-  first), after "fewest functions changed" (see :mod:`cnnbook.grader.diagnosis`).
+  first), after "fewest functions changed" (see :mod:`cnnbook.grader.judging.diagnosis`).
 
 Adding a mistake is adding one entry. ``tests/exercise_catalogue.py`` takes its
-``MISTAKES`` from here; the judge (:mod:`cnnbook.grader.diagnosis`) names them in the
+``MISTAKES`` from here; the judge (:mod:`cnnbook.grader.judging.diagnosis`) names them in the
 feedback; ``tools/build_solutions.py`` ships their results on the visible inputs (data,
 never code) beside each released notebook. This module holds fragments of the
 reference answers: it is instructor-side, never in the sandbox or a release.

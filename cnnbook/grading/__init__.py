@@ -67,7 +67,7 @@ __all__ = [
     "check_tuple",
 ]
 
-#: While the trusted judge runs test code (:mod:`cnnbook.grader.judge`), the session
+#: While the trusted judge runs test code (:mod:`cnnbook.grader.judging.judge`), the session
 #: that answers calls of the student's functions; ``None`` in a student's notebook.
 _JUDGE = None
 
@@ -228,11 +228,11 @@ def describe_call(fn: Callable, *args, **kwargs) -> str:
 
 _HERE = os.path.abspath(__file__)
 # Frames from these folders are not the student's: the standard library, installed
-# packages (NumPy, IPython) and the cnnbook package itself.
+# packages (NumPy, IPython) and the cnnbook package itself (this folder's parent).
 _LIBRARIES = tuple(
     {os.path.abspath(p) + os.sep for p in (
         sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["purelib"],
-        sysconfig.get_paths()["platlib"], os.path.dirname(_HERE),
+        sysconfig.get_paths()["platlib"], os.path.dirname(os.path.dirname(_HERE)),
     )}
 )
 _WIDTH = 100  # rendered lines are wrapped here (nbgrader validate cuts at Validator.width)
@@ -735,7 +735,7 @@ def check_raises(
 
 
 # --------------------------------------------------------------------------
-# Naming the likely mistake (data shipped with the release: cnnbook.likely_mistake)
+# Naming the likely mistake (data shipped with the release: cnnbook.grading.likely_mistake)
 # --------------------------------------------------------------------------
 
 
@@ -745,7 +745,7 @@ def _observe(fn: Callable, args, kwargs):
     if _JUDGE is not None:
         return None
     try:
-        from cnnbook import likely_mistake
+        from cnnbook.grading import likely_mistake
     except ImportError:
         return None
     return likely_mistake.observe(fn, args, kwargs)
@@ -756,7 +756,7 @@ def _likely_line() -> str:
     if _JUDGE is not None:
         return ""
     try:
-        from cnnbook import likely_mistake
+        from cnnbook.grading import likely_mistake
     except ImportError:
         return ""
     return likely_mistake.line()

@@ -1,11 +1,11 @@
 """Naming the misconception behind a failed test: the judge's diagnosis.
 
 When a test cell fails, the judge asks which known mistake
-(:mod:`cnnbook.grader.misconceptions`) behaves exactly like the student's code on that
+(:mod:`cnnbook.grader.judging.misconceptions`) behaves exactly like the student's code on that
 cell's calls. Each candidate mistake is evaluated here, in the trusted process, the way
 the reference is: the reference notebook's code and answer cells run with the mistake
 applied to its answer cell, and the recorded calls (the same seed, so the same inputs)
-are made on it by :func:`cnnbook.grader.harness.run_calls`, exactly as the sandbox made
+are made on it by :func:`cnnbook.grader.sandboxed.harness.run_calls`, exactly as the sandbox made
 them on the student's code. A mistake is named for a failed cell when
 
 * it is meant to be named (``diagnose``) and changes a function the cell depends on,
@@ -38,10 +38,10 @@ from pathlib import Path
 
 import numpy as np
 
-from cnnbook import likely_mistake
-
-from . import harness, judge, misconceptions, plaindata
-from .misconceptions import Misconception
+from cnnbook.grader.judging import judge, misconceptions
+from cnnbook.grader.judging.misconceptions import Misconception
+from cnnbook.grader.sandboxed import harness, plaindata
+from cnnbook.grading import likely_mistake
 
 DEFAULT_RTOL = 1e-6
 DEFAULT_ATOL = 1e-9
@@ -75,7 +75,7 @@ def cell_tolerance(source: str) -> tuple[float, float]:
 
 def close(got, want, rtol: float = DEFAULT_RTOL, atol: float = DEFAULT_ATOL) -> bool:
     """Whether the plain-data value ``got`` equals ``want`` within the tolerances: the
-    comparison the visible checks use too (:func:`cnnbook.likely_mistake.close`)."""
+    comparison the visible checks use too (:func:`cnnbook.grading.likely_mistake.close`)."""
     if isinstance(got, plaindata.Opaque | plaindata.Ref) or isinstance(
         want, plaindata.Opaque | plaindata.Ref
     ):
@@ -306,7 +306,7 @@ def annotate(recording: judge.Recording, outcomes, verdicts: list[judge.Verdict]
 
 class _DigestSession(judge.Session):
     """Records like the judge does, and notes the digest of each call's inputs as the
-    student's notebook computes it (:func:`cnnbook.likely_mistake.digest`)."""
+    student's notebook computes it (:func:`cnnbook.grading.likely_mistake.digest`)."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -402,7 +402,10 @@ def visible_table(tests: judge.AssignmentTests, catalogue: list[Misconception] |
         key=lambda m: (len(m.functions), m.priority, found._order[m.id]),
     )
     return {
-        "about": "Known mistakes' results on the visible tests' inputs (cnnbook.likely_mistake).",
+        "about": (
+            "Known mistakes' results on the visible tests' inputs"
+            " (cnnbook.grading.likely_mistake)."
+        ),
         "assignment": tests.name,
         "misconceptions": {m.id: {"line": m.line, "rank": r} for r, m in enumerate(ranked)},
         "calls": table,

@@ -2,14 +2,14 @@
 
 Student side (used by :mod:`cnnbook.grading` in the student's notebook). Beside each
 released notebook, ``misconceptions.json`` (written by ``tools/build_solutions.py``
-from :mod:`cnnbook.grader.misconceptions`) holds, for every call a visible test makes,
+from :mod:`cnnbook.grader.judging.misconceptions`) holds, for every call a visible test makes,
 a digest of the call's inputs and what each known mistake returns on them: data no
 more revealing than the visible expected values, never code. While a test cell runs,
 the calls of the student's functions are noted; when a check fails, the noted calls of
 that cell are looked up, and if one known mistake behaves exactly like the student's
 code on all of them (the call that failed included), its sentence is added to the
 failure message, the same line the autograder's judge writes
-(:mod:`cnnbook.grader.diagnosis`).
+(:mod:`cnnbook.grader.judging.diagnosis`).
 
 Nothing is said when the file is missing, when a call is not one of the visible ones
 (for instance when an earlier result of the student's code went into it), or when
