@@ -33,9 +33,9 @@ def rng(request):
     return np.random.default_rng([20261206, zlib.crc32(request.node.nodeid.encode())])
 
 
-def code_cells(path: Path) -> list[tuple[int, list[str]]]:
+def code_cells(text: str) -> list[tuple[int, list[str]]]:
     """(first line number, source lines) of every code cell, without its metadata."""
-    lines = path.read_text().splitlines()
+    lines = text.splitlines()
     cells, i = [], 0
     while i < len(lines):
         if lines[i].startswith("```{code-cell}"):
@@ -57,7 +57,7 @@ def code_cells(path: Path) -> list[tuple[int, list[str]]]:
 
 def chapter_function(chapter: str, name: str):
     """The function ``name`` as defined in a code cell of ``chapter``."""
-    for _, body in code_cells(CHAPTERS / chapter):
+    for _, body in code_cells((CHAPTERS / chapter).read_text()):
         source = "\n".join(body)
         match = re.search(rf"^def {name}\(.*?(?=^\S)", source + "\n#", flags=re.S | re.M)
         if match:
@@ -312,17 +312,16 @@ def test_code_lines_fit_the_column(chapter):
     shape comments included (cell metadata is not shown and not counted)."""
     wide = [
         f"line {start + k}: {len(line)} characters: {line.strip()[:60]}"
-        for start, body in code_cells(CHAPTERS / chapter)
+        for start, body in code_cells((CHAPTERS / chapter).read_text())
         for k, line in enumerate(body)
         if len(line) > CODE_WIDTH
     ]
     assert not wide, f"{chapter}: code lines wider than {CODE_WIDTH}:\n" + "\n".join(wide)
 
 
-def test_the_width_check_sees_code_and_skips_metadata(tmp_path):
-    page = tmp_path / "page.md"
+def test_the_width_check_sees_code_and_skips_metadata():
     long = "x = 1  # " + "y" * 90
-    page.write_text(
+    page = (
         "```{code-cell} ipython3\n---\ntags: [hide-input]\nmystnb:\n  alt: "
         + "a" * 120
         + "\n---\n"
