@@ -157,11 +157,11 @@ def test_outcomes_compare_within_the_cells_tolerance():
     assert not diagnosis.close(a, a.astype(int)) and not diagnosis.close(3, 3.0)
     assert not diagnosis.close((a,), [a]) and diagnosis.close({"w": a}, {"w": a.copy()})
     assert diagnosis.close(np.array([np.nan]), np.array([np.nan]))
-    boom = judge.Outcome(raised={"type": "ValueError", "mro": [], "message": "axes"})
-    other = judge.Outcome(raised={"type": "ValueError", "mro": [], "message": "other"})
+    boom = judge.CallOutcome(raised={"type": "ValueError", "mro": [], "message": "axes"})
+    other = judge.CallOutcome(raised={"type": "ValueError", "mro": [], "message": "other"})
     assert diagnosis.same_outcome(boom, boom, 1e-6, 1e-9)
     assert not diagnosis.same_outcome(boom, other, 1e-6, 1e-9)
-    assert not diagnosis.same_outcome(judge.Outcome(missing="no"), boom, 1e-6, 1e-9)
+    assert not diagnosis.same_outcome(judge.CallOutcome(missing="no"), boom, 1e-6, 1e-9)
 
 
 # ---------------------------------------------------------------------------- the data

@@ -42,7 +42,7 @@ from cnnbook.grader.judging.assignment_tests import AssignmentTests, CellKind
 from cnnbook.grader.judging.decoding import decode_outcomes
 from cnnbook.grader.judging.misconceptions import Misconception
 from cnnbook.grader.judging.running import exec_cell
-from cnnbook.grader.judging.session import Outcome, Recording
+from cnnbook.grader.judging.session import CallOutcome, Recording
 from cnnbook.grader.judging.verdicts import Verdict
 from cnnbook.grader.sandboxed import harness, plaindata
 from cnnbook.grading import likely_mistake
@@ -83,7 +83,7 @@ def close(got, want, rtol: float = RTOL, atol: float = ATOL) -> bool:
     return likely_mistake.close(got, want, rtol, atol)
 
 
-def same_outcome(got: Outcome, want: Outcome, rtol: float, atol: float) -> bool:
+def same_outcome(got: CallOutcome, want: CallOutcome, rtol: float, atol: float) -> bool:
     """Whether two outcomes of one call are alike: the same exception and message, or values
     and arguments left behind (in-place changes) equal within the tolerances."""
     if got.missing or want.missing:
@@ -123,7 +123,7 @@ def mistaken_namespace(tests: AssignmentTests, mistake: Misconception | None) ->
     return namespace
 
 
-def run_calls(recording: Recording, namespace: dict, upto: int) -> list[Outcome]:
+def run_calls(recording: Recording, namespace: dict, upto: int) -> list[CallOutcome]:
     """The outcomes of the recording's first ``upto`` calls made on ``namespace`` (the
     later ones ``missing``), through the same harness the sandbox uses."""
     payload = recording.payload()
@@ -183,7 +183,7 @@ class Diagnoser:
             catalogue = misconceptions.for_assignment(tests.name)
         self.catalogue = [m for m in catalogue if m.diagnose and _applies(m, tests)]
         self._order = {m.id: i for i, m in enumerate(self.catalogue)}
-        self._outcomes: dict[str | None, tuple[int, list[Outcome]]] = {}
+        self._outcomes: dict[str | None, tuple[int, list[CallOutcome]]] = {}
         self.evaluations = 0  # harness runs made (for the cost measurements)
         self.cells = self._cell_calls()
 
@@ -213,7 +213,7 @@ class Diagnoser:
             )
         return out
 
-    def outcomes(self, mistake: Misconception | None, upto: int) -> list[Outcome]:
+    def outcomes(self, mistake: Misconception | None, upto: int) -> list[CallOutcome]:
         """The mistake's (or, for ``None``, the reference's) outcomes on the first ``upto``
         calls at least; evaluated once, again only if more calls are needed later."""
         key = None if mistake is None else mistake.id
@@ -232,7 +232,7 @@ class Diagnoser:
             return []
         return [m for m in self.catalogue if set(m.functions) & cell.functions]
 
-    def diagnose_cell(self, grade_id: str, student: list[Outcome]) -> Misconception | None:
+    def diagnose_cell(self, grade_id: str, student: list[CallOutcome]) -> Misconception | None:
         """The most specific known mistake the student's outcomes match on this cell."""
         cell = self.cells.get(grade_id)
         mistakes = self.candidates(grade_id)
@@ -258,7 +258,7 @@ class Diagnoser:
             return None
         return min(matches, key=lambda m: (len(m.functions), m.priority, self._order[m.id]))
 
-    def diagnose(self, verdicts: list[Verdict], student: list[Outcome]) -> None:
+    def diagnose(self, verdicts: list[Verdict], student: list[CallOutcome]) -> None:
         """Add the ``Likely mistake:`` line to each failed verdict a known mistake explains
         (and its id to ``verdict.diagnosis``), in place."""
         for v in verdicts:
@@ -270,7 +270,7 @@ class Diagnoser:
                 v.message = f"{v.message.rstrip()}\n{found.line}"
 
 
-def snapshot(outcomes: list[Outcome]) -> list[Outcome]:
+def snapshot(outcomes: list[CallOutcome]) -> list[CallOutcome]:
     """A copy of the student's outcomes that the judge's replay cannot change."""
     return copy.deepcopy(outcomes)
 

@@ -19,7 +19,7 @@ from cnnbook.grader.judging.assignment_tests import AssignmentTests, Cell, CellK
 from cnnbook.grader.judging.diagnosis import Diagnoser, close, same_outcome
 from cnnbook.grader.judging.misconceptions import Misconception
 from cnnbook.grader.judging.running import reference_namespace, run_cells
-from cnnbook.grader.judging.session import Outcome, Recording, Session
+from cnnbook.grader.judging.session import CallOutcome, Recording, Session
 from cnnbook.grading import judge_mode, likely_mistake
 
 #: A visible call whose shipped results would hold more numbers than this is left out
@@ -47,7 +47,7 @@ def _numbers(value) -> int:
     return 1
 
 
-def _shipped(outcome: Outcome, reference: Outcome) -> dict:
+def _shipped(outcome: CallOutcome, reference: CallOutcome) -> dict:
     if outcome.raised is not None:
         return {"raised": [outcome.raised["type"], outcome.raised["message"]]}
     after = [
