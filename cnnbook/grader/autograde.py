@@ -11,14 +11,17 @@ The flow, for one assignment (all of it in the parent process except step 3):
    the gradebook. The staged notebook is replaced by the sanitized one, and becomes a
    job. Submissions are staged one at a time as the executor asks for work, so the
    first sandboxes start at once.
-3. **Execute** (the executor, in parallel): each job runs in its own sandbox
-   (:mod:`cnnbook.grader.isolation.bubblewrap`), with nbgrader's Execute settings
-   (:mod:`cnnbook.grader.sandboxed.runner`).
-4. **Grade**, one submission at a time as results arrive: nbgrader's Autograde converter
+3. **Execute** (in parallel): each job runs under the isolation engine the CLI chose
+   (:mod:`cnnbook.grader.isolation.jobs`), with nbgrader's Execute settings: the
+   student's notebook without its test cells, then the graded calls the judge recorded
+   on the reference (:func:`cnnbook.grader.judging.judge.record`), as plain data.
+4. **Judge and grade**, one submission at a time as results arrive: the trusted judge
+   runs the test cells on the decoded results (:func:`cnnbook.grader.judging.judge.judge`,
+   a verdict per test cell, a likely mistake named); then nbgrader's Autograde converter
    on the staged copy, its Execute preprocessor replaced by :class:`ReplayExecute`,
-   which puts in the outputs the sandbox produced. Everything after execution
+   which puts in the sandbox's outputs and the verdicts. Everything after that
    (LimitOutput, SaveAutoGrades, late penalties, the autograded/ folder) is nbgrader's,
-   so the grades are the ones nbgrader gives.
+   so the grades are recorded as nbgrader records them.
 5. **Record** the outcome of every submission in the gradebook's ``cnnbook_grading``
    side table and in ``reports/<assignment>/autograde_status.csv``.
 

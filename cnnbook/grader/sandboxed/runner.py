@@ -2,8 +2,10 @@
 
 Protocol (small, so that a cluster node can run it too):
 
-* standard input: one JSON object ``{"spec": {...}, "notebook": {...}}``. The notebook
-  (with nbgrader's hidden tests restored) never touches the sandbox's disk.
+* standard input: one JSON object ``{"spec": {...}, "notebook": {...}}`` (the spec is a
+  :class:`~cnnbook.grader.sandboxed.job_spec.JobSpec`). The notebook (the student's code
+  and the locked set-up cells; test and driver cells emptied, so no test code enters
+  the sandbox) never touches the sandbox's disk.
   With ``"calls"`` (the trusted judge's inputs, see :mod:`cnnbook.grader.judging.judge`), one
   more cell runs after the notebook: :mod:`cnnbook.grader.sandboxed.harness` calls the student's
   functions on those inputs and writes plain-data results to a file.
