@@ -179,6 +179,12 @@ CLIPPED_EQUATIONS = """() => [...document.querySelectorAll('mjx-container[displa
                    return m.scrollWidth > m.clientWidth + 2 || box.scrollWidth > box.clientWidth + 2; })
     .map(m => m.textContent.slice(0, 80))"""
 
+# A code cell whose lines do not fit the column hides its ends (often the shape
+# comments) behind a scrollbar; _static/code-width.css sizes code input to fit.
+OVERFLOWING_CODE = """() => [...document.querySelectorAll('div.cell_input div.highlight pre')]
+    .filter(p => p.scrollWidth > p.clientWidth + 1)
+    .map(p => p.textContent.split('\\n').reduce((a, b) => (b.length > a.length ? b : a), ''))"""
+
 BROKEN_IMAGES = """() => [...document.querySelectorAll('img')]
     .filter(i => i.complete && i.naturalWidth === 0 && i.getAttribute('src'))
     .map(i => (i.getAttribute('src') || '').slice(0, 80))"""
@@ -210,6 +216,7 @@ def test_page_loads_offline_complete(browser, site_url, docname):
         broken = page.evaluate(BROKEN_IMAGES)
         uncaptioned = page.evaluate(FIGURES_WITHOUT_CAPTION)
         clipped = page.evaluate(CLIPPED_EQUATIONS)
+        overflowing = page.evaluate(OVERFLOWING_CODE)
         if docname in SCREENSHOT_PAGES:
             ARTIFACTS.mkdir(exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / SCREENSHOT_PAGES[docname]), full_page=True)
@@ -222,6 +229,7 @@ def test_page_loads_offline_complete(browser, site_url, docname):
         problems += [f"broken image: {s}" for s in broken]
         problems += [f"image outside a captioned figure: {s}" for s in uncaptioned]
         problems += [f"display equation wider than the column: {t!r}" for t in clipped]
+        problems += [f"code line wider than the column: {t!r}" for t in overflowing]
         assert not problems, f"{docname}:\n" + "\n".join(problems)
     finally:
         context.close()
