@@ -84,6 +84,7 @@ CHAPTERS = {
     "06": ("chapters/06_softmax_cross_entropy", "Softmax and cross-entropy"),
     "07": ("chapters/07_backpropagation", "Backpropagation through a CNN"),
     "08": ("chapters/08_training", "Training a CNN from scratch"),
+    "10": ("chapters/10_normalization", "Batch normalization, dropout, residual blocks and Adam"),
 }
 
 
@@ -149,6 +150,13 @@ SECTIONS: dict[str, list[tuple[str, str]]] = {
            ("learning rate", "Learning curves"),
            ("gradient descent", "Iterations and epochs"),
            ("", "Training")],
+    "10": [("spatial", "Spatial batch normalization"),
+           ("eval", "Train and eval: running statistics"),
+           ("backward", "Batch normalization, backward"),
+           ("gamma and beta", "Batch normalization, backward"),
+           ("dropout", "Dropout"),
+           ("Adam", "Adam"),
+           ("", "Batch normalization, forward")],
 }
 
 

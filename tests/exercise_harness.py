@@ -31,6 +31,7 @@ ASSIGNMENTS = (
     "ps05_softmax_cross_entropy",
     "ps06_backprop",
     "ps07_training",
+    "ps08_normalization",
 )
 # nbgrader through its Python API (NbGraderAPI, the same converters as the command line).
 _API_SCRIPT = r"""

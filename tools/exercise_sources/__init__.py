@@ -25,6 +25,7 @@ ASSIGNMENTS = (
     "ps05_softmax_cross_entropy",
     "ps06_backprop",
     "ps07_training",
+    "ps08_normalization",
 )
 
 
