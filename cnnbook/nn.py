@@ -378,15 +378,17 @@ class ResidualBlock(Layer):
     """``out = relu(F(x) + S(x))``, input ``(N, C_in, H, W)``, output ``(N, C_out, H, W)``.
 
     ``F`` is conv 3x3 -> BatchNorm2D -> ReLU -> conv 3x3 -> BatchNorm2D (padding 1,
-    stride 1); the shortcut ``S`` is the identity when ``C_in == C_out``, else a
-    1x1 convolution. Backward: the gradient reaching the sum goes to both branches
-    unchanged, so ``dx = dF/dx(...) + dS/dx(...)``: through the identity it arrives
-    whole, however small the gradient through ``F``.
+    stride 1; ``batchnorm=False`` leaves the batch norms out); the shortcut ``S`` is
+    the identity when ``C_in == C_out``, else a 1x1 convolution. ``skip=False``
+    removes the shortcut: ``out = relu(F(x))``, the same layers stacked plainly.
+    Backward: the gradient reaching the sum goes to both branches unchanged, so
+    ``dx = dF/dx(...) + dS/dx(...)``: through the identity it arrives whole, however
+    small the gradient through ``F``.
     """
 
     def __init__(self, in_channels: int, out_channels: int,
                  rng: np.random.Generator | None = None, batchnorm: bool = True,
-                 dtype=np.float32, name: str = "res"):
+                 skip: bool = True, dtype=np.float32, name: str = "res"):
         rng = np.random.default_rng() if rng is None else rng
         norm = (lambda c, n: BatchNorm2D(c, dtype=dtype, name=n)) if batchnorm else None
         parts = [Conv2D(in_channels, out_channels, 3, pad=1, rng=rng, dtype=dtype,
@@ -398,19 +400,24 @@ class ResidualBlock(Layer):
         if norm:
             parts.append(norm(out_channels, f"{name}.bn2"))
         self.branch = Sequential(parts)
+        self.skip = skip
         self.shortcut = None
-        if in_channels != out_channels:
+        if skip and in_channels != out_channels:
             self.shortcut = Conv2D(in_channels, out_channels, 1, rng=rng, dtype=dtype,
                                    name=f"{name}.shortcut")
         self.relu = ReLU()
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        skip = x if self.shortcut is None else self.shortcut.forward(x)
-        return self.relu.forward(self.branch.forward(x) + skip)
+        out = self.branch.forward(x)
+        if self.skip:
+            out = out + (x if self.shortcut is None else self.shortcut.forward(x))
+        return self.relu.forward(out)
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
         dsum = self.relu.backward(dout)
         dx = self.branch.backward(dsum)
+        if not self.skip:
+            return dx
         return dx + (dsum if self.shortcut is None else self.shortcut.backward(dsum))
 
     def parameters(self) -> list[Parameter]:
