@@ -32,7 +32,7 @@ from pathlib import Path
 
 from cnnbook.grader import gradebook, samples
 from cnnbook.grader.demo import _pick_assignment
-from cnnbook.grader.sandbox import sandbox_available
+from cnnbook.grader.isolation.bubblewrap import sandbox_available
 
 REPO = Path(__file__).resolve().parents[1]
 

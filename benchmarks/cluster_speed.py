@@ -37,8 +37,8 @@ sys.path.insert(0, str(REPO))
 from cnnbook.grader import gradebook, samples  # noqa: E402
 from cnnbook.grader.autograde import Autograder  # noqa: E402
 from cnnbook.grader.course import Course  # noqa: E402
-from cnnbook.grader.dask_executor import DaskExecutor  # noqa: E402
-from cnnbook.grader.sandbox import Limits, sandbox_available  # noqa: E402
+from cnnbook.grader.isolation.bubblewrap import Limits, sandbox_available  # noqa: E402
+from cnnbook.grader.isolation.dask_executor import DaskExecutor  # noqa: E402
 
 
 def make_course(root: Path, assignment: str, students: int, db_url: str) -> Course:

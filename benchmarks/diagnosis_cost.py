@@ -25,10 +25,10 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from cnnbook.cli import main as cnnbook  # noqa: E402
-from cnnbook.grader import judge  # noqa: E402
 from cnnbook.grader.autograde import Autograder  # noqa: E402
 from cnnbook.grader.course import Course  # noqa: E402
-from cnnbook.grader.misconceptions import for_assignment  # noqa: E402
+from cnnbook.grader.judging import judge  # noqa: E402
+from cnnbook.grader.judging.misconceptions import for_assignment  # noqa: E402
 from tests.test_grader_report_misconceptions import submit  # noqa: E402
 
 

@@ -53,8 +53,8 @@ def cmd_release(args) -> int:
 
 def cmd_autograde(args) -> int:
     from cnnbook.grader.autograde import Autograder
-    from cnnbook.grader.dask_executor import ClusterError, DaskExecutor
-    from cnnbook.grader.sandbox import Limits
+    from cnnbook.grader.isolation.bubblewrap import Limits
+    from cnnbook.grader.isolation.dask_executor import ClusterError, DaskExecutor
 
     course = _course(args)
     course.require_assignment(args.assignment)
@@ -140,7 +140,7 @@ def cmd_feedback(args) -> int:
 
 def cmd_check(args) -> int:
     from cnnbook.grader.check import check_notebook, format_report
-    from cnnbook.grader.sandbox import Limits
+    from cnnbook.grader.isolation.bubblewrap import Limits
 
     try:
         report = check_notebook(Path(args.notebook), Limits(timeout=args.timeout))
@@ -202,7 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("assignments", nargs="*", metavar="ASSIGNMENT")
     s.set_defaults(func=cmd_release)
 
-    from cnnbook.grader.sandbox import Limits
+    from cnnbook.grader.isolation.bubblewrap import Limits
 
     s = sub.add_parser("autograde", help="grade submitted/*/ASSIGNMENT in parallel sandboxes")
     s.add_argument("assignment", metavar="ASSIGNMENT")

@@ -14,7 +14,8 @@ import dataclasses
 import json
 from pathlib import Path
 
-from cnnbook.grader import harness, judge
+from cnnbook.grader.judging import judge
+from cnnbook.grader.sandboxed import harness
 
 SEED = 20261130
 _RECORDINGS: dict[tuple[str, bool], judge.Recording] = {}

@@ -67,7 +67,7 @@ def test_cli_help_lists_the_commands(capsys):
 
 
 def test_shards_partition_the_class():
-    from cnnbook.grader.staging import in_shard
+    from cnnbook.grader.isolation.staging import in_shard
 
     names = [f"student{i}" for i in range(200)]
     for n in (1, 2, 5):

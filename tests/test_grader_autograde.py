@@ -26,7 +26,7 @@ import pytest
 
 from cnnbook.cli import main as cnnbook
 from cnnbook.grader import gradebook, samples
-from cnnbook.grader.sandbox import sandbox_available
+from cnnbook.grader.isolation.bubblewrap import sandbox_available
 
 A = samples.TINY
 SECRET = "alice-private-answer-5f3c9d"  # only in alice's notebook

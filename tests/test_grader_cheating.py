@@ -20,7 +20,8 @@ import nbformat
 import pytest
 
 from cnnbook.cli import main as cnnbook
-from cnnbook.grader import gradebook, judge
+from cnnbook.grader import gradebook
+from cnnbook.grader.judging import judge
 
 ROOT = Path(__file__).resolve().parents[1]
 A = "ps02_convolution"
@@ -131,14 +132,14 @@ TRICKS = {
     # a harness of one's own: claim results without computing them
     "fake_harness": """
         import sys, types, json as _json
-        _fake = types.ModuleType("cnnbook.grader.harness")
+        _fake = types.ModuleType("cnnbook.grader.sandboxed.harness")
         def _run_calls(namespace, calls_path, results_path):
             payload = _json.load(open(calls_path))
             with open(results_path, "w") as out:
                 for i, _ in enumerate(payload["calls"]):
                     out.write(_json.dumps({"index": i, "value": 3, "blobs": []}) + "\\n")
         _fake.run_calls = _run_calls
-        sys.modules["cnnbook.grader.harness"] = _fake
+        sys.modules["cnnbook.grader.sandboxed.harness"] = _fake
     """,
     # as root: start as many processes as possible (a fork flood)
     "fork_flood": """
@@ -282,7 +283,7 @@ def test_feedback_shows_verdicts_never_hidden_tests(graded):
 @pytest.mark.slow
 def test_process_cap_holds_even_as_root(graded):
     """The fork flood ran as whatever user grades (root in CI): the pids cgroup stopped it."""
-    from cnnbook.grader.sandbox import Limits, process_cap_mode
+    from cnnbook.grader.isolation.bubblewrap import Limits, process_cap_mode
 
     root, _ = graded
     nb = nbformat.read(root / "autograded" / "fork_flood" / A / f"{A}.ipynb", as_version=4)

@@ -10,7 +10,7 @@ import nbformat
 import pytest
 
 from cnnbook.cli import main as cnnbook
-from cnnbook.grader import judge
+from cnnbook.grader.judging import judge
 from tests.exercise_harness import ASSIGNMENTS
 
 ROOT = Path(__file__).resolve().parents[1]

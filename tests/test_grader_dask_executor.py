@@ -26,7 +26,8 @@ from cnnbook.cli import main as cnnbook
 from cnnbook.grader import gradebook, samples
 from cnnbook.grader.autograde import Autograder
 from cnnbook.grader.course import Course
-from cnnbook.grader.dask_executor import (
+from cnnbook.grader.isolation.bubblewrap import Limits, sandbox_available
+from cnnbook.grader.isolation.dask_executor import (
     ClusterError,
     DaskExecutor,
     pack_job,
@@ -34,8 +35,7 @@ from cnnbook.grader.dask_executor import (
     receive,
     run_packed,
 )
-from cnnbook.grader.executor import Job
-from cnnbook.grader.sandbox import Limits, sandbox_available
+from cnnbook.grader.isolation.executor import Job
 
 from .dask_support import DaskCluster
 from .postgres_support import PostgresServer, free_port, pg_bindir

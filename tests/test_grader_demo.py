@@ -8,7 +8,7 @@ import pytest
 
 from cnnbook.cli import main as cnnbook
 from cnnbook.grader import samples
-from cnnbook.grader.sandbox import sandbox_available
+from cnnbook.grader.isolation.bubblewrap import sandbox_available
 
 
 @pytest.mark.slow

@@ -1,4 +1,4 @@
-"""The judge names the misconception (cnnbook.grader.diagnosis), on the real assignments.
+"""The judge names the misconception (cnnbook.grader.judging.diagnosis), on the real assignments.
 
 In-process grading as in tests/test_grader_judge.py (the harness makes the recorded
 calls on the student's namespace, the judge grades the decoded results): every
@@ -16,7 +16,8 @@ import textwrap
 import numpy as np
 import pytest
 
-from cnnbook.grader import diagnosis, harness, judge, misconceptions
+from cnnbook.grader.judging import diagnosis, judge, misconceptions
+from cnnbook.grader.sandboxed import harness
 from cnnbook.grading import CHAPTERS
 from tests import judge_harness
 from tests.exercise_catalogue import ALTERNATIVES, MISTAKES

@@ -8,14 +8,14 @@ from pathlib import Path
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from cnnbook.grader.execution import (
+from cnnbook.grader.isolation.bubblewrap import RunOutcome
+from cnnbook.grader.isolation.execution import (
     NOT_EXECUTED,
     ExecutionRecord,
     clean_output,
     merge_outputs,
     read_job,
 )
-from cnnbook.grader.sandbox import RunOutcome
 
 
 def test_clean_output_keeps_only_well_formed_outputs():

@@ -1,4 +1,4 @@
-"""The trusted judge (cnnbook.grader.judge) on the course's real assignments.
+"""The trusted judge (cnnbook.grader.judging.judge) on the course's real assignments.
 
 Each catalogued mistake (tests/exercise_catalogue.py) and each correct alternative is
 run the way the sandbox runs it, minus the sandbox: the student's namespace is built
@@ -19,7 +19,8 @@ import sys
 import numpy as np
 import pytest
 
-from cnnbook.grader import judge, plaindata
+from cnnbook.grader.judging import judge
+from cnnbook.grader.sandboxed import plaindata
 from tests import judge_harness
 from tests.exercise_catalogue import ALTERNATIVES, MISTAKES
 from tests.exercise_harness import ASSIGNMENTS, reference_answers, solution_path
@@ -121,11 +122,12 @@ def test_plain_data_refuses_objects_and_pickles():
 
 
 def test_overlay_hides_answers(tmp_path):
-    from cnnbook.grader import overlay
+    from cnnbook.grader.isolation import overlay
 
     package = overlay.build(tmp_path / "a")
     assert not (package / "layers.py").exists() and not (package / "tensors.py").exists()
-    assert (package / "grading.py").exists() and (package / "grader" / "harness.py").exists()
+    assert (package / "grading" / "__init__.py").exists()
+    assert (package / "grader" / "sandboxed" / "harness.py").exists()
     package = overlay.build(tmp_path / "b", ["cnnbook.layers"], ["conv2d_backward"])
     text = (package / "layers.py").read_text()
     assert "def conv2d_forward" in text and "def conv2d_backward" not in text
@@ -133,7 +135,7 @@ def test_overlay_hides_answers(tmp_path):
     with pytest.raises(ValueError, match="not a module of the cnnbook package"):
         overlay.build(tmp_path / "c", ["numpy"])
     assert re.search(r"\bdef conv2d_forward\b", text)
-    assert sys.modules.get("cnnbook.grader.overlay") is overlay
+    assert sys.modules.get("cnnbook.grader.isolation.overlay") is overlay
 
 
 def test_a_helper_mistake_is_charged_once(tmp_path):

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from cnnbook.grader.isolation.staging import fingerprint
 from cnnbook.grader.outcomes import worst
-from cnnbook.grader.staging import fingerprint
 
 
 def test_worst_status_and_fingerprint(tmp_path):

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 from cnnbook.cli import main as cnnbook
 from cnnbook.grader import gradebook, samples
-from cnnbook.grader.sandbox import sandbox_available
+from cnnbook.grader.isolation.bubblewrap import sandbox_available
 
 from .postgres_support import PostgresServer, free_port, pg_bindir
 

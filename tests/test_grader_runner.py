@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from nbformat.v4 import new_notebook
 
-from cnnbook.grader import runner
+from cnnbook.grader.sandboxed import runner
 
 
 def test_runner_executes_like_nbgrader_execute():

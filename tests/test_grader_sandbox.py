@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from cnnbook.grader.execution import read_job
-from cnnbook.grader.executor import Job, LocalExecutor
-from cnnbook.grader.sandbox import Limits, bwrap_command, run_job, sandbox_available
+from cnnbook.grader.isolation.bubblewrap import Limits, bwrap_command, run_job, sandbox_available
+from cnnbook.grader.isolation.execution import read_job
+from cnnbook.grader.isolation.executor import Job, LocalExecutor
 
 
 def test_bwrap_command_exposes_no_course_files(tmp_path):
@@ -69,7 +69,7 @@ def test_limits_hold_without_bubblewrap(tmp_path):
 
 
 def test_process_limit_only_when_not_root(monkeypatch):
-    from cnnbook.grader import sandbox
+    from cnnbook.grader.isolation import bubblewrap as sandbox
 
     monkeypatch.setattr(sandbox.os, "getuid", lambda: 0)
     assert "nproc" not in sandbox._rlimits(Limits())
@@ -93,7 +93,7 @@ def test_sandbox_works_when_the_course_lives_under_tmp(tmp_path, monkeypatch):
             pytest.fail(msg)
         pytest.skip(msg)
 
-    from cnnbook.grader import sandbox
+    from cnnbook.grader.isolation import bubblewrap as sandbox
 
     shared = Path(tempfile.mkdtemp(dir="/tmp", prefix="cnnbook-course-"))
     (shared / "marker.txt").write_text("visible, read-only")
@@ -124,7 +124,7 @@ def test_sandbox_works_when_the_course_lives_under_tmp(tmp_path, monkeypatch):
 def test_process_cap_holds_for_root_too(tmp_path):
     """A job that starts processes until it cannot: a pids cgroup stops it near
     Limits.tasks whoever runs cnnbook (RLIMIT_NPROC alone would not hold for root)."""
-    from cnnbook.grader import sandbox
+    from cnnbook.grader.isolation import bubblewrap as sandbox
 
     mode = sandbox.process_cap_mode()
     if mode == "none":

@@ -1,5 +1,5 @@
 """The visible checks name the likely mistake in the student's own kernel
-(cnnbook.likely_mistake, with the misconceptions.json released beside the notebook).
+(cnnbook.grading.likely_mistake, with the misconceptions.json released beside the notebook).
 
 The released notebook, its answer cells filled in, runs in a real Jupyter kernel
 (nbclient) in a folder holding what a student downloads. A catalogued mistake gets its
@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 from nbclient import NotebookClient
 
-from cnnbook import likely_mistake
-from cnnbook.grader import misconceptions
+from cnnbook.grader.judging import misconceptions
+from cnnbook.grading import likely_mistake
 from tests.exercise_harness import nbgrader_meta, reference_answers, release_path
 
 RANDOM_POOL = """

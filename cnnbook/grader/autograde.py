@@ -12,8 +12,8 @@ The flow, for one assignment (all of it in the parent process except step 3):
    job. Submissions are staged one at a time as the executor asks for work, so the
    first sandboxes start at once.
 3. **Execute** (the executor, in parallel): each job runs in its own sandbox
-   (:mod:`cnnbook.grader.sandbox`), with nbgrader's Execute settings
-   (:mod:`cnnbook.grader.runner`).
+   (:mod:`cnnbook.grader.isolation.bubblewrap`), with nbgrader's Execute settings
+   (:mod:`cnnbook.grader.sandboxed.runner`).
 4. **Grade**, one submission at a time as results arrive: nbgrader's Autograde converter
    on the staged copy, its Execute preprocessor replaced by :class:`ReplayExecute`,
    which puts in the outputs the sandbox produced. Everything after execution
@@ -45,15 +45,14 @@ from nbgrader.preprocessors import Execute
 from sqlalchemy.exc import SAWarning
 from traitlets.config import Config
 
-from . import gradebook, interrupts, judge, overlay
-from .course import Course
-from .errors import CnnbookError
-from .execution import ExecutionRecord, merge_outputs, read_job
-from .executor import Executor, Job, JobResult, LocalExecutor
-from .outcomes import NOT_RUN, RETRIED, NotebookOutcome, Status, SubmissionOutcome
-from .replay import ReplayExecute
-from .sandbox import Limits, process_cap_mode, sandbox_available
-from .staging import (
+from cnnbook.grader import gradebook, interrupts
+from cnnbook.grader.course import Course
+from cnnbook.grader.errors import CnnbookError
+from cnnbook.grader.isolation import overlay
+from cnnbook.grader.isolation.bubblewrap import Limits, process_cap_mode, sandbox_available
+from cnnbook.grader.isolation.execution import ExecutionRecord, merge_outputs, read_job
+from cnnbook.grader.isolation.executor import Executor, Job, JobResult, LocalExecutor
+from cnnbook.grader.isolation.staging import (
     MAX_STUDENT_FILE_BYTES,
     MAX_STUDENT_FILES,
     MAX_STUDENT_FILES_BYTES,
@@ -63,6 +62,9 @@ from .staging import (
     student_code_only,
     student_files,
 )
+from cnnbook.grader.judging import judge
+from cnnbook.grader.judging.replay import ReplayExecute
+from cnnbook.grader.outcomes import NOT_RUN, RETRIED, NotebookOutcome, Status, SubmissionOutcome
 
 __all__ = [
     "Autograder",

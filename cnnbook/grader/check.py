@@ -22,14 +22,15 @@ from pathlib import Path
 
 import nbformat
 
-from . import judge, overlay
-from .autograde import (
+from cnnbook.grader.autograde import (
     MAX_STUDENT_FILE_BYTES,
     MAX_STUDENT_FILES,
     MAX_STUDENT_FILES_BYTES,
     read_job,
 )
-from .sandbox import Limits, run_job, sandbox_available
+from cnnbook.grader.isolation import overlay
+from cnnbook.grader.isolation.bubblewrap import Limits, run_job, sandbox_available
+from cnnbook.grader.judging import judge
 
 
 @dataclass
@@ -116,7 +117,7 @@ def check_notebook(path: Path, limits: Limits | None = None, use_sandbox=None) -
 
 
 def _graded_functions(tests: judge.AssignmentTests) -> list[str]:
-    from .autograde import _imported_names
+    from cnnbook.grader.autograde import _imported_names
 
     imported = _imported_names(tests)
     return [n for n in tests.functions if n not in imported]

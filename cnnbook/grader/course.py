@@ -12,8 +12,8 @@ from nbgrader.coursedir import CourseDirectory
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
-from . import gradebook
-from .errors import NotACourseRootError, UnknownAssignmentError
+from cnnbook.grader import gradebook
+from cnnbook.grader.errors import NotACourseRootError, UnknownAssignmentError
 
 CONFIG_FILE = "nbgrader_config.py"
 

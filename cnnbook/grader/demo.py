@@ -17,13 +17,13 @@ from pathlib import Path
 
 import nbformat
 
-from . import samples
-from .autograde import Autograder
-from .course import Course
-from .feedback import write_feedback
-from .release import release
-from .report import build_report
-from .sandbox import Limits, sandbox_available
+from cnnbook.grader import samples
+from cnnbook.grader.autograde import Autograder
+from cnnbook.grader.course import Course
+from cnnbook.grader.feedback import write_feedback
+from cnnbook.grader.isolation.bubblewrap import Limits, sandbox_available
+from cnnbook.grader.release import release
+from cnnbook.grader.report import build_report
 
 PREFERRED = "ps02_convolution"
 DEMO_TIMEOUT = 30  # seconds per notebook: farid's infinite loop costs this much

@@ -36,8 +36,8 @@ from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from . import gradebook, interrupts
-from .course import Course
+from cnnbook.grader import gradebook, interrupts
+from cnnbook.grader.course import Course
 
 NOTE_FILE = "grading_note.html"
 NOTE_MARK = '<meta name="generator" content="cnnbook grading note">'
@@ -222,7 +222,7 @@ def write_feedback(course: Course, assignment: str) -> FeedbackResult:
     r = course.api.generate_feedback(assignment, force=True) if graded else {"success": True}
     interrupts.check()
     if not r.get("success"):
-        from .release import nbgrader_reason
+        from cnnbook.grader.release import nbgrader_reason
 
         nbgrader_error = nbgrader_reason(r.get("log") or "", r.get("error") or "")[0]
 

@@ -42,7 +42,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SAWarning, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
-from .errors import GradebookError, GradebookLockedError
+from cnnbook.grader.errors import GradebookError, GradebookLockedError
 
 metadata = MetaData()
 grading = Table(
@@ -389,7 +389,7 @@ def roster(db_url: str) -> list[dict]:
 
 # --------------------------------------------------------------------------- diagnoses
 
-#: The known mistakes (cnnbook.grader.misconceptions) the judge named in each submission's
+#: The known mistakes (cnnbook.grader.judging.misconceptions) the judge named in each submission's
 #: feedback: one row per (assignment, student, notebook, test cell). Replaced whenever
 #: the submission is graded again.
 diagnoses = Table(

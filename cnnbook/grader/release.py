@@ -19,9 +19,9 @@ from pathlib import Path
 
 import nbformat
 
-from . import gradebook, interrupts
-from .course import Course
-from .errors import ReleaseError
+from cnnbook.grader import gradebook, interrupts
+from cnnbook.grader.course import Course
+from cnnbook.grader.errors import ReleaseError
 
 # nbgrader's own summary lines, which carry no reason
 _GENERIC = ("There was an error processing", "Please see the", "Traceback")

@@ -33,10 +33,10 @@ import nbformat
 from jinja2 import Environment, PackageLoader, select_autoescape
 from nbgrader.utils import parse_utc
 
-from . import gradebook, report_misconceptions, similarity
-from .course import Course
-from .errors import CnnbookError
-from .feedback import read_small, regular_file
+from cnnbook.grader import gradebook, report_misconceptions, similarity
+from cnnbook.grader.course import Course
+from cnnbook.grader.errors import CnnbookError
+from cnnbook.grader.feedback import read_small, regular_file
 
 NOT_SUBMITTED = "not_submitted"
 SIMILARITY_SHOWN = 0.5  # pairs at or above this are listed on the page (all in the CSV)

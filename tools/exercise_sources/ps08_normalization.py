@@ -81,11 +81,11 @@ CELLS = [
 
         | function | returns | points |
         | --- | --- | --- |
-        | `batchnorm_forward(x, gamma, beta, running_mean, running_var, mode, momentum, eps)` | `(out, running_mean, running_var)` | 5 |
-        | `batchnorm_backward(dout, x, gamma, eps)` | `(dx, dgamma, dbeta)` | 4 |
-        | `spatial_batchnorm_forward(...)`, `spatial_batchnorm_backward(...)` | as above, for `(N, C, H, W)` | 4 |
-        | `dropout_forward(x, p, mask, mode)`, `dropout_backward(dout, p, mask)` | `out`, `dx` | 3 |
-        | `adam_step(w, dw, m, v, t, lr, beta1, beta2, eps)` | `(w, m, v)` | 3 |
+        | `batchnorm_forward` | `(out, running_mean, running_var)` | 5 |
+        | `batchnorm_backward` | `(dx, dgamma, dbeta)` | 4 |
+        | `spatial_batchnorm_forward`, `spatial_batchnorm_backward` | the same, `(N, C, H, W)` | 4 |
+        | `dropout_forward`, `dropout_backward` | `out`, `dx` | 3 |
+        | `adam_step` | `(w, m, v)` | 3 |
 
         Read the chapter *Batch normalization, dropout, residual blocks and Adam*
         (`chapters/10_normalization`) first.

@@ -17,8 +17,9 @@ from nbformat.v4 import new_output
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
 
-from . import judge
-from .execution import ExecutionRecord, merge_outputs
+from cnnbook.grader import cells
+from cnnbook.grader.isolation.execution import ExecutionRecord, merge_outputs
+from cnnbook.grader.judging import judge
 
 
 class ReplayExecute(NbGraderPreprocessor):
@@ -70,7 +71,7 @@ def put_verdicts(nb, verdicts: dict | None) -> None:
         if judge.cell_kind(cell) is not judge.CellKind.TEST:
             continue
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "")
-        cell.source = judge.HIDDEN_RE.sub("", cell.source).rstrip()
+        cell.source = cells.without_hidden_tests(cell.source).rstrip()
         cell.outputs = verdict_outputs((verdicts or {}).get(grade_id))
         cell.execution_count = None
 

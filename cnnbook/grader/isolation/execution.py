@@ -12,7 +12,7 @@ from pathlib import Path
 
 from nbformat.v4 import new_output
 
-from .outcomes import Status
+from cnnbook.grader.outcomes import Status
 
 NOT_EXECUTED = "CnnbookNotExecuted"
 # Outputs that would run the student's JavaScript in the instructor's browser (formgrader,

@@ -1,11 +1,11 @@
 """Naming the misconception behind a failed test: the judge's diagnosis.
 
 When a test cell fails, the judge asks which known mistake
-(:mod:`cnnbook.grader.misconceptions`) behaves exactly like the student's code on that
+(:mod:`cnnbook.grader.judging.misconceptions`) behaves exactly like the student's code on that
 cell's calls. Each candidate mistake is evaluated here, in the trusted process, the way
 the reference is: the reference notebook's code and answer cells run with the mistake
 applied to its answer cell, and the recorded calls (the same seed, so the same inputs)
-are made on it by :func:`cnnbook.grader.harness.run_calls`, exactly as the sandbox made
+are made on it by :func:`cnnbook.grader.sandboxed.harness.run_calls`, exactly as the sandbox made
 them on the student's code. A mistake is named for a failed cell when
 
 * it is meant to be named (``diagnose``) and changes a function the cell depends on,
@@ -38,13 +38,18 @@ from pathlib import Path
 
 import numpy as np
 
-from cnnbook import likely_mistake
+from cnnbook.grader import cells
+from cnnbook.grader.judging import misconceptions
+from cnnbook.grader.judging.assignment_tests import AssignmentTests, Cell, CellKind
+from cnnbook.grader.judging.decoding import decode_outcomes
+from cnnbook.grader.judging.misconceptions import Misconception
+from cnnbook.grader.judging.running import exec_cell, reference_namespace, run_cells
+from cnnbook.grader.judging.session import Outcome, Recording, Session
+from cnnbook.grader.judging.verdicts import Verdict
+from cnnbook.grader.sandboxed import harness, plaindata
+from cnnbook.grading import judge_mode, likely_mistake
+from cnnbook.grading.tolerances import ATOL, RTOL
 
-from . import harness, judge, misconceptions, plaindata
-from .misconceptions import Misconception
-
-DEFAULT_RTOL = 1e-6
-DEFAULT_ATOL = 1e-9
 #: Recordings whose diagnosers are kept (one per assignment notebook of a grading run).
 CACHE_SIZE = 8
 #: A visible call whose shipped results would hold more numbers than this is left out
@@ -57,9 +62,9 @@ MAX_SHIPPED_NUMBERS = 20_000
 
 def cell_tolerance(source: str) -> tuple[float, float]:
     """The loosest ``rtol`` and ``atol`` the checks of a test cell pass (or the defaults)."""
-    rtol, atol = DEFAULT_RTOL, DEFAULT_ATOL
+    rtol, atol = RTOL, ATOL
     try:
-        tree = ast.parse(judge.SOLUTION_MARKERS.sub("", source))
+        tree = ast.parse(cells.blank_solution_markers(source))
     except SyntaxError:
         return rtol, atol
     for node in ast.walk(tree):
@@ -73,9 +78,9 @@ def cell_tolerance(source: str) -> tuple[float, float]:
     return rtol, atol
 
 
-def close(got, want, rtol: float = DEFAULT_RTOL, atol: float = DEFAULT_ATOL) -> bool:
+def close(got, want, rtol: float = RTOL, atol: float = ATOL) -> bool:
     """Whether the plain-data value ``got`` equals ``want`` within the tolerances: the
-    comparison the visible checks use too (:func:`cnnbook.likely_mistake.close`)."""
+    comparison the visible checks use too (:func:`cnnbook.grading.likely_mistake.close`)."""
     if isinstance(got, plaindata.Opaque | plaindata.Ref) or isinstance(
         want, plaindata.Opaque | plaindata.Ref
     ):
@@ -83,7 +88,7 @@ def close(got, want, rtol: float = DEFAULT_RTOL, atol: float = DEFAULT_ATOL) -> 
     return likely_mistake.close(got, want, rtol, atol)
 
 
-def same_outcome(got: judge.Outcome, want: judge.Outcome, rtol: float, atol: float) -> bool:
+def same_outcome(got: Outcome, want: Outcome, rtol: float, atol: float) -> bool:
     """Whether two outcomes of one call are alike: the same exception and message, or values
     and arguments left behind (in-place changes) equal within the tolerances."""
     if got.missing or want.missing:
@@ -105,25 +110,25 @@ def same_outcome(got: judge.Outcome, want: judge.Outcome, rtol: float, atol: flo
 # ---------------------------------------------------------------------------- evaluating
 
 
-def mistaken_namespace(tests: judge.AssignmentTests, mistake: Misconception | None) -> dict:
+def mistaken_namespace(tests: AssignmentTests, mistake: Misconception | None) -> dict:
     """The reference solution's namespace with ``mistake`` applied to its answer cell
-    (as :func:`judge.reference_namespace` builds it; ``None``: the reference itself)."""
+    (as :func:`reference_namespace` builds it; ``None``: the reference itself)."""
     namespace: dict = {"__name__": "__cnnbook_mistake__"}
     for cell in tests.cells:
-        if cell.kind is judge.CellKind.CODE:
-            judge._exec(cell.source, namespace)
-        elif cell.kind is judge.CellKind.ANSWER:
+        if cell.kind is CellKind.CODE:
+            exec_cell(cell.source, namespace)
+        elif cell.kind is CellKind.ANSWER:
             source = cell.source
             if mistake is not None and cell.grade_id == mistake.cell:
                 source = mistake.source(cell.source)
             try:
-                judge._exec(source, namespace)
+                exec_cell(source, namespace)
             except Exception:  # noqa: BLE001 - a mistaken cell may raise, as in a notebook
                 pass
     return namespace
 
 
-def run_calls(recording: judge.Recording, namespace: dict, upto: int) -> list[judge.Outcome]:
+def run_calls(recording: Recording, namespace: dict, upto: int) -> list[Outcome]:
     """The outcomes of the recording's first ``upto`` calls made on ``namespace`` (the
     later ones ``missing``), through the same harness the sandbox uses."""
     payload = recording.payload()
@@ -133,7 +138,7 @@ def run_calls(recording: judge.Recording, namespace: dict, upto: int) -> list[ju
         calls.write_text(json.dumps(payload))
         harness.run_calls(namespace, str(calls), str(results))
         lines = [json.loads(line) for line in results.read_text().splitlines()]
-    return judge.decode_outcomes(recording, lines)
+    return decode_outcomes(recording, lines)
 
 
 def _refs(tree) -> list[int]:
@@ -150,11 +155,11 @@ def _refs(tree) -> list[int]:
     return []
 
 
-def _applies(mistake: Misconception, tests: judge.AssignmentTests) -> bool:
+def _applies(mistake: Misconception, tests: AssignmentTests) -> bool:
     """Whether the mistake can be made from this notebook's reference answer cell (a
     reference rewritten since the catalogue entry was written is skipped, not fatal)."""
     for cell in tests.cells:
-        if cell.kind is judge.CellKind.ANSWER and cell.grade_id == mistake.cell:
+        if cell.kind is CellKind.ANSWER and cell.grade_id == mistake.cell:
             try:
                 mistake.source(cell.source)
             except ValueError:
@@ -176,14 +181,14 @@ class CellCalls:
 class Diagnoser:
     """The known mistakes of one recording (assignment and seed), evaluated on demand."""
 
-    def __init__(self, recording: judge.Recording, catalogue: list[Misconception] | None = None):
+    def __init__(self, recording: Recording, catalogue: list[Misconception] | None = None):
         self.recording = recording
         tests = recording.tests
         if catalogue is None:
             catalogue = misconceptions.for_assignment(tests.name)
         self.catalogue = [m for m in catalogue if m.diagnose and _applies(m, tests)]
         self._order = {m.id: i for i, m in enumerate(self.catalogue)}
-        self._outcomes: dict[str | None, tuple[int, list[judge.Outcome]]] = {}
+        self._outcomes: dict[str | None, tuple[int, list[Outcome]]] = {}
         self.evaluations = 0  # harness runs made (for the cost measurements)
         self.cells = self._cell_calls()
 
@@ -195,9 +200,9 @@ class Diagnoser:
         out = {}
         drivers: list[int] = []
         for cell in self.recording.tests.cells:
-            if cell.kind is judge.CellKind.DRIVER:
+            if cell.kind is CellKind.DRIVER:
                 drivers += by_cell.get(cell.grade_id, [])
-            if cell.kind is not judge.CellKind.TEST:
+            if cell.kind is not CellKind.TEST:
                 continue
             own = by_cell.get(cell.grade_id, []) or list(drivers)
             todo, seen = list(own), set()
@@ -213,7 +218,7 @@ class Diagnoser:
             )
         return out
 
-    def outcomes(self, mistake: Misconception | None, upto: int) -> list[judge.Outcome]:
+    def outcomes(self, mistake: Misconception | None, upto: int) -> list[Outcome]:
         """The mistake's (or, for ``None``, the reference's) outcomes on the first ``upto``
         calls at least; evaluated once, again only if more calls are needed later."""
         key = None if mistake is None else mistake.id
@@ -232,7 +237,7 @@ class Diagnoser:
             return []
         return [m for m in self.catalogue if set(m.functions) & cell.functions]
 
-    def diagnose_cell(self, grade_id: str, student: list[judge.Outcome]) -> Misconception | None:
+    def diagnose_cell(self, grade_id: str, student: list[Outcome]) -> Misconception | None:
         """The most specific known mistake the student's outcomes match on this cell."""
         cell = self.cells.get(grade_id)
         mistakes = self.candidates(grade_id)
@@ -258,7 +263,7 @@ class Diagnoser:
             return None
         return min(matches, key=lambda m: (len(m.functions), m.priority, self._order[m.id]))
 
-    def diagnose(self, verdicts: list[judge.Verdict], student: list[judge.Outcome]) -> None:
+    def diagnose(self, verdicts: list[Verdict], student: list[Outcome]) -> None:
         """Add the ``Likely mistake:`` line to each failed verdict a known mistake explains
         (and its id to ``verdict.diagnosis``), in place."""
         for v in verdicts:
@@ -270,15 +275,15 @@ class Diagnoser:
                 v.message = f"{v.message.rstrip()}\n{found.line}"
 
 
-def snapshot(outcomes: list[judge.Outcome]) -> list[judge.Outcome]:
+def snapshot(outcomes: list[Outcome]) -> list[Outcome]:
     """A copy of the student's outcomes that the judge's replay cannot change."""
     return copy.deepcopy(outcomes)
 
 
-_CACHE: dict[int, tuple[judge.Recording, Diagnoser]] = {}
+_CACHE: dict[int, tuple[Recording, Diagnoser]] = {}
 
 
-def diagnoser(recording: judge.Recording) -> Diagnoser:
+def diagnoser(recording: Recording) -> Diagnoser:
     """The diagnoser of a recording, cached for as long as the grading run uses it."""
     entry = _CACHE.get(id(recording))
     if entry is None or entry[0] is not recording:
@@ -288,7 +293,7 @@ def diagnoser(recording: judge.Recording) -> Diagnoser:
     return entry[1]
 
 
-def annotate(recording: judge.Recording, outcomes, verdicts: list[judge.Verdict]) -> None:
+def annotate(recording: Recording, outcomes, verdicts: list[Verdict]) -> None:
     """The judge's hook: name the likely mistake of each failed verdict, in place.
 
     Never fatal: a diagnosis that cannot be made leaves the verdict as it was.
@@ -304,29 +309,14 @@ def annotate(recording: judge.Recording, outcomes, verdicts: list[judge.Verdict]
 # ---------------------------------------------------------------------------- visible checks
 
 
-class _DigestSession(judge.Session):
-    """Records like the judge does, and notes the digest of each call's inputs as the
-    student's notebook computes it (:func:`cnnbook.likely_mistake.digest`)."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.digests: list[str] = []
-
-    def _record(self, fn, args, kwargs, mode, watch):
-        key = likely_mistake.digest(fn.name, args, kwargs)
-        value = super()._record(fn, args, kwargs, mode, watch)
-        self.digests.append(key)
-        return value
-
-
-def visible_tests(tests: judge.AssignmentTests) -> judge.AssignmentTests:
+def visible_tests(tests: AssignmentTests) -> AssignmentTests:
     """The assignment as the student's release runs it: test cells without hidden tests."""
     cells = [
-        judge.Cell(c.index, c.kind, c.grade_id,
-                   c.visible_source if c.kind is judge.CellKind.TEST else c.source, c.points)
+        Cell(c.index, c.kind, c.grade_id,
+                   c.visible_source if c.kind is CellKind.TEST else c.source, c.points)
         for c in tests.cells
     ]  # fmt: skip
-    return judge.AssignmentTests(tests.name, cells, tests.functions, tests.sandbox_modules)
+    return AssignmentTests(tests.name, cells, tests.functions, tests.sandbox_modules)
 
 
 def _numbers(value) -> int:
@@ -339,7 +329,7 @@ def _numbers(value) -> int:
     return 1
 
 
-def _shipped(outcome: judge.Outcome, reference: judge.Outcome) -> dict:
+def _shipped(outcome: Outcome, reference: Outcome) -> dict:
     if outcome.raised is not None:
         return {"raised": [outcome.raised["type"], outcome.raised["message"]]}
     after = [
@@ -350,7 +340,7 @@ def _shipped(outcome: judge.Outcome, reference: judge.Outcome) -> dict:
     return {"value": likely_mistake.to_json(outcome.value), "after": after}
 
 
-def visible_table(tests: judge.AssignmentTests, catalogue: list[Misconception] | None = None):
+def visible_table(tests: AssignmentTests, catalogue: list[Misconception] | None = None):
     """What the visible checks need to name a mistake, as JSON-able data (no code).
 
     ``calls`` maps the digest of each visible call's inputs to, for each known mistake
@@ -359,13 +349,17 @@ def visible_table(tests: judge.AssignmentTests, catalogue: list[Misconception] |
     ``misconceptions`` gives each mistake's line and rank (most specific first).
     """
     visible = visible_tests(tests)
-    reference = judge.reference_namespace(visible)
-    session = _DigestSession("record", 0, reference=reference)
-    with judge._installed(session):
-        for cell, error, _ in judge._run_cells(visible, session, reference):
+    reference = reference_namespace(visible)
+    # the digest of each call's inputs as the student's notebook computes it
+    # (cnnbook.grading.likely_mistake.digest), noted before the call is recorded
+    digests: list[str] = []
+    session = Session("record", 0, reference=reference, on_record=lambda fn, args, kwargs:
+                      digests.append(likely_mistake.digest(fn.name, args, kwargs)))  # fmt: skip
+    with judge_mode.judged_by(session):
+        for cell, error, _ in run_cells(visible, session, reference):
             if error is not None:
                 raise RuntimeError(f"the reference fails the visible part of {cell.grade_id}")
-    recording = judge.Recording(visible, 0, session.calls)
+    recording = Recording(visible, 0, session.calls)
     found = Diagnoser(recording, catalogue)
     table: dict = {}
     too_large: set[str] = set()
@@ -385,7 +379,7 @@ def visible_table(tests: judge.AssignmentTests, catalogue: list[Misconception] |
                 if call.cell != grade_id or call.mode not in ("call", "unchanged"):
                     continue  # the notebook notes only the cell's own calls through call()
                 entry = table.setdefault(
-                    session.digests[i],
+                    digests[i],
                     {"fn": call.fn, "rtol": cell.rtol, "atol": cell.atol, "mistakes": {}},
                 )
                 entry["rtol"], entry["atol"] = (
@@ -393,7 +387,7 @@ def visible_table(tests: judge.AssignmentTests, catalogue: list[Misconception] |
                 )
                 alike = same_outcome(theirs[i], ref[i], 0.0, 0.0)
                 if not alike and _numbers(theirs[i].value) > MAX_SHIPPED_NUMBERS:
-                    too_large.add(session.digests[i])
+                    too_large.add(digests[i])
                 entry["mistakes"][m.id] = "correct" if alike else _shipped(theirs[i], ref[i])
     for key in too_large:
         del table[key]
@@ -402,7 +396,10 @@ def visible_table(tests: judge.AssignmentTests, catalogue: list[Misconception] |
         key=lambda m: (len(m.functions), m.priority, found._order[m.id]),
     )
     return {
-        "about": "Known mistakes' results on the visible tests' inputs (cnnbook.likely_mistake).",
+        "about": (
+            "Known mistakes' results on the visible tests' inputs"
+            " (cnnbook.grading.likely_mistake)."
+        ),
         "assignment": tests.name,
         "misconceptions": {m.id: {"line": m.line, "rank": r} for r, m in enumerate(ranked)},
         "calls": table,
@@ -412,7 +409,7 @@ def visible_table(tests: judge.AssignmentTests, catalogue: list[Misconception] |
 def write_visible_table(source_notebook: Path, assignment: str) -> Path:
     """Write ``misconceptions.json`` beside an assignment's source notebook (released
     with it by nbgrader)."""
-    tests = judge.AssignmentTests.from_path(source_notebook, assignment)
+    tests = AssignmentTests.from_path(source_notebook, assignment)
     path = Path(source_notebook).parent / likely_mistake.DATA_FILE
     path.write_text(json.dumps(visible_table(tests), indent=None, sort_keys=True) + "\n")
     return path

@@ -3,7 +3,7 @@
 The real ``cnnbook`` folder is hidden inside the sandbox by a copy that holds only
 
 * the modules the student's notebook and the runner need, none of which holds a
-  reference answer (:data:`SANDBOX_SAFE`), and
+  reference answer (:data:`SANDBOX_SAFE_FOLDERS`, :data:`SANDBOX_SAFE`), and
 * the answer modules an assignment declares it may import (ps07 builds on the layers
   graded in ps02 to ps06: ``sandbox_modules`` in its source notebook's metadata),
   with the functions graded in *this* assignment removed, and any private helper that
@@ -23,17 +23,19 @@ import cnnbook
 
 PACKAGE = Path(cnnbook.__file__).resolve().parent
 
-#: Modules (paths inside the package) that hold no answers: always in the sandbox.
+#: What holds no answers and is always in the sandbox: folders copied whole (every
+#: module of the student-side ``grading`` helpers and of ``grader/sandboxed``, the code
+#: that runs inside the sandbox), and single files (paths inside the package): the
+#: course data the student side reads (the chapters of the hints), never the
+#: misconceptions (``coursedata/misconceptions/`` holds fragments of the answers).
+SANDBOX_SAFE_FOLDERS = ("grading", "grader/sandboxed")
 SANDBOX_SAFE = (
     "__init__.py",
-    "grading.py",
-    "likely_mistake.py",  # the visible checks' "Likely mistake:" line (data, no answers)
     "data.py",
     "gradcheck.py",
     "grader/__init__.py",
-    "grader/runner.py",
-    "grader/harness.py",
-    "grader/plaindata.py",
+    "coursedata/__init__.py",
+    "coursedata/chapters.toml",
 )
 
 
@@ -86,6 +88,10 @@ def build(dest: Path, allowed_modules=(), graded_functions=()) -> Path:
     """Write the sandbox's copy of the package into ``dest`` (created); returns it."""
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
+    for folder in SANDBOX_SAFE_FOLDERS:
+        shutil.copytree(
+            PACKAGE / folder, dest / folder, ignore=shutil.ignore_patterns("__pycache__")
+        )
     for rel in SANDBOX_SAFE:
         src = PACKAGE / rel
         if src.is_file():

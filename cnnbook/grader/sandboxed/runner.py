@@ -4,8 +4,8 @@ Protocol (small, so that a cluster node can run it too):
 
 * standard input: one JSON object ``{"spec": {...}, "notebook": {...}}``. The notebook
   (with nbgrader's hidden tests restored) never touches the sandbox's disk.
-  With ``"calls"`` (the trusted judge's inputs, see :mod:`cnnbook.grader.judge`), one
-  more cell runs after the notebook: :mod:`cnnbook.grader.harness` calls the student's
+  With ``"calls"`` (the trusted judge's inputs, see :mod:`cnnbook.grader.judging.judge`), one
+  more cell runs after the notebook: :mod:`cnnbook.grader.sandboxed.harness` calls the student's
   functions on those inputs and writes plain-data results to a file.
 * standard output: JSON lines. ``{"type": "cell", "index", "execution_count",
   "outputs"}`` as soon as each cell finishes, so that a kernel that dies or a job that
@@ -55,7 +55,7 @@ RESULTS_FILE = ".cnnbook-results.jsonl"
 
 def harness_cell_source(calls_path: str, results_path: str) -> str:
     return (
-        "from cnnbook.grader.harness import run_calls as _cnnbook_run_calls\n"
+        "from cnnbook.grader.sandboxed.harness import run_calls as _cnnbook_run_calls\n"
         f"_cnnbook_run_calls(globals(), {calls_path!r}, {results_path!r})"
     )
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import nbformat
 
-from . import judge
+from cnnbook.grader.judging import judge
 
 #: The student's own files beside the notebook (a helper module, say) go to the sandbox
 #: within these caps; what is refused is named in the submission's reason.

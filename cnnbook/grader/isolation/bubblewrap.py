@@ -9,7 +9,7 @@ What the student code sees (with bubblewrap):
   other submissions, no solutions, no home directory);
 * writable: only two size-capped private tmpfs, ``/home/student`` (its working
   folder) and ``/tmp``, gone when the job ends; results come back over the runner's stdout
-  pipe, which the student's kernel does not hold (see :mod:`cnnbook.grader.runner`);
+  pipe, which the student's kernel does not hold (see :mod:`cnnbook.grader.sandboxed.runner`);
 * a user namespace with no capabilities (and none to create), a new session, its own
   PID namespace in which the runner is pid 1 (no bubblewrap monitor inside holding the
   result pipe), killed with bubblewrap, which is killed with the thread that started
@@ -153,7 +153,7 @@ def bwrap_command(job_dir: Path, limits: Limits) -> list[str]:
     }
     for k, v in env.items():
         cmd += ["--setenv", k, v]
-    cmd += [os.path.join(venv_bin, "python"), "-m", "cnnbook.grader.runner"]
+    cmd += [os.path.join(venv_bin, "python"), "-m", "cnnbook.grader.sandboxed.runner"]
     return cmd
 
 
@@ -387,7 +387,7 @@ def _run_job(job_dir: Path, limits: Limits, use_sandbox: bool, cap) -> RunOutcom
         private = Path(tempfile.mkdtemp(prefix="cnnbook-job-"))
         spec["files_dir"] = str(job_dir / "files")
         spec["work_dir"] = str(private / spec.get("assignment", "work"))
-        cmd = [sys.executable, "-m", "cnnbook.grader.runner"]
+        cmd = [sys.executable, "-m", "cnnbook.grader.sandboxed.runner"]
         cwd = str(private)
         env = {
             "PATH": os.path.dirname(sys.executable) + ":/usr/bin:/bin",
@@ -454,7 +454,8 @@ def _run_job(job_dir: Path, limits: Limits, use_sandbox: bool, cap) -> RunOutcom
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m cnnbook.grader.sandbox JOB_DIR``: run one prepared job (a cluster node)."""
+    """``python -m cnnbook.grader.isolation.bubblewrap JOB_DIR``: run one prepared job
+    (a cluster node)."""
     import argparse
 
     p = argparse.ArgumentParser(description=main.__doc__)

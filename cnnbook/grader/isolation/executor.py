@@ -9,8 +9,8 @@ A :class:`Job` is a self-contained folder::
 An :class:`Executor` takes jobs and yields a :class:`JobResult` for each, in any order,
 once its ``out/`` folder is final. The parent never needs more than that, so the
 executor is the only piece a cluster engine has to replace: ship the job folder to a
-node, run :func:`cnnbook.grader.sandbox.run_job` there (or ``python -m
-cnnbook.grader.sandbox JOB_DIR``), bring ``out/`` back and yield the result. Everything
+node, run :func:`cnnbook.grader.isolation.bubblewrap.run_job` there (or ``python -m
+cnnbook.grader.isolation.bubblewrap JOB_DIR``), bring ``out/`` back and yield the result. Everything
 that touches the gradebook stays in the parent, which consumes the results one at a time.
 """
 
@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from .sandbox import Limits, RunOutcome, kill_all, run_job
+from cnnbook.grader.isolation.bubblewrap import Limits, RunOutcome, kill_all, run_job
 
 
 @dataclass

@@ -2,7 +2,7 @@
 
 After the student's notebook has run, the runner executes one more cell that calls
 :func:`run_calls`: it calls the student's functions, by name, on the judge's inputs
-and writes what came back as plain data (:mod:`cnnbook.grader.plaindata`), one JSON
+and writes what came back as plain data (:mod:`cnnbook.grader.sandboxed.plaindata`), one JSON
 line per call, so that the calls finished before a timeout still count.
 
 Nothing here is trusted. The student's code runs in this process and may replace this
@@ -21,7 +21,7 @@ import warnings
 
 import numpy as np
 
-from cnnbook.grader import plaindata
+from cnnbook.grader.sandboxed import plaindata
 
 
 class CallTimeoutError(Exception):

@@ -1,6 +1,6 @@
 """Grading on a Dask cluster: ``cnnbook autograde ASSIGNMENT --cluster ADDRESS``.
 
-:class:`DaskExecutor` is an :class:`~cnnbook.grader.executor.Executor` that runs the
+:class:`DaskExecutor` is an :class:`~cnnbook.grader.isolation.executor.Executor` that runs the
 sandboxed jobs on the workers of a `Dask <https://distributed.dask.org>`_ scheduler
 (``tcp://host:8786``; Slurm through dask-jobqueue, Kubernetes through the
 dask-kubernetes operator) or of a local cluster of N worker processes (``local:N``).
@@ -9,10 +9,11 @@ supported by a plain address.
 
 * **No shared disk.** A job travels as bytes: every file of its folder (``job.json``
   with the sanitized notebook, ``files/``). On the worker :func:`run_packed` writes it
-  to a private temporary folder, runs :func:`cnnbook.grader.sandbox.run_job` there (the
-  same bubblewrap sandbox and limits as on one machine) and returns every file of
-  ``out/``, the sandbox log and the :class:`~cnnbook.grader.sandbox.RunOutcome` as plain
-  data; the parent writes them into its own ``job_dir/out``.
+  to a private temporary folder, runs
+  :func:`cnnbook.grader.isolation.bubblewrap.run_job` there (the same bubblewrap sandbox
+  and limits as on one machine) and returns every file of ``out/``, the sandbox log and
+  the :class:`~cnnbook.grader.isolation.bubblewrap.RunOutcome` as plain data; the parent
+  writes them into its own ``job_dir/out``.
 * **Workers only run sandboxes.** The parent (the ``cnnbook`` process) keeps the
   gradebook and grades each result as it arrives, so the gradebook has one writer.
 * **Faults.** A worker that dies mid-job (node lost, ``kill -9``, out of memory) costs
@@ -41,8 +42,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import asdict
 from pathlib import Path, PurePosixPath
 
-from .executor import Job, JobResult
-from .sandbox import Limits, RunOutcome, run_job, sandbox_available
+from cnnbook.grader.isolation.bubblewrap import Limits, RunOutcome, run_job, sandbox_available
+from cnnbook.grader.isolation.executor import Job, JobResult
 
 KILLED_WORKER_HINT = (
     "the Dask worker running this submission died every time it was tried (KilledWorker): "

@@ -1,0 +1,10 @@
+"""Code that runs INSIDE the sandbox, beside the student's code (copied there whole).
+
+Nothing here decides a grade: it runs the student's notebook and returns plain data.
+
+Modules
+-------
+runner     executes one student notebook (nbgrader's Execute), then the graded calls
+harness    calls the student's functions on the judge's inputs, in the student's kernel
+plaindata  the wire format back to the judge: JSON plus ``.npy`` blobs, never pickles
+"""
