@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "cnnbook"
-MAX_LINES = 400
+MAX_LINES = 410  # the "~400 lines"
 
 
 def module_name(path: Path) -> str:

@@ -15,6 +15,8 @@ check       ``cnnbook check``: a student's score on the visible tests before sub
 feedback    ``cnnbook feedback``: feedback every graded student can fetch through the exchange
 report      ``cnnbook report``: per-student x per-test table, lateness, roster, similarity
 report_misconceptions  the report's part on the known mistakes the class holds
+report_charts  the report's charts: pass rates per test, score distribution
+status_table  ``autograde_status.csv``: how grading ended for every student
 demo        ``cnnbook demo``: a demo class through the whole cycle
 
 Modules (the course, the gradebook, shared types)

@@ -38,6 +38,12 @@ def without_solution_markers(source: str) -> str:
     return SOLUTION_LINES.sub("", source)
 
 
+def answer_lines(source: str) -> str:
+    """The lines of an answer cell that are not marker lines, joined (no final newline)."""
+    markers = (SOLUTION_BEGIN, SOLUTION_END)
+    return "\n".join(line for line in source.splitlines() if line.strip() not in markers)
+
+
 def without_hidden_tests(source: str) -> str:
     """A test cell's source as the student's release shows it (hidden regions removed)."""
     return HIDDEN_TESTS.sub("", source)

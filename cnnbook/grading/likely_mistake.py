@@ -2,7 +2,7 @@
 
 Student side (used by :mod:`cnnbook.grading` in the student's notebook). Beside each
 released notebook, ``misconceptions.json`` (written by ``tools/build_solutions.py``
-from :mod:`cnnbook.grader.judging.misconceptions`) holds, for every call a visible test makes,
+with :mod:`cnnbook.grader.judging.visible_table`) holds, for every call a visible test makes,
 a digest of the call's inputs and what each known mistake returns on them: data no
 more revealing than the visible expected values, never code. While a test cell runs,
 the calls of the student's functions are noted; when a check fails, the noted calls of

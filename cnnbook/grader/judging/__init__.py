@@ -7,9 +7,10 @@ judge             the entry point: records the graded calls on the reference, th
 assignment_tests  an assignment's cells as the judge reads them (kinds, functions)
 session           what answers each call of a student's function while tests run
 running           running the reference's and the test cells (the seam the diagnosis uses)
-decoding          the sandbox's result lines (untrusted) decoded into one Outcome per call
+decoding          the sandbox's result lines (untrusted) decoded into one CallOutcome per call
 verdicts          the decision on one test cell, and the failure's words
 diagnosis         names the known mistake behind a failed test (``Likely mistake:``)
+visible_table     the visible checks' data: known mistakes' results on the visible inputs
 misconceptions    the known mistakes: the loader of ``cnnbook/coursedata/misconceptions``
 replay            nbgrader's Execute step, replaced: the sandbox's outputs and the verdicts
 """

@@ -99,3 +99,18 @@ class AssignmentTests:
     @property
     def tests(self) -> list[Cell]:
         return [c for c in self.cells if c.kind is CellKind.TEST]
+
+
+def imported_names(tests: AssignmentTests) -> set[str]:
+    """Names answer cells bring in by import (ps07's layers), not by definition."""
+    names = set()
+    for cell in tests.cells:
+        if cell.kind is CellKind.ANSWER:
+            try:
+                tree = ast.parse(cells.blank_solution_markers(cell.source))
+            except SyntaxError:
+                continue
+            for node in tree.body:
+                if isinstance(node, ast.Import | ast.ImportFrom):
+                    names |= {(a.asname or a.name).split(".")[0] for a in node.names}
+    return names

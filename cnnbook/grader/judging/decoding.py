@@ -1,4 +1,4 @@
-"""The sandbox's result lines, decoded: untrusted input becomes one Outcome per call.
+"""The sandbox's result lines, decoded: untrusted input becomes one CallOutcome per call.
 
 Whatever a line holds, decoding only builds plain data
 (:mod:`cnnbook.grader.sandboxed.plaindata`) or an ``Opaque`` marker, and a call without
@@ -7,7 +7,7 @@ a well-formed line is marked missing, with the reason.
 
 from __future__ import annotations
 
-from cnnbook.grader.judging.session import Call, Outcome, Recording
+from cnnbook.grader.judging.session import Call, CallOutcome, Recording
 from cnnbook.grader.sandboxed import plaindata
 
 
@@ -21,11 +21,11 @@ def decode_outcomes(recording: Recording, lines: list[dict], max_bytes: int | No
     for line in lines:
         if isinstance(line, dict) and type(line.get("index")) is int:
             by_index.setdefault(line["index"], line)
-    outcomes: list[Outcome] = []
+    outcomes: list[CallOutcome] = []
     for call in recording.calls:
         line = by_index.get(call.index)
         if line is None:
-            outcomes.append(Outcome(missing=_why_missing(call, by_index)))
+            outcomes.append(CallOutcome(missing=_why_missing(call, by_index)))
             continue
         try:
             blobs = plaindata.text_to_blobs(line.get("blobs", []))
@@ -35,7 +35,7 @@ def decode_outcomes(recording: Recording, lines: list[dict], max_bytes: int | No
                     raise plaindata.NotPlainDataError("a bad exception record")
                 mro = raised.get("mro") if isinstance(raised.get("mro"), list) else []
                 outcomes.append(
-                    Outcome(raised={
+                    CallOutcome(raised={
                         "type": str(raised.get("type", "Exception"))[:100],
                         "mro": [str(m)[:100] for m in mro[:20]],
                         "message": str(raised.get("message", ""))[:2000],
@@ -54,9 +54,10 @@ def decode_outcomes(recording: Recording, lines: list[dict], max_bytes: int | No
                         plaindata.decode(entry.get("value"), blobs, max_bytes=max_bytes),
                         [r for r in replaced if type(r) in (str, int)],
                     )
-            outcomes.append(Outcome(value=value, after=after))
+            outcomes.append(CallOutcome(value=value, after=after))
         except plaindata.NotPlainDataError as e:
-            outcomes.append(Outcome(value=plaindata.Opaque(f"data the grader cannot read ({e})")))
+            opaque = plaindata.Opaque(f"data the grader cannot read ({e})")
+            outcomes.append(CallOutcome(value=opaque))
     return outcomes
 
 

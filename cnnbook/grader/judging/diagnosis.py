@@ -36,25 +36,20 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from cnnbook.grader import cells
 from cnnbook.grader.judging import misconceptions
-from cnnbook.grader.judging.assignment_tests import AssignmentTests, Cell, CellKind
+from cnnbook.grader.judging.assignment_tests import AssignmentTests, CellKind
 from cnnbook.grader.judging.decoding import decode_outcomes
 from cnnbook.grader.judging.misconceptions import Misconception
-from cnnbook.grader.judging.running import exec_cell, reference_namespace, run_cells
-from cnnbook.grader.judging.session import Outcome, Recording, Session
+from cnnbook.grader.judging.running import exec_cell
+from cnnbook.grader.judging.session import CallOutcome, Recording
 from cnnbook.grader.judging.verdicts import Verdict
 from cnnbook.grader.sandboxed import harness, plaindata
-from cnnbook.grading import judge_mode, likely_mistake
+from cnnbook.grading import likely_mistake
 from cnnbook.grading.tolerances import ATOL, RTOL
 
 #: Recordings whose diagnosers are kept (one per assignment notebook of a grading run).
 CACHE_SIZE = 8
-#: A visible call whose shipped results would hold more numbers than this is left out
-#: of the release's data (its cell then gets no diagnosis in the notebook).
-MAX_SHIPPED_NUMBERS = 20_000
 
 
 # ---------------------------------------------------------------------------- comparing
@@ -88,7 +83,7 @@ def close(got, want, rtol: float = RTOL, atol: float = ATOL) -> bool:
     return likely_mistake.close(got, want, rtol, atol)
 
 
-def same_outcome(got: Outcome, want: Outcome, rtol: float, atol: float) -> bool:
+def same_outcome(got: CallOutcome, want: CallOutcome, rtol: float, atol: float) -> bool:
     """Whether two outcomes of one call are alike: the same exception and message, or values
     and arguments left behind (in-place changes) equal within the tolerances."""
     if got.missing or want.missing:
@@ -128,7 +123,7 @@ def mistaken_namespace(tests: AssignmentTests, mistake: Misconception | None) ->
     return namespace
 
 
-def run_calls(recording: Recording, namespace: dict, upto: int) -> list[Outcome]:
+def run_calls(recording: Recording, namespace: dict, upto: int) -> list[CallOutcome]:
     """The outcomes of the recording's first ``upto`` calls made on ``namespace`` (the
     later ones ``missing``), through the same harness the sandbox uses."""
     payload = recording.payload()
@@ -188,7 +183,7 @@ class Diagnoser:
             catalogue = misconceptions.for_assignment(tests.name)
         self.catalogue = [m for m in catalogue if m.diagnose and _applies(m, tests)]
         self._order = {m.id: i for i, m in enumerate(self.catalogue)}
-        self._outcomes: dict[str | None, tuple[int, list[Outcome]]] = {}
+        self._outcomes: dict[str | None, tuple[int, list[CallOutcome]]] = {}
         self.evaluations = 0  # harness runs made (for the cost measurements)
         self.cells = self._cell_calls()
 
@@ -218,7 +213,7 @@ class Diagnoser:
             )
         return out
 
-    def outcomes(self, mistake: Misconception | None, upto: int) -> list[Outcome]:
+    def outcomes(self, mistake: Misconception | None, upto: int) -> list[CallOutcome]:
         """The mistake's (or, for ``None``, the reference's) outcomes on the first ``upto``
         calls at least; evaluated once, again only if more calls are needed later."""
         key = None if mistake is None else mistake.id
@@ -237,7 +232,7 @@ class Diagnoser:
             return []
         return [m for m in self.catalogue if set(m.functions) & cell.functions]
 
-    def diagnose_cell(self, grade_id: str, student: list[Outcome]) -> Misconception | None:
+    def diagnose_cell(self, grade_id: str, student: list[CallOutcome]) -> Misconception | None:
         """The most specific known mistake the student's outcomes match on this cell."""
         cell = self.cells.get(grade_id)
         mistakes = self.candidates(grade_id)
@@ -263,7 +258,7 @@ class Diagnoser:
             return None
         return min(matches, key=lambda m: (len(m.functions), m.priority, self._order[m.id]))
 
-    def diagnose(self, verdicts: list[Verdict], student: list[Outcome]) -> None:
+    def diagnose(self, verdicts: list[Verdict], student: list[CallOutcome]) -> None:
         """Add the ``Likely mistake:`` line to each failed verdict a known mistake explains
         (and its id to ``verdict.diagnosis``), in place."""
         for v in verdicts:
@@ -275,7 +270,7 @@ class Diagnoser:
                 v.message = f"{v.message.rstrip()}\n{found.line}"
 
 
-def snapshot(outcomes: list[Outcome]) -> list[Outcome]:
+def snapshot(outcomes: list[CallOutcome]) -> list[CallOutcome]:
     """A copy of the student's outcomes that the judge's replay cannot change."""
     return copy.deepcopy(outcomes)
 
@@ -304,112 +299,3 @@ def annotate(recording: Recording, outcomes, verdicts: list[Verdict]) -> None:
         diagnoser(recording).diagnose(verdicts, outcomes)
     except Exception:  # noqa: BLE001 - feedback without a diagnosis is still feedback
         pass
-
-
-# ---------------------------------------------------------------------------- visible checks
-
-
-def visible_tests(tests: AssignmentTests) -> AssignmentTests:
-    """The assignment as the student's release runs it: test cells without hidden tests."""
-    cells = [
-        Cell(c.index, c.kind, c.grade_id,
-                   c.visible_source if c.kind is CellKind.TEST else c.source, c.points)
-        for c in tests.cells
-    ]  # fmt: skip
-    return AssignmentTests(tests.name, cells, tests.functions, tests.sandbox_modules)
-
-
-def _numbers(value) -> int:
-    if isinstance(value, np.ndarray):
-        return value.size
-    if isinstance(value, tuple | list):
-        return sum(_numbers(v) for v in value)
-    if isinstance(value, dict):
-        return sum(_numbers(v) for v in value.values())
-    return 1
-
-
-def _shipped(outcome: Outcome, reference: Outcome) -> dict:
-    if outcome.raised is not None:
-        return {"raised": [outcome.raised["type"], outcome.raised["message"]]}
-    after = [
-        [i, likely_mistake.to_json(value)]
-        for i, (value, _) in sorted(outcome.after.items())
-        if i not in reference.after or not close(value, reference.after[i][0], 0.0, 0.0)
-    ]
-    return {"value": likely_mistake.to_json(outcome.value), "after": after}
-
-
-def visible_table(tests: AssignmentTests, catalogue: list[Misconception] | None = None):
-    """What the visible checks need to name a mistake, as JSON-able data (no code).
-
-    ``calls`` maps the digest of each visible call's inputs to, for each known mistake
-    that fails that call's test cell there, ``"correct"`` (the mistake returns what the
-    reference returns on this call) or what it returns (or raises) instead;
-    ``misconceptions`` gives each mistake's line and rank (most specific first).
-    """
-    visible = visible_tests(tests)
-    reference = reference_namespace(visible)
-    # the digest of each call's inputs as the student's notebook computes it
-    # (cnnbook.grading.likely_mistake.digest), noted before the call is recorded
-    digests: list[str] = []
-    session = Session("record", 0, reference=reference, on_record=lambda fn, args, kwargs:
-                      digests.append(likely_mistake.digest(fn.name, args, kwargs)))  # fmt: skip
-    with judge_mode.judged_by(session):
-        for cell, error, _ in run_cells(visible, session, reference):
-            if error is not None:
-                raise RuntimeError(f"the reference fails the visible part of {cell.grade_id}")
-    recording = Recording(visible, 0, session.calls)
-    found = Diagnoser(recording, catalogue)
-    table: dict = {}
-    too_large: set[str] = set()
-    used: set[str] = set()
-    for grade_id, cell in found.cells.items():
-        if not cell.calls:
-            continue
-        upto = cell.calls[-1] + 1
-        ref = found.outcomes(None, upto)
-        for m in found.candidates(grade_id):
-            theirs = found.outcomes(m, upto)
-            if all(same_outcome(theirs[i], ref[i], cell.rtol, cell.atol) for i in cell.calls):
-                continue  # not a mistake on this cell's visible inputs
-            used.add(m.id)
-            for i in cell.calls:
-                call = recording.calls[i]
-                if call.cell != grade_id or call.mode not in ("call", "unchanged"):
-                    continue  # the notebook notes only the cell's own calls through call()
-                entry = table.setdefault(
-                    digests[i],
-                    {"fn": call.fn, "rtol": cell.rtol, "atol": cell.atol, "mistakes": {}},
-                )
-                entry["rtol"], entry["atol"] = (
-                    max(entry["rtol"], cell.rtol), max(entry["atol"], cell.atol)
-                )
-                alike = same_outcome(theirs[i], ref[i], 0.0, 0.0)
-                if not alike and _numbers(theirs[i].value) > MAX_SHIPPED_NUMBERS:
-                    too_large.add(digests[i])
-                entry["mistakes"][m.id] = "correct" if alike else _shipped(theirs[i], ref[i])
-    for key in too_large:
-        del table[key]
-    ranked = sorted(
-        (m for m in found.catalogue if m.id in used),
-        key=lambda m: (len(m.functions), m.priority, found._order[m.id]),
-    )
-    return {
-        "about": (
-            "Known mistakes' results on the visible tests' inputs"
-            " (cnnbook.grading.likely_mistake)."
-        ),
-        "assignment": tests.name,
-        "misconceptions": {m.id: {"line": m.line, "rank": r} for r, m in enumerate(ranked)},
-        "calls": table,
-    }
-
-
-def write_visible_table(source_notebook: Path, assignment: str) -> Path:
-    """Write ``misconceptions.json`` beside an assignment's source notebook (released
-    with it by nbgrader)."""
-    tests = AssignmentTests.from_path(source_notebook, assignment)
-    path = Path(source_notebook).parent / likely_mistake.DATA_FILE
-    path.write_text(json.dumps(visible_table(tests), indent=None, sort_keys=True) + "\n")
-    return path

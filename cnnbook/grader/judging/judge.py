@@ -48,7 +48,7 @@ from cnnbook.grader.judging.running import (
 from cnnbook.grader.judging.session import (
     MAX_CALLS,
     Call,
-    Outcome,
+    CallOutcome,
     Recording,
     Session,
     StudentFunction,
@@ -59,12 +59,14 @@ from cnnbook.grading import judge_mode
 __all__ = [
     "AssignmentTests", "Cell", "CellKind", "cell_kind", "defined_names", "decode_outcomes",
     "exec_cell", "helper_source", "record", "reference_namespace", "run_cells", "MAX_CALLS",
-    "Call", "Outcome", "Recording", "Session", "StudentFunction", "Verdict",
+    "Call", "CallOutcome", "Recording", "Session", "StudentFunction", "Verdict",
     "failure_message", "judge",
 ]  # fmt: skip
 
 
-def judge(recording: Recording, outcomes: list[Outcome], diagnose: bool = True) -> list[Verdict]:
+def judge(
+    recording: Recording, outcomes: list[CallOutcome], diagnose: bool = True
+) -> list[Verdict]:
     """Run the tests again on the student's outcomes; one verdict per test cell.
 
     With ``diagnose``, a failed verdict whose calls behave exactly like a known mistake

@@ -3,7 +3,7 @@
 :class:`StudentFunction` stands for a student's function in the judge's namespace; the
 :class:`Session` answers its calls, from the reference (``record``: the call is noted
 as a :class:`Call` of plain data, the sandbox's job) or from the student's decoded
-:class:`Outcome` at the same position (``judge``). The grading helpers reach the
+:class:`CallOutcome` at the same position (``judge``). The grading helpers reach the
 session through :mod:`cnnbook.grading.judge_mode`.
 """
 
@@ -62,7 +62,7 @@ class Call:
 
 
 @dataclass
-class Outcome:
+class CallOutcome:
     """What the student's function did on one call, decoded."""
 
     value: object = None
@@ -137,7 +137,7 @@ class Session:
         self.on_record = on_record
         self.seed = seed
         self.reference = reference or {}
-        self.outcomes: list[Outcome] = outcomes or []
+        self.outcomes: list[CallOutcome] = outcomes or []
         self.calls: list[Call] = []
         self.position = 0
         self.cell = ""
@@ -227,7 +227,7 @@ class Session:
         if self.mode == "judge":
             self.position = self.cell_start.get(grade_id, len(self.recorded))
 
-    def _next(self, fn) -> tuple[int, Outcome]:
+    def _next(self, fn) -> tuple[int, CallOutcome]:
         index = self.position
         self.position += 1
         if (
@@ -242,7 +242,7 @@ class Session:
             )
         return index, self.outcomes[index]
 
-    def _outcome(self, fn, args, kwargs) -> tuple[int, Outcome]:
+    def _outcome(self, fn, args, kwargs) -> tuple[int, CallOutcome]:
         index, out = self._next(fn)
         if out.missing:
             raise AssertionError(
