@@ -298,3 +298,197 @@ class SGD:
             v *= self.momentum
             v -= self.lr * g
             p.value += v
+
+
+# --------------------------------------------------------------------------
+# Batch normalization, dropout, residual blocks and adaptive optimizers (chapter 10)
+# --------------------------------------------------------------------------
+
+__all__ += ["BatchNorm", "BatchNorm2D", "Dropout", "ResidualBlock", "RMSProp", "Adam",
+            "set_mode"]
+
+
+class BatchNorm(Layer):
+    """Batch normalization of ``(N, D)`` features (:func:`cnnbook.layers.batchnorm_forward`).
+
+    ``mode`` is ``"train"`` (batch statistics, running statistics updated) or
+    ``"eval"`` (running statistics); :func:`set_mode` switches a whole model.
+    """
+
+    _forward = staticmethod(layers.batchnorm_forward)
+    _backward = staticmethod(layers.batchnorm_backward)
+
+    def __init__(self, num_features: int, momentum: float = 0.9, eps: float = 1e-5,
+                 dtype=np.float32, name: str = "bn"):
+        self.gamma = Parameter(np.ones(num_features, dtype=dtype), f"{name}.gamma")
+        self.beta = Parameter(np.zeros(num_features, dtype=dtype), f"{name}.beta")
+        self.running_mean = np.zeros(num_features)
+        self.running_var = np.ones(num_features)
+        self.momentum = momentum
+        self.eps = eps
+        self.mode = "train"
+        self._x = None
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self._x = x
+        out, self.running_mean, self.running_var = self._forward(
+            x, self.gamma.value, self.beta.value, self.running_mean, self.running_var,
+            self.mode, self.momentum, self.eps)
+        return out
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        if self.mode != "train":
+            raise RuntimeError(f"{type(self).__name__}.backward is for mode 'train'")
+        dx, self.gamma.grad, self.beta.grad = self._backward(
+            dout, self._cached_input(), self.gamma.value, self.eps)
+        return dx
+
+    def parameters(self) -> list[Parameter]:
+        return [self.gamma, self.beta]
+
+
+class BatchNorm2D(BatchNorm):
+    """Spatial batch normalization of ``(N, C, H, W)`` maps: per channel, over N, H, W."""
+
+    _forward = staticmethod(layers.spatial_batchnorm_forward)
+    _backward = staticmethod(layers.spatial_batchnorm_backward)
+
+
+class Dropout(Layer):
+    """Inverted dropout (:func:`cnnbook.layers.dropout_forward`); ``p`` drops a unit.
+
+    In mode ``"train"`` each forward pass draws a new mask from ``rng``; in
+    ``"eval"`` the layer passes its input through.
+    """
+
+    def __init__(self, p: float = 0.5, rng: np.random.Generator | None = None):
+        self.p = p
+        self.rng = np.random.default_rng() if rng is None else rng
+        self.mode = "train"
+        self._mask = None
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        if self.mode == "eval":
+            return x
+        self._mask = layers.dropout_mask(x.shape, self.p, self.rng)
+        return layers.dropout_forward(x, self.p, self._mask, "train")
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        if self._mask is None:
+            raise RuntimeError("Dropout.backward called before a forward pass in mode 'train'")
+        return layers.dropout_backward(dout, self.p, self._mask)
+
+
+class ResidualBlock(Layer):
+    """``out = relu(F(x) + S(x))``, input ``(N, C_in, H, W)``, output ``(N, C_out, H, W)``.
+
+    ``F`` is conv 3x3 -> BatchNorm2D -> ReLU -> conv 3x3 -> BatchNorm2D (padding 1,
+    stride 1; ``batchnorm=False`` leaves the batch norms out); the shortcut ``S`` is
+    the identity when ``C_in == C_out``, else a 1x1 convolution. ``skip=False``
+    removes the shortcut: ``out = relu(F(x))``, the same layers stacked plainly.
+    Backward: the gradient reaching the sum goes to both branches unchanged, so
+    ``dx = dF/dx(...) + dS/dx(...)``: through the identity it arrives whole, however
+    small the gradient through ``F``.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int,
+                 rng: np.random.Generator | None = None, batchnorm: bool = True,
+                 skip: bool = True, dtype=np.float32, name: str = "res"):
+        rng = np.random.default_rng() if rng is None else rng
+        norm = (lambda c, n: BatchNorm2D(c, dtype=dtype, name=n)) if batchnorm else None
+        parts = [Conv2D(in_channels, out_channels, 3, pad=1, rng=rng, dtype=dtype,
+                        name=f"{name}.conv1")]
+        if norm:
+            parts.append(norm(out_channels, f"{name}.bn1"))
+        parts += [ReLU(), Conv2D(out_channels, out_channels, 3, pad=1, rng=rng, dtype=dtype,
+                                 name=f"{name}.conv2")]
+        if norm:
+            parts.append(norm(out_channels, f"{name}.bn2"))
+        self.branch = Sequential(parts)
+        self.skip = skip
+        self.shortcut = None
+        if skip and in_channels != out_channels:
+            self.shortcut = Conv2D(in_channels, out_channels, 1, rng=rng, dtype=dtype,
+                                   name=f"{name}.shortcut")
+        self.relu = ReLU()
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        out = self.branch.forward(x)
+        if self.skip:
+            out = out + (x if self.shortcut is None else self.shortcut.forward(x))
+        return self.relu.forward(out)
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        dsum = self.relu.backward(dout)
+        dx = self.branch.backward(dsum)
+        if not self.skip:
+            return dx
+        return dx + (dsum if self.shortcut is None else self.shortcut.backward(dsum))
+
+    def parameters(self) -> list[Parameter]:
+        extra = [] if self.shortcut is None else self.shortcut.parameters()
+        return self.branch.parameters() + extra
+
+    @property
+    def layers(self) -> list[Layer]:
+        """The sub-layers, for :func:`set_mode`."""
+        return [self.branch, self.relu] + ([self.shortcut] if self.shortcut else [])
+
+
+def set_mode(model: Layer, mode: str) -> None:
+    """Put every BatchNorm and Dropout layer in ``model`` in ``"train"`` or ``"eval"`` mode."""
+    if mode not in layers.BN_MODES:
+        raise ValueError(f"mode must be 'train' or 'eval', got {mode!r}")
+    if hasattr(model, "mode"):
+        model.mode = mode
+    for layer in getattr(model, "layers", []):
+        set_mode(layer, mode)
+
+
+class _Adaptive:
+    """Shared set-up of :class:`RMSProp` and :class:`Adam`."""
+
+    def __init__(self, parameters: Iterable[Parameter], lr: float, eps: float):
+        self.parameters = list(parameters)
+        if not lr > 0:
+            raise ValueError(f"learning rate lr must be > 0, got {lr}")
+        if not eps > 0:
+            raise ValueError(f"eps must be > 0, got {eps}")
+        self.lr = lr
+        self.eps = eps
+
+
+class RMSProp(_Adaptive):
+    """RMSProp (:func:`cnnbook.layers.rmsprop_step`), every parameter updated in place."""
+
+    def __init__(self, parameters: Iterable[Parameter], lr: float = 1e-3, decay: float = 0.99,
+                 eps: float = 1e-8):
+        super().__init__(parameters, lr, eps)
+        self.decay = decay
+        self._s = [np.zeros_like(p.value) for p in self.parameters]
+
+    def step(self) -> None:
+        for i, p in enumerate(self.parameters):
+            w, self._s[i] = layers.rmsprop_step(p.value, p.grad, self._s[i], self.lr,
+                                                self.decay, self.eps)
+            p.value[...] = w
+
+
+class Adam(_Adaptive):
+    """Adam (:func:`cnnbook.layers.adam_step`), every parameter updated in place."""
+
+    def __init__(self, parameters: Iterable[Parameter], lr: float = 1e-3, beta1: float = 0.9,
+                 beta2: float = 0.999, eps: float = 1e-8):
+        super().__init__(parameters, lr, eps)
+        self.beta1, self.beta2 = beta1, beta2
+        self.t = 0
+        self._m = [np.zeros_like(p.value) for p in self.parameters]
+        self._v = [np.zeros_like(p.value) for p in self.parameters]
+
+    def step(self) -> None:
+        self.t += 1
+        for i, p in enumerate(self.parameters):
+            w, self._m[i], self._v[i] = layers.adam_step(
+                p.value, p.grad, self._m[i], self._v[i], self.t, self.lr, self.beta1,
+                self.beta2, self.eps)
+            p.value[...] = w

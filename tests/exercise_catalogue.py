@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from cnnbook.grader.assignments import NAMES
 from cnnbook.grader.judging.misconceptions import MISCONCEPTIONS
 
-PS01, PS02, PS03, PS04, PS05, PS06, PS07 = NAMES[:7]
+PS01, PS02, PS03, PS04, PS05, PS06, PS07, PS08 = NAMES[:8]
 
 
 @dataclass(frozen=True)
@@ -484,6 +484,138 @@ def train(x, y, epochs=20, lr=0.1, batch_size=16, seed=1):
             sgd_step(params, model_backward(dlogits, cache, params), lr)
             losses.append(loss)
     return params, losses
+""",
+    }),
+    Alternative(PS08, "backward by the chain rule through every intermediate; spatial via rows", {
+        "batchnorm_forward": """
+def batchnorm_forward(x, gamma, beta, running_mean, running_var, mode="train",
+                      momentum=0.9, eps=1e-5):
+    if mode == "train":
+        N = x.shape[0]
+        mu = np.sum(x, axis=0) / N
+        var = np.sum((x - mu) ** 2, axis=0) / N
+        running_mean = momentum * running_mean + (1 - momentum) * mu
+        running_var = momentum * running_var + (1 - momentum) * var
+    else:
+        mu, var = running_mean, running_var
+        running_mean, running_var = np.array(running_mean), np.array(running_var)
+    return gamma * (x - mu) / np.sqrt(var + eps) + beta, running_mean, running_var
+""",
+        "batchnorm_backward": """
+def batchnorm_backward(dout, x, gamma, eps=1e-5):
+    N = x.shape[0]
+    mu = x.mean(axis=0)
+    xc = x - mu
+    var = (xc ** 2).mean(axis=0)
+    std = np.sqrt(var + eps)
+    inv = 1 / std
+    xhat = xc * inv
+    dbeta = dout.sum(axis=0)
+    dgamma = np.sum(dout * xhat, axis=0)
+    dxhat = dout * gamma
+    dinv = np.sum(dxhat * xc, axis=0)
+    dxc = dxhat * inv
+    dstd = -dinv / std ** 2
+    dvar = 0.5 * dstd / std
+    dsq = np.ones_like(x) * dvar / N
+    dxc += 2 * xc * dsq
+    dmu = -np.sum(dxc, axis=0)
+    dx = dxc + dmu / N
+    return dx, dgamma, dbeta
+""",
+        "spatial_batchnorm_forward": """
+def spatial_batchnorm_forward(x, gamma, beta, running_mean, running_var, mode="train",
+                              momentum=0.9, eps=1e-5):
+    N, C, H, W = x.shape
+    rows = np.moveaxis(x, 1, -1).reshape(-1, C)
+    out, rm, rv = batchnorm_forward(rows, gamma, beta, running_mean, running_var, mode,
+                                    momentum, eps)
+    return np.moveaxis(out.reshape(N, H, W, C), -1, 1), rm, rv
+""",
+        "spatial_batchnorm_backward": """
+def spatial_batchnorm_backward(dout, x, gamma, eps=1e-5):
+    N, C, H, W = x.shape
+    to_rows = lambda a: a.transpose(0, 2, 3, 1).reshape(-1, C)
+    dx, dgamma, dbeta = batchnorm_backward(to_rows(dout), to_rows(x), gamma, eps)
+    return dx.reshape(N, H, W, C).transpose(0, 3, 1, 2), dgamma, dbeta
+""",
+        "dropout_forward": """
+def dropout_forward(x, p, mask, mode="train"):
+    keep = 1.0 - p
+    return np.where(mask, x / keep, 0.0) if mode == "train" else np.array(x, dtype=float)
+""",
+        "dropout_backward": """
+def dropout_backward(dout, p, mask):
+    return np.where(mask, dout, 0.0) / (1.0 - p)
+""",
+        "adam_step": """
+def adam_step(w, dw, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    m_new = beta1 * m + (1 - beta1) * dw
+    v_new = beta2 * v + (1 - beta2) * dw * dw
+    step = (m_new / (1 - beta1 ** t)) / (np.sqrt(v_new / (1 - beta2 ** t)) + eps)
+    return w - lr * step, m_new, v_new
+""",
+    }),
+    Alternative(PS08, "plain loops over features; backward from sums; loops over entries", {
+        "batchnorm_forward": """
+def batchnorm_forward(x, gamma, beta, running_mean, running_var, mode="train",
+                      momentum=0.9, eps=1e-5):
+    N, D = x.shape
+    out = np.zeros((N, D))
+    rm, rv = running_mean.copy(), running_var.copy()
+    for d in range(D):
+        col = x[:, d]
+        if mode == "train":
+            mu = sum(col) / N
+            var = sum((c - mu) ** 2 for c in col) / N
+            rm[d] = momentum * running_mean[d] + (1 - momentum) * mu
+            rv[d] = momentum * running_var[d] + (1 - momentum) * var
+        else:
+            mu, var = running_mean[d], running_var[d]
+        out[:, d] = gamma[d] * (col - mu) / (var + eps) ** 0.5 + beta[d]
+    return out, rm, rv
+""",
+        "batchnorm_backward": """
+def batchnorm_backward(dout, x, gamma, eps=1e-5):
+    N = x.shape[0]
+    xhat = (x - x.mean(0)) / np.sqrt(x.var(0) + eps)
+    dbeta = np.sum(dout, axis=0)
+    dgamma = np.sum(dout * xhat, axis=0)
+    dx = gamma / (N * np.sqrt(x.var(0) + eps)) * (N * dout - dbeta - xhat * dgamma)
+    return dx, dgamma, dbeta
+""",
+        "spatial_batchnorm_backward": """
+def spatial_batchnorm_backward(dout, x, gamma, eps=1e-5):
+    N, C, H, W = x.shape
+    M = N * H * W
+    mu = x.mean(axis=(0, 2, 3), keepdims=True)
+    std = np.sqrt(x.var(axis=(0, 2, 3), keepdims=True) + eps)
+    xhat = (x - mu) / std
+    dbeta = np.einsum("nchw->c", dout)
+    dgamma = np.einsum("nchw,nchw->c", dout, xhat)
+    g = gamma[None, :, None, None]
+    dx = g / (M * std) * (M * dout - dbeta[None, :, None, None]
+                          - xhat * dgamma[None, :, None, None])
+    return dx, dgamma, dbeta
+""",
+        "dropout_forward": """
+def dropout_forward(x, p, mask, mode="train"):
+    if mode != "train":
+        return x + 0.0
+    out = np.zeros(x.shape)
+    for i in np.ndindex(x.shape):
+        if mask[i]:
+            out[i] = x[i] / (1 - p)
+    return out
+""",
+        "adam_step": """
+def adam_step(w, dw, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    w, m, v = w.copy(), m.copy(), v.copy()
+    for i in np.ndindex(w.shape):
+        m[i] = beta1 * m[i] + (1 - beta1) * dw[i]
+        v[i] = beta2 * v[i] + (1 - beta2) * dw[i] ** 2
+        w[i] -= lr * (m[i] / (1 - beta1 ** t)) / ((v[i] / (1 - beta2 ** t)) ** 0.5 + eps)
+    return w, m, v
 """,
     }),
 ]

@@ -160,12 +160,12 @@ PARTLY_WRONG = "partly_wrong"
 STUB = "stub"
 
 
-def released_notebook():
-    return nbformat.read(ROOT / "exercises" / A / f"{A}.ipynb", as_version=4)
+def released_notebook(assignment: str = A):
+    return nbformat.read(ROOT / "exercises" / assignment / f"{assignment}.ipynb", as_version=4)
 
 
-def solution_cells() -> dict[str, str]:
-    nb = nbformat.read(ROOT / "solutions" / A / f"{A}.ipynb", as_version=4)
+def solution_cells(assignment: str = A) -> dict[str, str]:
+    nb = nbformat.read(ROOT / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
     out = {}
     for cell in nb.cells:
         nbg = cell.metadata.get("nbgrader", {})
@@ -307,3 +307,80 @@ def test_feedback_html_shows_the_judges_messages(graded):
     assert "has the right shape" in page or "has the wrong shape" in page  # the judge's words
     honest = (root / "feedback" / HONEST / A / f"{A}.html").read_text()
     assert "AssertionError" not in honest
+
+
+# ------------------------------------------------------------------ ps08 as well
+# The tricks that do not depend on ps02's functions, handed in with ps08_normalization
+# (19 points, no reference module in its sandbox), beside an honest control, the stub and
+# one catalogued mistake whose exact score is known.
+PS08 = "ps08_normalization"
+PS08_FUNCTIONS = ("batchnorm_forward", "batchnorm_backward", "spatial_batchnorm_forward",
+                  "spatial_batchnorm_backward", "dropout_forward", "dropout_backward",
+                  "adam_step")
+PS08_TRICKS = {k: TRICKS[k] for k in ("patch_helpers", "skip_later_cells", "ast_rewrite",
+                                      "swallow_errors", "exit_early", "fake_harness")}
+PS08_TRICKS["reference_import"] = """
+    import importlib
+    for _name in ("cnnbook.layers", "cnnbook.nn"):
+        try:
+            _ref = importlib.import_module(_name)
+        except ImportError:
+            continue
+        for _fn in FUNCTIONS:
+            if hasattr(_ref, _fn):
+                globals()[_fn] = getattr(_ref, _fn)
+""".replace("FUNCTIONS", repr(PS08_FUNCTIONS))
+PS08_TRICKS["lying_arrays"] = """
+    class _Yes(np.ndarray):
+        def __eq__(self, other): return np.ones(np.shape(other), bool)
+        def __ne__(self, other): return np.zeros(np.shape(other), bool)
+    def _lie(*args, **kwargs):
+        return np.zeros(1).view(_Yes), np.zeros(1).view(_Yes), np.zeros(1).view(_Yes)
+    for _fn in FUNCTIONS:
+        globals()[_fn] = _lie
+""".replace("FUNCTIONS", repr(PS08_FUNCTIONS))
+EPS_OUTSIDE = "eps_outside_sqrt"  # costs both batchnorm_forward cells: 5 of 19 points
+
+
+def make_ps08_submission(folder: Path, kind: str) -> None:
+    nb = released_notebook(PS08)
+    answers = solution_cells(PS08)
+    for cell in nb.cells:
+        nbg = cell.metadata.get("nbgrader", {})
+        if not nbg.get("solution"):
+            continue
+        gid = nbg["grade_id"]
+        if kind in (HONEST, EPS_OUTSIDE):
+            cell.source = answers[gid]
+            if kind == EPS_OUTSIDE and gid == "batchnorm_forward":
+                old = "np.sqrt(var + eps)"
+                assert old in cell.source
+                cell.source = cell.source.replace(old, "(np.sqrt(var) + eps)")
+        elif kind in PS08_TRICKS and gid == "adam_step":  # the last cell: after every stub
+            cell.source = cell.source + "\n\n" + textwrap.dedent(PS08_TRICKS[kind]).strip()
+    folder.mkdir(parents=True)
+    nbformat.write(nb, folder / f"{PS08}.ipynb")
+
+
+@pytest.fixture(scope="module")
+def graded_ps08(tmp_path_factory):
+    root = tmp_path_factory.mktemp("course08")
+    shutil.copy(ROOT / "nbgrader_config.py", root)
+    shutil.copytree(ROOT / "solutions" / PS08, root / "solutions" / PS08)
+    assert cnnbook(["--root", str(root), "release", PS08]) == 0
+    for kind in [HONEST, STUB, EPS_OUTSIDE, *PS08_TRICKS]:
+        make_ps08_submission(root / "submitted" / kind / PS08, kind)
+    args = ["--root", str(root), "autograde", PS08, "--jobs", "2", "--no-progress",
+            "--timeout", "120", "--call-timeout", "3"]
+    assert cnnbook(args) == 0
+    return gradebook.read_status(f"sqlite:///{root / 'gradebook.db'}", PS08)
+
+
+@pytest.mark.slow
+def test_ps08_controls_and_tricks(graded_ps08):
+    status = graded_ps08
+    assert status[HONEST]["score"] == status[HONEST]["max_score"] == 19
+    assert status[STUB]["score"] == 0
+    assert status[EPS_OUTSIDE]["score"] == 14
+    scored = {trick: status[trick]["score"] for trick in PS08_TRICKS}
+    assert all(score == 0 for score in scored.values()), scored
