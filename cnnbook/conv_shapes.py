@@ -20,6 +20,7 @@ __all__ = [
     "as_array",
     "float_dtype",
     "check_ndim",
+    "check_same_shape",
     "check_dout",
     "conv_output_size",
     "check_conv_args",
@@ -69,6 +70,11 @@ def check_ndim(arr: np.ndarray, ndim: int, name: str, layout: str) -> None:
             f"{name} must have {ndim} dimensions {layout}, got {arr.ndim} dimensions "
             f"with shape {arr.shape}"
         )
+
+
+def check_same_shape(a: np.ndarray, b: np.ndarray, a_name: str, b_name: str) -> None:
+    if a.shape != b.shape:
+        raise ValueError(f"{a_name} must have the shape of {b_name} {b.shape}, got {a.shape}")
 
 
 def check_dout(dout, expected: tuple[int, ...], layout: str) -> np.ndarray:

@@ -94,21 +94,26 @@ TRICKS = {
         except ImportError:
             _c = None
         import importlib, glob, sys
-        for _name in ("cnnbook.layers", "cnnbook.nn", "cnnbook.tensors"):
+        for _name in ("cnnbook.layers", "cnnbook.layers.convolution", "cnnbook.nn",
+                      "cnnbook.tensors"):
             try:
                 importlib.import_module(_name)
             except ImportError:
                 pass
         _found = {}
         _roots = [p for p in sys.path if p] + ["/work", "/root", "/home", "/tmp", "/opt"]
-        _paths = [q for r in _roots for q in glob.glob(r + "/**/layers.py", recursive=True)]
+        _paths = [q for r in _roots for pattern in ("/**/layers.py", "/**/layers/*.py")
+                  for q in glob.glob(r + pattern, recursive=True)]
         for _path in _paths[:200]:
             try:
                 _text = open(_path).read()
             except OSError:
                 continue
             if "def conv2d_forward" in _text and _path.endswith(".py"):
-                exec(compile(_text, _path, "exec"), _found)
+                try:
+                    exec(compile(_text, _path, "exec"), _found)
+                except Exception:
+                    pass
         if "conv2d_forward" in _found:
             conv_output_size = _found["conv_output_size"]
             zero_pad = _found["zero_pad"]
@@ -321,7 +326,8 @@ PS08_TRICKS = {k: TRICKS[k] for k in ("patch_helpers", "skip_later_cells", "ast_
                                       "swallow_errors", "exit_early", "fake_harness")}
 PS08_TRICKS["reference_import"] = """
     import importlib
-    for _name in ("cnnbook.layers", "cnnbook.nn"):
+    for _name in ("cnnbook.layers", "cnnbook.layers.normalization",
+                  "cnnbook.layers.optimizers", "cnnbook.nn"):
         try:
             _ref = importlib.import_module(_name)
         except ImportError:

@@ -125,13 +125,24 @@ def test_overlay_hides_answers(tmp_path):
     from cnnbook.grader.isolation import overlay
 
     package = overlay.build(tmp_path / "a")
-    assert not (package / "layers.py").exists() and not (package / "tensors.py").exists()
+    assert not (package / "layers").exists() and not (package / "tensors.py").exists()
+    assert not (package / "conv_shapes.py").exists()
     assert (package / "grading" / "__init__.py").exists()
     assert (package / "grader" / "sandboxed" / "harness.py").exists()
     package = overlay.build(tmp_path / "b", ["cnnbook.layers"], ["conv2d_backward"])
-    text = (package / "layers.py").read_text()
+    # the package's __init__ and every module it star-imports, each trimmed
+    copied = {p.name for p in (package / "layers").glob("*.py")}
+    assert {"__init__.py", "convolution.py", "pooling.py", "normalization.py"} <= copied
+    assert (package / "conv_shapes.py").exists()  # the checks the topic modules import
+    init = (package / "layers" / "__init__.py").read_text()
+    assert "'conv2d_forward'" in init and "conv2d_backward" not in init  # trimmed __all__
+    text = (package / "layers" / "convolution.py").read_text()
     assert "def conv2d_forward" in text and "def conv2d_backward" not in text
+    assert "'conv2d_backward'" not in text  # nor in its __all__, so no star import has it
     assert "def _col2im" not in text  # a helper only the removed function used
+    assert overlay.module_file("cnnbook.layers") == "layers/__init__.py"
+    assert overlay.module_file("cnnbook.layers.pooling") == "layers/pooling.py"
+    assert overlay.module_file("cnnbook.nn") == "nn.py"
     with pytest.raises(ValueError, match="not a module of the cnnbook package"):
         overlay.build(tmp_path / "c", ["numpy"])
     assert re.search(r"\bdef conv2d_forward\b", text)

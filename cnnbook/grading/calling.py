@@ -13,13 +13,19 @@ from cnnbook.grading.describing import describe, describe_call, function_name
 from cnnbook.grading.failures import fail, raised_error
 from cnnbook.grading.frames import raised_at
 
-#: Modules holding the reference solutions: a graded function may not come from them.
+#: Modules holding the reference solutions: a graded function may not come from them,
+#: nor from a module inside them (``cnnbook.layers.convolution``: :func:`is_reference`).
 REFERENCE_MODULES = (
     "cnnbook.layers",
     "cnnbook.conv_shapes",  # conv_output_size, re-exported by cnnbook.layers
     "cnnbook.fast_layers",
     "cnnbook.tensors",
 )
+
+
+def is_reference(module: str) -> bool:
+    """Whether ``module`` (a function's ``__module__``) is or is inside a reference module."""
+    return any(module == m or module.startswith(m + ".") for m in REFERENCE_MODULES)
 
 
 def call(fn: Callable, *args, **kwargs):
@@ -44,7 +50,7 @@ def call(fn: Callable, *args, **kwargs):
         fail(f"expected a function, but the name refers to {describe(fn)}")
     module = getattr(fn, "__module__", None) or ""
     name = function_name(fn)
-    if module in REFERENCE_MODULES:
+    if is_reference(module):
         fail(
             f"{name} is the course's reference implementation ({module}.{name}), "
             f"imported instead of written. Write your own {name} in its answer cell."

@@ -11,6 +11,9 @@ The real ``cnnbook`` folder is hidden inside the sandbox by a copy that holds on
 
 So ``import cnnbook.layers`` fails in a ps02 sandbox, whatever name it is imported
 under, and a ps06 sandbox has the forward passes its notebook uses but no backward pass.
+A package (``cnnbook.layers``) is copied as its ``__init__.py`` and the modules it
+imports at module level, each trimmed the same way: ``layers/__init__.py`` star-imports
+each topic module's (trimmed) ``__all__``, so a name graded here is in none of them.
 """
 
 from __future__ import annotations
@@ -40,11 +43,14 @@ SANDBOX_SAFE = (
 
 
 def module_file(module: str) -> str:
-    """``cnnbook.layers`` -> ``layers.py``; raises ``ValueError`` for other packages."""
+    """``cnnbook.nn`` -> ``nn.py``, a package ``cnnbook.layers`` -> ``layers/__init__.py``,
+    ``cnnbook.layers.pooling`` -> ``layers/pooling.py``; raises ``ValueError`` for other
+    packages."""
     parts = module.split(".")
     if parts[0] != "cnnbook" or len(parts) < 2:
         raise ValueError(f"sandbox_modules: {module!r} is not a module of the cnnbook package")
-    return "/".join(parts[1:]) + ".py"
+    rel = "/".join(parts[1:])
+    return f"{rel}/__init__.py" if (PACKAGE / rel).is_dir() else f"{rel}.py"
 
 
 def without_functions(source: str, removed: set[str]) -> str:
@@ -119,7 +125,8 @@ def _course_imports(source: str, module: str) -> list[str]:
     """The cnnbook modules that ``source`` (the module ``module``) imports at module level
     (an import inside a function is only followed if that function is called, and is
     not given: what it would bring may hold answers)."""
-    package = module.rsplit(".", 1)[0]
+    is_package = module_file(module).endswith("__init__.py")
+    package = module if is_package else module.rsplit(".", 1)[0]
     found = []
     for node in ast.parse(source).body:
         if isinstance(node, ast.ImportFrom):
