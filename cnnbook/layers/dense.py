@@ -1,4 +1,5 @@
-"""The ReLU activation and the dense (affine) layer (chapter 5), forward and backward.
+"""The ReLU activation and the dense (affine) layer (chapter 5; the backward
+passes in chapter 7).
 
 Shapes: ReLU keeps any shape; the dense layer flattens ``x`` of ``(N, d_1, ..., d_k)``
 row-major to ``(N, D)`` and computes ``x @ w + b`` with ``w`` of ``(D, M)`` and ``b``

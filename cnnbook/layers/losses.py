@@ -1,8 +1,8 @@
 """Softmax and the softmax cross-entropy loss with its gradient (chapter 6).
 
-Shapes: logits ``z`` are ``(N, K)`` (one row of ``K`` class scores per sample),
-labels ``y`` are ``(N,)`` integers in ``[0, K)``. The conventions of every layer
-are in :mod:`cnnbook.layers`.
+Shapes: logits ``z`` are ``(N, K)``, one row of ``K`` class scores per sample
+(:func:`softmax` also takes a single ``(K,)`` vector); labels ``y`` are ``(N,)``
+integers in ``[0, K)``. The conventions of every layer are in :mod:`cnnbook.layers`.
 """
 
 from __future__ import annotations

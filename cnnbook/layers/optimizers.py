@@ -3,8 +3,10 @@ SGD with momentum, RMSProp and Adam.
 
 Shapes: the parameter ``w``, its gradient ``dw`` and the optimizer's state
 (``velocity``, ``s``, ``m``, ``v``) all have one shape, any shape; every step
-returns new arrays and leaves its inputs alone. The objects of :mod:`cnnbook.optim`
-apply the same rules to a network's parameters in place.
+returns new arrays and leaves its inputs alone. :class:`cnnbook.optim.RMSProp` and
+:class:`cnnbook.optim.Adam` update a network's parameters in place with these rules;
+:class:`cnnbook.optim.SGD` applies the momentum rule in place itself (with optional
+weight decay).
 """
 
 from __future__ import annotations

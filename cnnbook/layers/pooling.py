@@ -1,4 +1,4 @@
-"""Max and average pooling (chapter 4), forward and backward.
+"""Max and average pooling (chapter 4; the backward passes in chapter 7).
 
 Shapes: ``x`` is ``(N, C, H, W)``; a ``size x size`` window moved by ``stride``
 gives ``(N, C, H', W')`` with ``H' = floor((H - size) / stride) + 1`` (no padding).
