@@ -45,7 +45,7 @@ from nbgrader.preprocessors import Execute
 from sqlalchemy.exc import SAWarning
 from traitlets.config import Config
 
-from cnnbook.grader import doors, gradebook, interrupts
+from cnnbook.grader import doors, drift, gradebook, interrupts
 from cnnbook.grader.course import Course
 from cnnbook.grader.errors import CnnbookError
 from cnnbook.grader.isolation import overlay
@@ -113,6 +113,7 @@ class Autograder:
         # hidden inputs are drawn from this seed: new for every run unless given
         self.seed = secrets.randbits(63) if seed is None else int(seed)
         self.recordings: dict[str, judge.Recording] = {}
+        self.drifted: dict[str, str] = {}  # student -> why the grade had drifted
 
     # -- helpers ------------------------------------------------------------------
 
@@ -195,19 +196,31 @@ class Autograder:
         prints: dict[str, str] = {}
         pending: dict[str, set[str]] = {}
         todo: list[str] = []
+        digests = None
+        self._notebooks = notebooks
         for student in students:
             src = self.course.path("submitted", student, self.assignment)
             prints[student] = fp = fingerprint(src)
             prev = previous.get(student)
             graded_dir = self.course.path("autograded", student, self.assignment)
-            if (
+            unchanged = (
                 not self.force
                 and prev is not None
                 and prev["fingerprint"] == fp
                 # the tool's own failures are retried; the student's outcomes stand
                 and prev["status"] not in RETRIED
                 and (graded_dir.exists() or prev["status"] in NOT_RUN)
-            ):
+            )
+            if unchanged:  # but graded since by something other than the judge?
+                if digests is None:  # read once, and only when something may be skipped
+                    digests = drift.grades_digests(self.course.db_url, self.assignment)
+                why = drift.drifted(self.course, self.assignment, student, prev, notebooks,
+                                    digests)  # fmt: skip
+                if why:
+                    self.drifted[student] = why
+                    self.log(f"WARNING: {student}: {why}; regrading it with the judge")
+                    unchanged = False
+            if unchanged:
                 outcomes[student] = SubmissionOutcome(
                     student, prev["status"], prev["reason"], prev["score"],
                     prev["max_score"], skipped=True,
@@ -230,6 +243,8 @@ class Autograder:
             for student in todo:
                 src = self.course.path("submitted", student, self.assignment)
                 out = outcomes[student] = SubmissionOutcome(student)
+                if student in self.drifted:
+                    out.notes.append(f"regraded: {self.drifted[student]}")
                 try:
                     student_jobs = self._stage(student, src, staged_root, jobs_dir, notebooks, out)
                 except Exception as e:  # noqa: BLE001 - one bad submission never stops all
@@ -454,7 +469,15 @@ class Autograder:
 
     def _record(self, student: str, out: SubmissionOutcome, fp: str, judged_notebooks=None) -> None:
         sandbox = "bubblewrap" if self.use_sandbox else "none (limits only)"
-        gradebook.record_status(self.course.db_url, out.as_row(self.assignment, fp, sandbox))
+        row = out.as_row(self.assignment, fp, sandbox)
+        # what the judge left, to notice later changes made without it (drift.drifted)
+        row["grades_digest"] = drift.grades_digest(self.course.db_url, self.assignment, student)
+        folder = self.course.path("autograded", student, self.assignment)
+        notebooks = getattr(self, "_notebooks", None) or gradebook.notebook_names(
+            self.course.db_url, self.assignment
+        )
+        row["autograded_digest"] = drift.autograded_digest(folder, notebooks, judged_notebooks)
+        gradebook.record_status(self.course.db_url, row)
         gradebook.record_diagnoses(self.course.db_url, self.assignment, student, out.diagnoses)
 
     def _write_csv(self, outcomes: list[SubmissionOutcome]) -> Path:

@@ -58,6 +58,10 @@ grading = Table(
     Column("sandbox", String(32)),
     Column("seconds", Float),
     Column("graded_at", DateTime),
+    # what the judge left (cnnbook.grader.drift): a digest of the gradebook's automatic
+    # scores of the submission, and one of the autograded copy's test cells
+    Column("grades_digest", String(64)),
+    Column("autograded_digest", String(64)),
 )
 
 
@@ -99,6 +103,12 @@ def _create_schema(engine, db_url: str) -> None:
         if not inspect(conn).has_table("assignment"):
             Gradebook(db_url).close()  # nbgrader's own schema, stamped with its version
         metadata.create_all(conn)  # a few cheap existence checks
+        # a side table made by an earlier cnnbook: add the columns it lacks
+        have = {c["name"] for c in inspect(conn).get_columns("cnnbook_grading")}
+        for column in grading.columns:
+            if column.name not in have:
+                kind = column.type.compile(dialect=conn.dialect)
+                conn.execute(text(f"ALTER TABLE cnnbook_grading ADD COLUMN {column.name} {kind}"))
 
 
 @contextlib.contextmanager

@@ -24,6 +24,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import os
+import re
 import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -33,12 +34,18 @@ import nbformat
 from jinja2 import Environment, PackageLoader, select_autoescape
 from nbgrader.utils import parse_utc
 
-from cnnbook.grader import gradebook, report_misconceptions, similarity
+from cnnbook.grader import drift, gradebook, report_misconceptions, similarity
 from cnnbook.grader.course import Course
 from cnnbook.grader.errors import CnnbookError
 from cnnbook.grader.feedback import read_small, regular_file
 
 NOT_SUBMITTED = "not_submitted"
+#: the course's modules that hold reference answers: a submission whose answer cells
+#: import one (where the reference solution does not) is flagged ``imports_reference``
+REFERENCE_IMPORT = re.compile(
+    r"(\bcnnbook\.(layers|fast_layers|nn|train|tensors)\b"
+    r"|from\s+cnnbook\s+import\s+[^\n]*\b(layers|fast_layers|nn|train|tensors)\b)"
+)
 SIMILARITY_SHOWN = 0.5  # pairs at or above this are listed on the page (all in the CSV)
 
 
@@ -221,6 +228,8 @@ def build_report(course: Course, assignment: str, out_dir: Path | None = None) -
     }
     grades_rows = []
     files: dict[str, SubmissionFiles] = {}
+    digests = drift.grades_digests(course.db_url, assignment)
+    reference_imports = {m.group(0) for m in REFERENCE_IMPORT.finditer(reference)}
     for s in submissions:
         student = s["student"]
         st = status.get(student, {})
@@ -241,6 +250,15 @@ def build_report(course: Course, assignment: str, out_dir: Path | None = None) -
             flags.append("late")
         if f.links:
             flags.append("links")
+        imported = {m.group(0) for m in REFERENCE_IMPORT.finditer(f.answers)}
+        imported -= reference_imports
+        if imported:
+            flags.append("imports_reference")
+        drift_reason = ""
+        if st:
+            drift_reason = drift.drifted(course, assignment, student, st, notebooks, digests)
+        if drift_reason:
+            flags.append("drift")
         grades_rows.append(
             {
                 "student": student,
@@ -250,7 +268,12 @@ def build_report(course: Course, assignment: str, out_dir: Path | None = None) -
                 "max_score": round(s["max_score"], 4),
                 "percent": round(pct, 2) if pct is not None else "",
                 "status": st.get("status", "not autograded by cnnbook"),
-                "reason": st.get("reason", ""),
+                "reason": "; ".join(
+                    x for x in (st.get("reason", ""), drift_reason and
+                                f"NOT the judge's grade: {drift_reason}; run `cnnbook autograde "
+                                f"{assignment}` to regrade") if x
+                ),  # fmt: skip
+                "imports": "; ".join(sorted(imported)),
                 "submitted_at": _fmt_time(timestamp),
                 "seconds_late": round(seconds_late, 1),
                 "flags": " ".join(flags),
@@ -355,6 +378,8 @@ def build_report(course: Course, assignment: str, out_dir: Path | None = None) -
         "blank": [r for r in grades_rows if "blank" in r["flags"].split()],
         "not_submitted": [r for r in grades_rows if r["status"] == NOT_SUBMITTED],
         "linked": [r for r in grades_rows if r["links"]],
+        "drifted": [r for r in grades_rows if "drift" in r["flags"].split()],
+        "imports_reference": [r for r in grades_rows if "imports_reference" in r["flags"].split()],
         "test_names": test_names,
         "by_test": by_test,
         "tests": tests,
