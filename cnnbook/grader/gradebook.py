@@ -393,7 +393,13 @@ def roster(db_url: str) -> list[dict]:
     """The gradebook's students (``nbgrader db student add/import``)."""
     with Gradebook(db_url) as gb:
         return [
-            {"student": s.id, "first_name": s.first_name or "", "last_name": s.last_name or ""}
+            {
+                "student": s.id,
+                "first_name": s.first_name or "",
+                "last_name": s.last_name or "",
+                "email": s.email or "",
+                "lms_user_id": s.lms_user_id or "",
+            }
             for s in gb.students
         ]
 

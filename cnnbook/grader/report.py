@@ -34,7 +34,7 @@ import nbformat
 from jinja2 import Environment, PackageLoader, select_autoescape
 from nbgrader.utils import parse_utc
 
-from cnnbook.grader import drift, gradebook, report_misconceptions, similarity
+from cnnbook.grader import drift, gradebook, lms, report_misconceptions, similarity
 from cnnbook.grader.course import Course
 from cnnbook.grader.errors import CnnbookError
 from cnnbook.grader.feedback import read_small, regular_file
@@ -298,6 +298,8 @@ def build_report(course: Course, assignment: str, out_dir: Path | None = None) -
             }
         )
     _write_csv(paths["grades"], grades_rows)
+    paths.update(lms.write_grade_files(out, assignment, grades_rows, roster,
+                                       grades_rows[0]["max_score"]))  # fmt: skip
 
     graded = [r["student"] for r in grades_rows if r["status"] != NOT_SUBMITTED]
     test_names, by_test = by_test_table(cells, graded)
@@ -388,8 +390,22 @@ def build_report(course: Course, assignment: str, out_dir: Path | None = None) -
         "shown_threshold": SIMILARITY_SHOWN,
         "reference_name": similarity.REFERENCE,
     }
-    paths["html"].write_text(render_summary(context))
+    paths["html"].write_text(inline_images(render_summary(context), out))
     return paths
+
+
+def inline_images(html: str, folder: Path) -> str:
+    """The page's PNG charts as data: URIs, so that summary.html is one file that opens
+    anywhere (mailed, or in its own tab behind a hub's login, where relative images fail)."""
+    import base64
+
+    def data_uri(match: re.Match) -> str:
+        path = folder / match.group(1)
+        if not path.is_file():
+            return match.group(0)
+        return 'src="data:image/png;base64,' + base64.b64encode(path.read_bytes()).decode() + '"'
+
+    return re.sub(r'src="([\w.-]+\.png)"', data_uri, html)
 
 
 def render_summary(context: dict) -> str:
