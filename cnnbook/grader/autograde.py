@@ -269,6 +269,7 @@ class Autograder:
                 bar.close()
             shutil.rmtree(work, ignore_errors=True)
         self.elapsed = time.monotonic() - started
+        gradebook.fill_names(self.course.db_url, todo)  # Formgrader's "None, None"
         result = [outcomes[s] for s in students]
         self._write_csv(result)
         return result

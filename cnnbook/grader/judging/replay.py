@@ -57,10 +57,26 @@ def verdict_outputs(verdict: dict | None) -> list:
                 "error",
                 ename="AssertionError",
                 evalue=message,
-                traceback=[f"AssertionError: {message}"],
+                # Formgrader shows the traceback in <pre>, which never wraps: wrapped here
+                traceback=[wrap_lines(f"AssertionError: {message}")],
             )
         )
     return outputs
+
+
+def wrap_lines(text: str, width: int = 100) -> str:
+    """Every line of ``text`` wrapped at ``width`` characters (a link is never cut)."""
+    import textwrap
+
+    out = []
+    for line in text.splitlines() or [""]:
+        if len(line) <= width:
+            out.append(line)
+            continue
+        indent = " " * (len(line) - len(line.lstrip()))
+        out += textwrap.wrap(line, width, subsequent_indent=indent, break_long_words=False,
+                             break_on_hyphens=False) or [line]  # fmt: skip
+    return "\n".join(out)
 
 
 def put_verdicts(nb, verdicts: dict | None) -> None:
