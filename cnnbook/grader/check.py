@@ -34,9 +34,13 @@ from cnnbook.grader.autograde import (
     read_job,
 )
 from cnnbook.grader.isolation import overlay
-from cnnbook.grader.isolation.bubblewrap import Limits, run_job, sandbox_available
+from cnnbook.grader.isolation.engine import Isolation
+from cnnbook.grader.isolation.jobs import choose, run_job
+from cnnbook.grader.isolation.limits import Limits
 from cnnbook.grader.isolation.staging import student_code_only
 from cnnbook.grader.judging import judge
+from cnnbook.grader.judging.assignment_tests import imported_names
+from cnnbook.grader.sandboxed.job_spec import JobSpec
 
 
 @dataclass
@@ -96,7 +100,10 @@ def find_source(path: Path) -> Path | None:
 
 
 def check_notebook(
-    path: Path, limits: Limits | None = None, use_sandbox=None, source: Path | None = None
+    path: Path,
+    limits: Limits | None = None,
+    isolation: Isolation | None = None,
+    source: Path | None = None,
 ) -> CheckReport:
     """Run the notebook at ``path`` and judge its visible tests.
 
@@ -111,8 +118,7 @@ def check_notebook(
     if not tests.tests:
         raise ValueError(f"{path} has no graded test cells: is it an assignment notebook?")
     limits = limits or Limits(timeout=600)
-    if use_sandbox is None:
-        use_sandbox = sandbox_available()
+    isolation = isolation or choose()  # bubblewrap when it works here
     source = source or find_source(path)
     recording = None
     if source is not None:
@@ -123,19 +129,25 @@ def check_notebook(
         (job / "files").mkdir(parents=True)
         _copy_folder(path.parent, job / "files")
         overlay.build(job / "package", tests.sandbox_modules, _graded_functions(tests))
-        spec = {
-            "assignment": path.stem,
-            "execute": {"timeout": int(limits.timeout)},
-            "max_output_bytes": limits.output_mb * 1024 * 1024,
-        }
-        payload = {"spec": spec, "notebook": nb}
+        spec = JobSpec(
+            assignment=path.stem,
+            execute={"timeout": int(limits.timeout)},
+            max_output_bytes=limits.output_mb * 1024 * 1024,
+        )
+        payload = {"spec": spec.to_json(), "notebook": nb}
         if recording is not None:  # as the autograder: test cells emptied, calls judged
-            spec["call_timeout"] = min(limits.call_timeout or 1e9, limits.timeout)
-            spec["harness_timeout"] = int(limits.timeout)
-            payload["notebook"] = student_code_only(nb)
-            payload["calls"] = recording.payload()
+            spec = dataclasses.replace(
+                spec,
+                call_timeout=min(limits.call_timeout or 1e9, limits.timeout),
+                harness_timeout=int(limits.timeout),
+            )
+            payload = {
+                "spec": spec.to_json(),
+                "notebook": student_code_only(nb),
+                "calls": recording.payload(),
+            }
         (job / "job.json").write_text(json.dumps(payload))
-        outcome = run_job(job, limits, use_sandbox)
+        outcome = run_job(job, limits, isolation)
         record = read_job(job, outcome, limits.timeout, limits.memory_mb)
     failed_answers = _failed_answer_cells(tests, record)
     results = []
@@ -164,7 +176,7 @@ def check_notebook(
             passed = error is None
             points = cell.points if passed else 0
             results.append(TestResult(cell.grade_id, points, cell.points, passed, error or ""))
-    report = CheckReport(path, results, record.status, record.reason, use_sandbox)
+    report = CheckReport(path, results, record.status, record.reason, isolation.sandboxed)
     report.failed_answers = failed_answers
     report.judged = recording is not None
     return report
@@ -193,9 +205,7 @@ def _failed_answer_cells(tests: judge.AssignmentTests, record) -> list[tuple[str
 
 
 def _graded_functions(tests: judge.AssignmentTests) -> list[str]:
-    from cnnbook.grader.autograde import _imported_names
-
-    imported = _imported_names(tests)
+    imported = imported_names(tests)
     return [n for n in tests.functions if n not in imported]
 
 
