@@ -57,8 +57,11 @@ from cnnbook.grading.checks import (
     check_unchanged,
 )
 from cnnbook.grading.describing import describe, describe_call
+from cnnbook.grading.door_guard import refuse_unsandboxed_autograde
 from cnnbook.grading.failures import CheckError, judge_raises, modified_input_error, raised_error
 from cnnbook.grading.judge_mode import graded_with_reference, hidden_rng
+
+refuse_unsandboxed_autograde()  # nbgrader's own Execute, outside the sandbox: stop here
 
 __all__ = [
     "BOOK_URL",
