@@ -114,8 +114,9 @@ BOOK_URL = "https://cnnbook.github.io/cnn-from-the-ground-up"
 
 #: The section of a chapter a hint points to: per chapter, (words of the topic, the
 #: section's heading in chapters/NN_*.md); the first entry whose words occur in the
-#: topic wins. tests/test_grading_helpers.py checks that every heading exists and that
-#: every hint of the assignments finds a section.
+#: topic wins (an entry with no words is a last resort for new topics).
+#: tests/test_grading_helpers.py checks that every heading exists and that every hint
+#: of the assignments finds its section by its words, never by the last resort.
 SECTIONS: dict[str, list[tuple[str, str]]] = {
     "01": [("image file", "(H, W, C) or (C, H, W)?"),
            ("grayscale images", "A grayscale image is a matrix"),
@@ -136,7 +137,7 @@ SECTIONS: dict[str, list[tuple[str, str]]] = {
            ("fully connected", "The dense layer is a matrix product")],
     "06": [("log-sum-exp", "Numerical stability"),
            ("overflowing", "Numerical stability"),
-           ("gradient", "Through the cross-entropy"),
+           ("gradient", "The gradient: $\\hat y - y$"),
            ("cross-entropy", "Cross-entropy"),
            ("softmax", "Softmax")],
     "07": [("ReLU", "Dense and ReLU backward"),
@@ -144,10 +145,16 @@ SECTIONS: dict[str, list[tuple[str, str]]] = {
            ("flattening", "Dense and ReLU backward"),
            ("max pooling", "Max-pool backward: routing to the maximum"),
            ("average pooling", "Average-pool backward: sharing equally"),
+           ("gradient of the input", "Convolution backward is a convolution"),
+           ("gradient of the filters", "Convolution backward is a convolution"),
+           ("gradient of the bias", "Convolution backward is a convolution"),
+           ("stride and padding", "Convolution backward is a convolution"),
            ("", "Convolution backward is a convolution")],
     "08": [("layer by layer", "The network"),
            ("learning rate", "Learning curves"),
            ("gradient descent", "Iterations and epochs"),
+           ("backward pass through the whole network", "The network"),
+           ("training the network", "Training"),
            ("", "Training")],
 }
 
@@ -244,20 +251,61 @@ def _is_students(filename: str) -> bool:
     return not (path == _HERE or path.startswith(_LIBRARIES) or filename.startswith("<frozen"))
 
 
-def _where(filename: str, lineno: int, function: str) -> str:
-    """``Cell In[3], line 7, in conv2d_forward`` for a notebook cell, else the file."""
-    label = filename
+def _cell_label(filename: str) -> str | None:
+    """``Cell In[3]`` when ``filename`` is a notebook cell of the running kernel, else None."""
     try:
         from IPython import get_ipython
 
         shell = get_ipython()
         named = shell.compile.format_code_name(filename) if shell is not None else None
         if named:
-            label = " ".join(named)
+            return " ".join(named)
     except Exception:  # noqa: BLE001 - only a nicer name; never fail while failing
         pass
-    where = f"{label}, line {lineno}"
+    return None
+
+
+def _where(filename: str, lineno: int, function: str) -> str:
+    """``Cell In[3], line 7, in conv2d_forward`` for a notebook cell, else the file."""
+    where = f"{_cell_label(filename) or filename}, line {lineno}"
     return where if function == "<module>" else f"{where}, in {function}"
+
+
+#: Bounds of the place a graded call raised, as the sandbox's harness records it.
+WHERE_LIMITS = {"file": 120, "function": 100, "source": 300}
+
+
+def raised_where(exc: BaseException) -> dict | None:
+    """Where in the student's code ``exc`` was raised, as plain data for the judge:
+    ``{"file", "line", "function", "source"}`` of the innermost student frame, the file
+    a notebook cell's label (``Cell In[8]``) or a file's own name (never its folder),
+    each text cut to :data:`WHERE_LIMITS`; None when no frame is the student's."""
+    frames = [f for f in _student_frames(exc.__traceback__)
+              if not f[0].startswith("<course helper")]
+    if not frames:
+        return None
+    filename, lineno, function, source = frames[-1]
+    label = _cell_label(filename) or os.path.basename(filename) or "<unknown>"
+    return {"file": label[:WHERE_LIMITS["file"]], "line": int(lineno),
+            "function": str(function)[:WHERE_LIMITS["function"]],
+            "source": str(source)[:WHERE_LIMITS["source"]]}
+
+
+def where_line(where) -> str:
+    """``at Cell In[8], line 87, in conv_backward: dx = ...`` from :func:`raised_where`'s
+    record (untrusted when it comes from the sandbox: anything malformed gives "")."""
+    if not isinstance(where, dict):
+        return ""
+    file, line = where.get("file"), where.get("line")
+    function, source = where.get("function"), where.get("source")
+    if not isinstance(file, str) or type(line) is not int:
+        return ""
+    text = f"at {file[:WHERE_LIMITS['file']]}, line {line}"
+    if isinstance(function, str) and function and function != "<module>":
+        text += f", in {function[:WHERE_LIMITS['function']]}"
+    if isinstance(source, str) and source:
+        text += f": {source[:WHERE_LIMITS['source']]}"
+    return text
 
 
 def _student_frames(tb: TracebackType | None) -> list[tuple[str, int, str, str]]:
@@ -384,10 +432,14 @@ def raised_error(
     ``where`` names the line of the student's code that raised it, when known."""
     if type_name == "NotImplementedError":
         return CheckError(_not_implemented(fn))
+    from cnnbook.grading import numpy2
+
+    changed = numpy2.advice(type_name, message)
     likely = _likely_line()
     return CheckError(
         f"In {describe_call(fn, *args, **kwargs)}:\nthe call raised {type_name}: {message}"
         + (f"\n{where}" if where else "")
+        + (f"\n{changed}" if changed else "")
         + (f"\n{likely}" if likely else "")
     )
 
@@ -515,8 +567,8 @@ def check_array(
         where = f" at index {_index(first)}" if first else ""
         _fail(
             f"{name} has the right shape {expected.shape} but {int(wrong.sum())} of "
-            f"{wrong.size} entries are wrong; the first{where}: expected {want[first]:.8g}, "
-            f"received {got[first]:.8g}.",
+            f"{wrong.size} entries are wrong; the first{where}: "
+            f"{_versus(float(want[first]), float(got[first]), rtol, atol * scale)}.",
             context,
             hint,
         )
@@ -571,7 +623,18 @@ def check_float(
             hint,
         )
     if not np.isclose(value, expected, rtol=rtol, atol=atol * max(1.0, abs(expected))):
-        _fail(f"{name}: expected {expected:.8g}, received {value:.8g}.", context, hint)
+        _fail(f"{name}: {_versus(float(expected), value, rtol, atol * max(1.0, abs(expected)))}.",
+              context, hint)
+
+
+def _versus(expected: float, received: float, rtol: float, atol: float) -> str:
+    """``expected 3.301117, received 3.3011118 (tolerance rtol=1e-06, atol=1e-09)``: with
+    enough digits to show the two differ, and the tolerance they were compared with."""
+    digits = 8
+    while digits < 17 and f"{expected:.{digits}g}" == f"{received:.{digits}g}":
+        digits += 1
+    return (f"expected {expected:.{digits}g}, received {received:.{digits}g} "
+            f"(tolerance rtol={rtol:g}, atol={atol:g})")
 
 
 def check_output(

@@ -73,33 +73,39 @@ def cell_tolerance(source: str) -> tuple[float, float]:
     return rtol, atol
 
 
-def close(got, want, rtol: float = DEFAULT_RTOL, atol: float = DEFAULT_ATOL) -> bool:
+def close(got, want, rtol: float = DEFAULT_RTOL, atol: float = DEFAULT_ATOL,
+          loose: bool = False) -> bool:
     """Whether the plain-data value ``got`` equals ``want`` within the tolerances: the
     comparison the visible checks use too (:func:`cnnbook.grading.likely_mistake.close`)."""
     if isinstance(got, plaindata.Opaque | plaindata.Ref) or isinstance(
         want, plaindata.Opaque | plaindata.Ref
     ):
         return False
-    return likely_mistake.close(got, want, rtol, atol)
+    return likely_mistake.close(got, want, rtol, atol, loose)
 
 
-def same_outcome(got: judge.Outcome, want: judge.Outcome, rtol: float, atol: float) -> bool:
-    """Whether two outcomes of one call are alike: the same exception and message, or values
-    and arguments left behind (in-place changes) equal within the tolerances."""
+def same_outcome(got: judge.Outcome, want: judge.Outcome, rtol: float, atol: float,
+                 loose: bool = False) -> bool:
+    """Whether two outcomes of one call are alike: the same exception (word for word, or
+    with ``loose`` the same kind of failure, :func:`likely_mistake.failure_class`), or
+    values and arguments left behind (in-place changes) equal within the tolerances
+    (with ``loose``, a single value in any array of one element)."""
     if got.missing or want.missing:
         return False
-    if got.raised is not None or want.raised is not None:  # the same error, word for word
-        return (
-            got.raised is not None
-            and want.raised is not None
-            and got.raised["type"] == want.raised["type"]
-            and got.raised["message"] == want.raised["message"]
-        )
-    if not close(got.value, want.value, rtol, atol):
+    if got.raised is not None or want.raised is not None:
+        if got.raised is None or want.raised is None:
+            return False
+        if loose:
+            return likely_mistake.failure_class(
+                got.raised["type"], got.raised["message"]
+            ) == likely_mistake.failure_class(want.raised["type"], want.raised["message"])
+        return (got.raised["type"] == want.raised["type"]
+                and got.raised["message"] == want.raised["message"])
+    if not close(got.value, want.value, rtol, atol, loose):
         return False
     if set(got.after) != set(want.after):
         return False
-    return all(close(got.after[i][0], want.after[i][0], rtol, atol) for i in want.after)
+    return all(close(got.after[i][0], want.after[i][0], rtol, atol, loose) for i in want.after)
 
 
 # ---------------------------------------------------------------------------- evaluating
@@ -251,7 +257,7 @@ class Diagnoser:
             )
             if not wrong_there:
                 continue
-            if all(same_outcome(student[i], theirs[i], cell.rtol, cell.atol)
+            if all(same_outcome(student[i], theirs[i], cell.rtol, cell.atol, loose=True)
                    for i in cell.calls):  # fmt: skip
                 matches.append(m)
         if not matches:

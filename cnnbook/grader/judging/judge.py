@@ -360,7 +360,8 @@ class Session:
     def _replay(self, fn, args, kwargs, mode):
         index, out = self._outcome(fn, args, kwargs)
         if out.raised is not None:
-            raise grading.raised_error(fn, args, kwargs, out.raised["type"], out.raised["message"])
+            raise grading.raised_error(fn, args, kwargs, out.raised["type"], out.raised["message"],
+                                       out.raised.get("where", ""))
         for i, (value, replaced) in out.after.items():
             if i < len(args) and isinstance(args[i], dict | list):  # arrays are copies
                 _apply_after(args[i], value, replaced)
@@ -375,7 +376,8 @@ class Session:
             return
         index, out = self._outcome(fn, args, kwargs)
         if out.raised is not None:
-            raise grading.raised_error(fn, args, kwargs, out.raised["type"], out.raised["message"])
+            raise grading.raised_error(fn, args, kwargs, out.raised["type"], out.raised["message"],
+                                       out.raised.get("where", ""))
         for i in self.recorded[index].watch:
             after = out.after.get(i)
             changed = (
@@ -552,6 +554,7 @@ def decode_outcomes(recording: Recording, lines: list[dict], max_bytes: int | No
                         "type": str(raised.get("type", "Exception"))[:100],
                         "mro": [str(m)[:100] for m in mro[:20]],
                         "message": str(raised.get("message", ""))[:2000],
+                        "where": grading.where_line(raised.get("where")),
                     })
                 )  # fmt: skip
                 continue
