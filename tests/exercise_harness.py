@@ -22,16 +22,10 @@ from pathlib import Path
 
 import nbformat
 
+from cnnbook.grader import assignments
+
 ROOT = Path(__file__).resolve().parents[1]
-ASSIGNMENTS = (
-    "ps01_input_tensors",
-    "ps02_convolution",
-    "ps03_pooling",
-    "ps04_activations_dense",
-    "ps05_softmax_cross_entropy",
-    "ps06_backprop",
-    "ps07_training",
-)
+ASSIGNMENTS = assignments.NAMES  # cnnbook/coursedata/assignments.toml
 # nbgrader through its Python API (NbGraderAPI, the same converters as the command line).
 _API_SCRIPT = r"""
 import json, sys

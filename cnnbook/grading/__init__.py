@@ -36,7 +36,6 @@ import inspect
 import linecache
 import numbers
 import os
-import re
 import sysconfig
 import textwrap
 import warnings
@@ -45,6 +44,8 @@ from types import TracebackType
 from typing import Any
 
 import numpy as np
+
+from cnnbook.grading.book import BOOK_URL, CHAPTERS, SECTIONS, hint, section_anchor  # noqa: F401
 
 __all__ = [
     "BOOK_URL",
@@ -74,19 +75,6 @@ _JUDGE = None
 #: Modules holding the reference solutions: a graded function may not come from them.
 REFERENCE_MODULES = ("cnnbook.layers", "cnnbook.fast_layers", "cnnbook.tensors")
 
-#: Book pages by chapter number: (path in the repository, title).
-CHAPTERS = {
-    "01": ("chapters/01_input_tensors", "Images as input tensors"),
-    "02": ("chapters/02_convolution", "Convolution"),
-    "03": ("chapters/03_padding_stride", "Padding and stride"),
-    "04": ("chapters/04_pooling", "Pooling"),
-    "05": ("chapters/05_activations_dense", "Activations and fully connected layers"),
-    "06": ("chapters/06_softmax_cross_entropy", "Softmax and cross-entropy"),
-    "07": ("chapters/07_backpropagation", "Backpropagation through a CNN"),
-    "08": ("chapters/08_training", "Training a CNN from scratch"),
-}
-
-
 def graded_with_reference(*helpers: str) -> None:
     """Declare, at the top of a test cell, that the autograder runs the student's
     functions in this cell with the course's own ``helpers`` (functions graded in
@@ -107,73 +95,6 @@ def hidden_rng(tag: int) -> np.random.Generator:
     if _JUDGE is not None:
         return _JUDGE.rng(tag)
     return np.random.default_rng(tag)
-
-
-#: Where the built book is published (``ghp-import`` to the repository's gh-pages).
-BOOK_URL = "https://cnnbook.github.io/cnn-from-the-ground-up"
-
-#: The section of a chapter a hint points to: per chapter, (words of the topic, the
-#: section's heading in chapters/NN_*.md); the first entry whose words occur in the
-#: topic wins (an entry with no words is a last resort for new topics).
-#: tests/test_grading_helpers.py checks that every heading exists and that every hint
-#: of the assignments finds its section by its words, never by the last resort.
-SECTIONS: dict[str, list[tuple[str, str]]] = {
-    "01": [("image file", "(H, W, C) or (C, H, W)?"),
-           ("grayscale images", "A grayscale image is a matrix"),
-           ("grayscale conversion", "A colour image has three channels"),
-           ("batches", "Batches: (N, C, H, W)"),
-           ("channel", "Batches: (N, C, H, W)")],
-    "02": [("one output position", "The sliding dot product, by hand"),
-           ("F filters", "Several filters, bias and parameter count"),
-           ("over an image", "The sliding dot product, by hand")],
-    "03": [("output size", "The output size"),
-           ("stride", "Stride"),
-           ("padding", "Valid, same and full padding")],
-    "04": [("overlapping", "Overlapping pooling"),
-           ("window size and stride", "Output size and parameters"),
-           ("pooling", "Max and average pooling, by hand")],
-    "05": [("ReLU", "ReLU and its derivative"),
-           ("flattening", "Flatten"),
-           ("fully connected", "The dense layer is a matrix product")],
-    "06": [("log-sum-exp", "Numerical stability"),
-           ("overflowing", "Numerical stability"),
-           ("gradient", "The gradient: $\\hat y - y$"),
-           ("cross-entropy", "Cross-entropy"),
-           ("softmax", "Softmax")],
-    "07": [("ReLU", "Dense and ReLU backward"),
-           ("fully connected", "Dense and ReLU backward"),
-           ("flattening", "Dense and ReLU backward"),
-           ("max pooling", "Max-pool backward: routing to the maximum"),
-           ("average pooling", "Average-pool backward: sharing equally"),
-           ("gradient of the input", "Convolution backward is a convolution"),
-           ("gradient of the filters", "Convolution backward is a convolution"),
-           ("gradient of the bias", "Convolution backward is a convolution"),
-           ("stride and padding", "Convolution backward is a convolution"),
-           ("", "Convolution backward is a convolution")],
-    "08": [("layer by layer", "The network"),
-           ("learning rate", "Learning curves"),
-           ("gradient descent", "Iterations and epochs"),
-           ("backward pass through the whole network", "The network"),
-           ("training the network", "Training"),
-           ("", "Training")],
-}
-
-
-def section_anchor(heading: str) -> str:
-    """The HTML anchor Jupyter Book gives a heading (docutils' ``make_id`` for ASCII)."""
-    return re.sub(r"[^a-z0-9]+", "-", heading.lower()).strip("-")
-
-
-def hint(chapter: str, topic: str) -> str:
-    """A pointer to the book: ``hint("03", "the output size")`` names the chapter, the
-    section on that topic (:data:`SECTIONS`), the chapter's file and its page online."""
-    path, title = CHAPTERS[chapter]
-    section = next((h for words, h in SECTIONS.get(chapter, []) if words in topic), None)
-    url = f"{BOOK_URL}/{path}.html"
-    if section is None:
-        return f"Hint: reread '{title}' ({path}.md, {url}), on {topic}."
-    return (f"Hint: reread '{title}', section '{section}' ({path}.md, "
-            f"{url}#{section_anchor(section)}), on {topic}.")
 
 
 # --------------------------------------------------------------------------

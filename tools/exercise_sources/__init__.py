@@ -15,17 +15,10 @@ import textwrap
 
 import nbformat
 
+from cnnbook.grader import assignments
 from cnnbook.grader.cells import nbgrader_metadata
 
-ASSIGNMENTS = (
-    "ps01_input_tensors",
-    "ps02_convolution",
-    "ps03_pooling",
-    "ps04_activations_dense",
-    "ps05_softmax_cross_entropy",
-    "ps06_backprop",
-    "ps07_training",
-)
+ASSIGNMENTS = assignments.NAMES  # cnnbook/coursedata/assignments.toml
 
 
 def _clean(source: str) -> str:
