@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import dataclasses
 import json
 import tempfile
 from dataclasses import dataclass
@@ -238,15 +239,7 @@ class Diagnoser:
             return []
         return [m for m in self.catalogue if set(m.functions) & cell.functions]
 
-    def diagnose_cell(self, grade_id: str, student: list[judge.Outcome]) -> Misconception | None:
-        """The most specific known mistake the student's outcomes match on this cell."""
-        cell = self.cells.get(grade_id)
-        mistakes = self.candidates(grade_id)
-        if not mistakes:
-            return None
-        upto = cell.calls[-1] + 1
-        if any(i >= len(student) for i in cell.calls):
-            return None
+    def _matches(self, cell: CellCalls, mistakes, student, upto: int) -> list:
         reference = self.outcomes(None, upto)
         matches = []
         for m in mistakes:
@@ -260,9 +253,47 @@ class Diagnoser:
             if all(same_outcome(student[i], theirs[i], cell.rtol, cell.atol, loose=True)
                    for i in cell.calls):  # fmt: skip
                 matches.append(m)
-        if not matches:
+        return matches
+
+    def _rank(self, m: Misconception):
+        return (len(m.functions), m.priority, self._order[m.id])
+
+    def pairs(self, grade_id: str) -> list[Pair]:
+        """Two mistakes of one answer cell made together, for the cells no single mistake
+        explains: every pair of this cell's candidates whose edits apply together (most
+        specific first, at most :data:`MAX_PAIRS`)."""
+        found = []
+        tests = self.recording.tests
+        mistakes = sorted((m for m in self.candidates(grade_id) if m.code is None),
+                          key=self._rank)  # fmt: skip
+        for i, a in enumerate(mistakes):
+            for b in mistakes[i + 1:]:
+                if a.cell != b.cell or len(found) >= MAX_PAIRS:
+                    continue
+                pair = Pair(a, b)
+                if _applies(pair.both, tests):
+                    found.append(pair)
+        return found
+
+    def diagnose_cell(self, grade_id: str, student: list[judge.Outcome]):
+        """The most specific known mistake the student's outcomes match on this cell, or
+        else the most specific pair of mistakes made together (a :class:`Pair`)."""
+        cell = self.cells.get(grade_id)
+        mistakes = self.candidates(grade_id)
+        if not mistakes:
             return None
-        return min(matches, key=lambda m: (len(m.functions), m.priority, self._order[m.id]))
+        upto = cell.calls[-1] + 1
+        if any(i >= len(student) for i in cell.calls):
+            return None
+        matches = self._matches(cell, mistakes, student, upto)
+        if matches:
+            return min(matches, key=self._rank)
+        pairs = self.pairs(grade_id)
+        both = self._matches(cell, [p.both for p in pairs], student, upto)
+        if not both:
+            return None
+        ids = [m.id for m in both]
+        return pairs[[p.both.id for p in pairs].index(ids[0])]
 
     def diagnose(self, verdicts: list[judge.Verdict], student: list[judge.Outcome]) -> None:
         """Add the ``Likely mistake:`` line to each failed verdict a known mistake explains
@@ -274,6 +305,29 @@ class Diagnoser:
             if found is not None:
                 v.diagnosis = found.id
                 v.message = f"{v.message.rstrip()}\n{found.line}"
+
+
+#: Pairs of mistakes tried on one test cell that no single mistake explains.
+MAX_PAIRS = 45
+
+
+class Pair:
+    """Two mistakes of one answer cell made together: ``both`` is the mistake with the
+    edits of ``first`` and ``second`` (evaluated like any other), ``line`` names both."""
+
+    def __init__(self, first: Misconception, second: Misconception):
+        self.first, self.second = first, second
+        self.id = f"{first.id}+{second.id}"
+        self.both = dataclasses.replace(
+            first, id=self.id, name=f"{first.name}; {second.name}",
+            functions=tuple(dict.fromkeys(first.functions + second.functions)),
+            edits=first.edits + second.edits, priority=max(first.priority, second.priority),
+        )
+
+    @property
+    def line(self) -> str:
+        return (f"Likely mistakes (two at once): 1. {self.first.says} Reread "
+                f"{self.first.section}. 2. {self.second.says} Reread {self.second.section}.")
 
 
 def snapshot(outcomes: list[judge.Outcome]) -> list[judge.Outcome]:
