@@ -13,8 +13,14 @@ them on the student's code. A mistake is named for a failed cell when
   is a mistake *there*: a correct answer can never match it), and
 * the student's results equal the mistake's on **all** of the cell's calls, within the
   cell's tolerance (the loosest ``rtol``/``atol`` its checks use, by default those of
-  :func:`cnnbook.grading.check_array`, ``atol`` scaled the same way); a call that
-  raised matches one that raised the same exception with the same message.
+  :func:`cnnbook.grading.check_array`, ``atol`` scaled the same way), by behaviour, not
+  by accident: a call that raised matches one that raised the same kind of failure
+  (:func:`cnnbook.grading.likely_mistake.failure_class`: the exception type and what its
+  message names, so ``np.dot`` and ``@`` refusing the same shapes are one failure), and
+  a single value matches in an array of any shape of one element.
+
+When no single mistake explains a cell, pairs of that answer cell's mistakes made
+together are tried (:class:`Pair`, at most :data:`MAX_PAIRS`), and a match names both.
 
 A cell's calls are its own, plus the earlier calls whose results they take as inputs;
 a test cell without calls of its own (ps07's loss curve) is judged on the calls of the
