@@ -12,7 +12,6 @@ back from the SQLite gradebook with nbgrader's ``Gradebook`` API.
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import subprocess
 import sys
@@ -22,7 +21,7 @@ from pathlib import Path
 
 import nbformat
 
-from cnnbook.grader import assignments
+from cnnbook.grader import assignments, cells
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENTS = assignments.NAMES  # cnnbook/coursedata/assignments.toml
@@ -48,8 +47,7 @@ for action, assignment in actions:
         print(result.get("log", ""), result.get("error", ""))
         sys.exit(1)
 """
-SOLUTION_RE = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n", re.M)
-HIDDEN_RE = re.compile(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS", re.S)
+SOLUTION_RE = cells.SOLUTION_LINES
 
 
 def nbgrader_meta(cell) -> dict:
@@ -83,7 +81,7 @@ def strip_hidden_tests(path: Path) -> None:
     nb = read_notebook(path)
     for cell in nb.cells:
         if nbgrader_meta(cell).get("grade"):
-            cell.source = HIDDEN_RE.sub("", cell.source)
+            cell.source = cells.without_hidden_tests(cell.source)
     nbformat.write(nb, path)
 
 

@@ -29,8 +29,12 @@ from cnnbook.grader.autograde import (
     read_job,
 )
 from cnnbook.grader.isolation import overlay
-from cnnbook.grader.isolation.bubblewrap import Limits, run_job, sandbox_available
+from cnnbook.grader.isolation.engine import Isolation
+from cnnbook.grader.isolation.jobs import choose, run_job
+from cnnbook.grader.isolation.limits import Limits
 from cnnbook.grader.judging import judge
+from cnnbook.grader.judging.assignment_tests import imported_names
+from cnnbook.grader.sandboxed.job_spec import JobSpec
 
 
 @dataclass
@@ -73,7 +77,9 @@ def _error_text(outputs: list) -> str | None:
     return None
 
 
-def check_notebook(path: Path, limits: Limits | None = None, use_sandbox=None) -> CheckReport:
+def check_notebook(
+    path: Path, limits: Limits | None = None, isolation: Isolation | None = None
+) -> CheckReport:
     """Run the notebook at ``path`` and judge its visible tests.
 
     Raises ``ValueError`` if ``path`` is not a readable notebook with graded test cells.
@@ -87,20 +93,19 @@ def check_notebook(path: Path, limits: Limits | None = None, use_sandbox=None) -
     if not tests.tests:
         raise ValueError(f"{path} has no graded test cells: is it an assignment notebook?")
     limits = limits or Limits(timeout=600)
-    if use_sandbox is None:
-        use_sandbox = sandbox_available()
+    isolation = isolation or choose()  # bubblewrap when it works here
     with tempfile.TemporaryDirectory(prefix="cnnbook-check-") as tmp:
         job = Path(tmp) / "job"
         (job / "files").mkdir(parents=True)
         _copy_folder(path.parent, job / "files")
         overlay.build(job / "package", tests.sandbox_modules, _graded_functions(tests))
-        spec = {
-            "assignment": path.stem,
-            "execute": {"timeout": int(limits.timeout)},
-            "max_output_bytes": limits.output_mb * 1024 * 1024,
-        }
-        (job / "job.json").write_text(json.dumps({"spec": spec, "notebook": nb}))
-        outcome = run_job(job, limits, use_sandbox)
+        spec = JobSpec(
+            assignment=path.stem,
+            execute={"timeout": int(limits.timeout)},
+            max_output_bytes=limits.output_mb * 1024 * 1024,
+        )
+        (job / "job.json").write_text(json.dumps({"spec": spec.to_json(), "notebook": nb}))
+        outcome = run_job(job, limits, isolation)
         record = read_job(job, outcome, limits.timeout, limits.memory_mb)
     results = []
     for cell in tests.tests:
@@ -113,13 +118,11 @@ def check_notebook(path: Path, limits: Limits | None = None, use_sandbox=None) -
         passed = error is None
         points = cell.points if passed else 0
         results.append(TestResult(cell.grade_id, points, cell.points, passed, error or ""))
-    return CheckReport(path, results, record.status, record.reason, use_sandbox)
+    return CheckReport(path, results, record.status, record.reason, isolation.sandboxed)
 
 
 def _graded_functions(tests: judge.AssignmentTests) -> list[str]:
-    from cnnbook.grader.autograde import _imported_names
-
-    imported = _imported_names(tests)
+    imported = imported_names(tests)
     return [n for n in tests.functions if n not in imported]
 
 

@@ -119,33 +119,6 @@ def exclusive(db_url: str, key: int = STATUS_LOCK):
             conn.commit()
 
 
-class GradebookUnavailableError(RuntimeError):
-    """The gradebook cannot be opened (server down, wrong URL, no driver)."""
-
-
-def check(db_url: str) -> None:
-    """Connect to the gradebook once (changing nothing), or raise
-    :class:`GradebookUnavailableError`: to be called before anything changes on disk."""
-    try:
-        engine = create_engine(db_url, poolclass=NullPool)
-        try:
-            with engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
-        finally:
-            engine.dispose()
-    except Exception as e:  # OperationalError, ModuleNotFoundError (driver), ...
-        from sqlalchemy.engine import make_url
-
-        try:
-            shown = make_url(db_url).render_as_string(hide_password=True)
-        except Exception:  # noqa: BLE001 - not even a URL
-            shown = "?"
-        first = str(e).strip().splitlines()[0] if str(e).strip() else ""
-        raise GradebookUnavailableError(
-            f"cannot open the gradebook {shown}: {type(e).__name__}: {first}"
-        ) from e
-
-
 def record_status(db_url: str, row: dict) -> None:
     """Insert or replace the side-table row of one submission, in one statement."""
     engine = _engine(db_url)

@@ -33,7 +33,7 @@ import nbformat
 from jinja2 import Environment, PackageLoader, select_autoescape
 from nbgrader.utils import parse_utc
 
-from cnnbook.grader import gradebook, report_misconceptions, similarity
+from cnnbook.grader import cells, gradebook, report_charts, report_misconceptions, similarity
 from cnnbook.grader.course import Course
 from cnnbook.grader.errors import CnnbookError
 from cnnbook.grader.feedback import read_small, regular_file
@@ -179,12 +179,8 @@ def _late_text(seconds: float) -> str:
 
 
 def build_report(course: Course, assignment: str, out_dir: Path | None = None) -> dict[str, Path]:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib.ticker import MaxNLocator
-
+    """Write the report of ``assignment`` into ``out_dir`` (default ``reports/<assignment>``):
+    the CSV tables, the charts and ``summary.html``; returns their paths."""
     out = Path(out_dir) if out_dir else course.root / "reports" / assignment
     out.mkdir(parents=True, exist_ok=True)
     submissions, cells = gradebook.grade_table(course.db_url, assignment)
@@ -219,6 +215,52 @@ def build_report(course: Course, assignment: str, out_dir: Path | None = None) -
         "histogram": out / "histogram.png",
         "html": out / "summary.html",
     }
+    grades_rows, files = _grade_rows(
+        course, assignment, out, submissions, status, due, times, roster, notebooks, release
+    )
+    test_names, by_test, tests, pairs = _write_tables(
+        paths, grades_rows, cells, files, reference, stub
+    )
+    percents = [r["percent"] for r in grades_rows if r["percent"] != "" and r["student"] in files]
+    report_charts.pass_rates(tests, assignment, paths["pass_rates"])
+    report_charts.histogram(percents, assignment, paths["histogram"])
+    misconceptions = report_misconceptions.write(course.db_url, assignment, out, len(grades_rows))
+    paths.update(misconceptions.paths)
+    context = {
+        "misconceptions": misconceptions,
+        "assignment": assignment,
+        "generated": _fmt_time(dt.datetime.now(dt.timezone.utc)),
+        "due": _fmt_time(due) if due else "",
+        "n_submissions": len(files),
+        "n_roster": len(roster),
+        "mean": statistics.mean(percents) if percents else 0.0,
+        "median": statistics.median(percents) if percents else 0.0,
+        "outcomes": sorted(Counter(r["status"] for r in grades_rows).items()),
+        "grades": grades_rows,
+        "late": [
+            {**r, "late_text": _late_text(r["seconds_late"])}
+            for r in grades_rows
+            if r["status"] != NOT_SUBMITTED and r["seconds_late"] > 0
+        ],
+        "blank": [r for r in grades_rows if "blank" in r["flags"].split()],
+        "not_submitted": [r for r in grades_rows if r["status"] == NOT_SUBMITTED],
+        "linked": [r for r in grades_rows if r["links"]],
+        "test_names": test_names,
+        "by_test": by_test,
+        "tests": tests,
+        "pairs": [p for p in pairs if p.similarity >= SIMILARITY_SHOWN],
+        "n_pairs": len(pairs),
+        "shown_threshold": SIMILARITY_SHOWN,
+        "reference_name": similarity.REFERENCE,
+    }
+    paths["html"].write_text(render_summary(context))
+    return paths
+
+
+def _grade_rows(course, assignment, out, submissions, status, due, times, roster, notebooks,
+                release) -> tuple[list[dict], dict[str, SubmissionFiles]]:
+    """One row per student of grades.csv (late penalties, flags, the roster's missing
+    students), and each submission's files."""
     grades_rows = []
     files: dict[str, SubmissionFiles] = {}
     for s in submissions:
@@ -274,6 +316,12 @@ def build_report(course: Course, assignment: str, out_dir: Path | None = None) -
                 "reason": "on the gradebook's roster, no submission",
             }
         )
+    return grades_rows, files
+
+
+def _write_tables(paths, grades_rows, cells, files, reference, stub):
+    """grades.csv, by_test.csv, tests.csv and similarity.csv; returns what the summary
+    shows of them (test names, per-student rows, pass rates, similar pairs)."""
     _write_csv(paths["grades"], grades_rows)
 
     graded = [r["student"] for r in grades_rows if r["status"] != NOT_SUBMITTED]
@@ -308,63 +356,7 @@ def build_report(course: Course, assignment: str, out_dir: Path | None = None) -
         ["student_a", "student_b", "similarity", "a_in_b", "b_in_a", "matching_tokens"],
     )
 
-    # pass rates: the checks the class fails most at the top
-    fig, ax = plt.subplots(figsize=(7, 0.45 * max(3, len(tests)) + 1.2))
-    labels = [r["test"] for r in reversed(tests)]
-    rates = [100 * r["pass_rate"] for r in reversed(tests)]
-    ax.barh(labels, rates, color="#4C72B0")
-    for y, rate in enumerate(rates):
-        ax.text(min(rate + 1, 92), y, f"{rate:.0f}%", va="center", fontsize=8)
-    ax.set_xlim(0, 100)
-    ax.set_xlabel("submissions passing (%)")
-    ax.set_title(f"{assignment}\nautograder tests, most failed at the top", fontsize=11)
-    fig.tight_layout()
-    fig.savefig(paths["pass_rates"], dpi=100)
-    plt.close(fig)
-
-    percents = [r["percent"] for r in grades_rows if r["percent"] != "" and r["student"] in files]
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    ax.hist(percents, bins=[i * 10 for i in range(11)], color="#55A868", edgecolor="white")
-    ax.set_xlim(0, 100)
-    ax.set_xlabel("score (% of the points, late penalties applied)")
-    ax.set_ylabel("submissions")
-    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_title(f"{assignment}: score distribution (n = {len(percents)})")
-    fig.tight_layout()
-    fig.savefig(paths["histogram"], dpi=100)
-    plt.close(fig)
-
-    misconceptions = report_misconceptions.write(course.db_url, assignment, out, len(grades_rows))
-    paths.update(misconceptions.paths)
-    context = {
-        "misconceptions": misconceptions,
-        "assignment": assignment,
-        "generated": _fmt_time(dt.datetime.now(dt.timezone.utc)),
-        "due": _fmt_time(due) if due else "",
-        "n_submissions": len(files),
-        "n_roster": len(roster),
-        "mean": statistics.mean(percents) if percents else 0.0,
-        "median": statistics.median(percents) if percents else 0.0,
-        "outcomes": sorted(Counter(r["status"] for r in grades_rows).items()),
-        "grades": grades_rows,
-        "late": [
-            {**r, "late_text": _late_text(r["seconds_late"])}
-            for r in grades_rows
-            if r["status"] != NOT_SUBMITTED and r["seconds_late"] > 0
-        ],
-        "blank": [r for r in grades_rows if "blank" in r["flags"].split()],
-        "not_submitted": [r for r in grades_rows if r["status"] == NOT_SUBMITTED],
-        "linked": [r for r in grades_rows if r["links"]],
-        "test_names": test_names,
-        "by_test": by_test,
-        "tests": tests,
-        "pairs": [p for p in pairs if p.similarity >= SIMILARITY_SHOWN],
-        "n_pairs": len(pairs),
-        "shown_threshold": SIMILARITY_SHOWN,
-        "reference_name": similarity.REFERENCE,
-    }
-    paths["html"].write_text(render_summary(context))
-    return paths
+    return test_names, by_test, tests, pairs
 
 
 def render_summary(context: dict) -> str:
@@ -377,8 +369,7 @@ def render_summary(context: dict) -> str:
 
 
 def _strip_markers(code: str) -> str:
-    skip = ("### BEGIN SOLUTION", "### END SOLUTION")
-    return "\n".join(line for line in code.splitlines() if line.strip() not in skip)
+    return cells.answer_lines(code)
 
 
 def _feedback_link(course, student, assignment, notebooks, out: Path) -> str:

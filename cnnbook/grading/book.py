@@ -38,7 +38,7 @@ CHAPTERS: dict[str, tuple[str, str]] = {
 
 #: The section of a chapter a hint points to: per chapter, (words of the topic, the
 #: section's heading in chapters/NN_*.md); the first entry whose words occur in the
-#: topic wins. tests/test_grading_helpers.py checks that every heading exists and that
+#: topic wins. tests/test_grading.py checks that every heading exists and that
 #: every hint of the assignments finds a section.
 SECTIONS: dict[str, list[tuple[str, str]]] = {
     c["number"]: [(h["words"], h["section"]) for h in c["hints"]]

@@ -44,6 +44,7 @@ from pathlib import Path
 
 from cnnbook.coursedata import FOLDER as COURSEDATA
 from cnnbook.coursedata import CourseDataError, check_fields, read
+from cnnbook.grader import cells
 from cnnbook.grading.book import CHAPTERS
 
 #: Where the entries are: one TOML file per assignment.
@@ -54,9 +55,6 @@ TYPES = {"id": str, "cell": str, "name": str, "functions": list, "says": str, "r
 REQUIRED = {"id", "cell", "name", "functions", "says", "reread"}
 OPTIONAL = set(TYPES) - REQUIRED
 ID = re.compile(r"ps\d\d\.[a-z0-9_]+\.[a-z0-9]+(-[a-z0-9]+)*")
-
-SOLUTION_LINES = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n", re.M)
-
 
 @dataclass(frozen=True)
 class Misconception:
@@ -89,7 +87,7 @@ class Misconception:
         """The answer cell with this mistake, from the reference answer cell's source."""
         if self.code is not None:
             return textwrap.dedent(self.code).strip("\n") + "\n"
-        source = SOLUTION_LINES.sub("", reference_cell)
+        source = cells.without_solution_markers(reference_cell)
         for old, new in self.edits:
             count = source.count(old)
             if count != 1:

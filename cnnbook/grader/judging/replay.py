@@ -14,9 +14,12 @@ import json
 from pathlib import Path
 
 from nbformat.v4 import new_output
-from nbgrader.preprocessors import NbGraderPreprocessor
+from nbgrader.converters import Autograde
+from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import Unicode
+from traitlets.config import Config
 
+from cnnbook.grader import cells
 from cnnbook.grader.isolation.execution import ExecutionRecord, merge_outputs
 from cnnbook.grader.judging import judge
 
@@ -70,9 +73,27 @@ def put_verdicts(nb, verdicts: dict | None) -> None:
         if judge.cell_kind(cell) is not judge.CellKind.TEST:
             continue
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "")
-        cell.source = judge.HIDDEN_RE.sub("", cell.source).rstrip()
+        cell.source = cells.without_hidden_tests(cell.source).rstrip()
         cell.outputs = verdict_outputs((verdicts or {}).get(grade_id))
         cell.execution_count = None
 
 
-# --------------------------------------------------------------------------- grading
+def autograde_config(course_config: Config, jobs_dir: Path, staged: Path) -> Config:
+    """nbgrader's Autograde configuration for a run: the course's, with Execute replaced by
+    :class:`ReplayExecute` (reading the sandbox's outputs from ``jobs_dir``) and the
+    staged (already sanitized) submissions in ``staged``."""
+    cfg = Config()
+    cfg.merge(course_config)
+    cfg.CourseDirectory.submitted_directory = str(staged)
+    pps = list(cfg.Autograde.get("autograde_preprocessors", []) or [])
+    if not pps:
+        pps = list(Autograde.class_traits()["autograde_preprocessors"].default())
+    pps = [ReplayExecute if (p is Execute or p == "Execute") else p for p in pps]
+    if ReplayExecute not in pps:
+        raise ValueError("Autograde.autograde_preprocessors has no Execute to replace")
+    cfg.Autograde.autograde_preprocessors = pps
+    # the staged notebooks were sanitized (isolation.staging.sanitize) with nbgrader's own
+    # preprocessors (and executed as such): grading them as they are avoids doing it twice
+    cfg.Autograde.sanitize_preprocessors = []
+    cfg.ReplayExecute.jobs_dir = str(jobs_dir)
+    return cfg

@@ -12,11 +12,12 @@ import json
 import numpy as np
 import pytest
 
-from cnnbook.grader.judging import diagnosis, judge
+from cnnbook.grader.judging import diagnosis
+from cnnbook.grader.judging.session import CallOutcome
 from cnnbook.grader.sandboxed import harness, plaindata
 from cnnbook.grading import likely_mistake, numpy2, where_line
 from tests.exercise_harness import reference_answers
-from tests.test_grader_judge import grade
+from tests.test_grader_judging_judge import grade
 
 
 def _raised(fn) -> tuple[str, str]:
@@ -36,8 +37,8 @@ def test_the_same_mistake_worded_by_two_numpy_functions_is_one_failure():
     # a different kind of failure stays different
     index = _raised(lambda: np.zeros(3)[5])
     assert likely_mistake.failure_class(*index) != likely_mistake.failure_class(*dot)
-    a = judge.Outcome(raised={"type": dot[0], "mro": [], "message": dot[1]})
-    b = judge.Outcome(raised={"type": matmul[0], "mro": [], "message": matmul[1]})
+    a = CallOutcome(raised={"type": dot[0], "mro": [], "message": dot[1]})
+    b = CallOutcome(raised={"type": matmul[0], "mro": [], "message": matmul[1]})
     assert diagnosis.same_outcome(a, b, 1e-6, 1e-9, loose=True)
     assert not diagnosis.same_outcome(a, b, 1e-6, 1e-9)  # strict: mistake vs reference
 
