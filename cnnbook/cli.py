@@ -25,6 +25,12 @@ def _course(args):
 
     course = Course(args.root, db_url=args.db, lock_timeout=args.lock_timeout)
     args.db_url = course.db_url  # for messages about the gradebook
+    args.course = course
+    # student data on a shared server: private to you (repaired), or the command stops
+    from cnnbook.grader import permissions
+
+    permissions.secure(course, log=lambda line: print(line, file=sys.stderr))
+    os.umask(os.umask(0) | permissions.FORBIDDEN)  # and what this command creates, too
     return course
 
 
@@ -321,7 +327,13 @@ def _main(argv: list[str] | None) -> int:
 
     try:
         with interrupts.guard():
-            return args.func(args)
+            code = args.func(args)
+        course = getattr(args, "course", None)
+        if course is not None:  # what nbgrader wrote with its own modes: private again
+            from cnnbook.grader import permissions
+
+            permissions.secure(course, log=lambda line: None)
+        return code
     except CnnbookError as e:
         print(f"cnnbook: error: {e}", file=sys.stderr)
         return e.exit_code

@@ -313,3 +313,21 @@ def test_every_hint_names_an_existing_section():
         text = hint(chapter, topic)
         assert "section '" in text, f"hint({chapter!r}, {topic!r}) names no section: {text}"
         assert f"{grading.BOOK_URL}/{grading.CHAPTERS[chapter][0]}.html#" in text
+
+
+def test_every_hint_topic_finds_its_own_section_a_level_two_heading():
+    """Each hint of the assignments is sent to a section by the words of its topic, not by
+    a chapter's last-resort entry, and that section is a ``##`` heading of the chapter (the
+    pooling-overlap checks once fell to "Convolution backward is a convolution")."""
+    root, topics = _hint_topics()
+    for chapter, topic in topics:
+        page = (root / f"{grading.CHAPTERS[chapter][0]}.md").read_text()
+        headings = {line[3:].strip() for line in page.splitlines() if line.startswith("## ")}
+        found = next(((w, h) for w, h in grading.SECTIONS[chapter] if w in topic), None)
+        assert found is not None and found[0], (
+            f"hint({chapter!r}, {topic!r}) finds its section only by the last resort"
+        )
+        assert found[1] in headings, f"{found[1]!r} is not a ## heading of chapter {chapter}"
+    assert hint("07", "overlapping windows and ties in max pooling").count(
+        "Max-pool backward: routing to the maximum") == 1
+    assert "Average-pool backward" in hint("07", "overlapping windows in average pooling")

@@ -43,7 +43,7 @@ import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 from sqlalchemy.exc import SAWarning
 
-from cnnbook.grader import gradebook, interrupts
+from cnnbook.grader import drift, gradebook, interrupts
 from cnnbook.grader.course import Course
 from cnnbook.grader.errors import CnnbookError
 from cnnbook.grader.isolation import overlay
@@ -116,6 +116,7 @@ class Autograder:
         # hidden inputs are drawn from this seed: new for every run unless given
         self.seed = secrets.randbits(63) if seed is None else int(seed)
         self.recordings: dict[str, judge.Recording] = {}
+        self.drifted: dict[str, str] = {}  # student -> why the grade had drifted
 
     # -- helpers ------------------------------------------------------------------
 
@@ -147,19 +148,7 @@ class Autograder:
         if self.shard:
             students = [s for s in students if in_shard(s, *self.shard)]
         previous = gradebook.read_status(self.course.db_url, self.assignment)
-        if not self.isolation.sandboxed:
-            self.log(
-                "WARNING: bubblewrap (bwrap) is not available: student code runs WITHOUT "
-                "network or file-system isolation, with only memory, CPU-time, file-size "
-                "and wall-clock limits. Install it (Debian/Ubuntu: apt-get install "
-                "bubblewrap) before grading untrusted submissions."
-            )
-        if process_cap_mode() == "none":
-            self.log(
-                "WARNING: no pids cgroup can be created and cnnbook runs as root, so the "
-                "number of processes a submission starts is NOT capped. Run as an ordinary "
-                "user, or where /sys/fs/cgroup offers the pids controller."
-            )
+        self._warn_isolation()
         work = Path(tempfile.mkdtemp(prefix="cnnbook-autograde-"))
         self._prepare_judge(notebooks, work)
         staged_root = work / "submitted"
@@ -168,19 +157,31 @@ class Autograder:
         prints: dict[str, str] = {}
         pending: dict[str, set[str]] = {}
         todo: list[str] = []
+        digests = None
+        self._notebooks = notebooks
         for student in students:
             src = self.course.path("submitted", student, self.assignment)
             prints[student] = fp = fingerprint(src)
             prev = previous.get(student)
             graded_dir = self.course.path("autograded", student, self.assignment)
-            if (
+            unchanged = (
                 not self.force
                 and prev is not None
                 and prev["fingerprint"] == fp
                 # the tool's own failures are retried; the student's outcomes stand
                 and prev["status"] not in RETRIED
                 and (graded_dir.exists() or prev["status"] in NOT_RUN)
-            ):
+            )
+            if unchanged:  # but graded since by something other than the judge?
+                if digests is None:  # read once, and only when something may be skipped
+                    digests = drift.grades_digests(self.course.db_url, self.assignment)
+                why = drift.drifted(self.course, self.assignment, student, prev, notebooks,
+                                    digests)  # fmt: skip
+                if why:
+                    self.drifted[student] = why
+                    self.log(f"WARNING: {student}: {why}; regrading it with the judge")
+                    unchanged = False
+            if unchanged:
                 outcomes[student] = SubmissionOutcome(
                     student, prev["status"], prev["reason"], prev["score"],
                     prev["max_score"], skipped=True,
@@ -203,6 +204,8 @@ class Autograder:
             for student in todo:
                 src = self.course.path("submitted", student, self.assignment)
                 out = outcomes[student] = SubmissionOutcome(student)
+                if student in self.drifted:
+                    out.notes.append(f"regraded: {self.drifted[student]}")
                 try:
                     student_jobs = self._stage(student, src, staged_root, jobs_dir, notebooks, out)
                 except Exception as e:  # noqa: BLE001 - one bad submission never stops all
@@ -227,9 +230,40 @@ class Autograder:
                 bar.close()
             shutil.rmtree(work, ignore_errors=True)
         self.elapsed = time.monotonic() - started
+        gradebook.fill_names(self.course.db_url, todo)  # Formgrader's "None, None"
         result = [outcomes[s] for s in students]
         self.status_csv = write_status_table(self.course, self.assignment, result)
         return result
+
+    def judge_one(self, student: str, notebook: str, work: Path) -> tuple[SubmissionOutcome, str]:
+        """Stage, run in the sandbox and judge one notebook of one submission, as
+        :meth:`run` does for each (nbgrader's Autograde door, :mod:`cnnbook.grader.doors`).
+        The verdicts and outputs are left in ``work/jobs/<student>/<notebook>/record.json``
+        for :class:`ReplayExecute`; returns the outcome (score not set) and the
+        submission's fingerprint."""
+        self._warn_isolation()
+        self._prepare_judge([notebook], work)
+        src = self.course.path("submitted", student, self.assignment)
+        out = SubmissionOutcome(student)
+        jobs = self._stage(student, src, work / "submitted", work / "jobs", [notebook], out)
+        for result in self.executor.run(jobs):
+            self._collect(result, out)
+        return out, fingerprint(src)
+
+    def _warn_isolation(self) -> None:
+        if not self.isolation.sandboxed:
+            self.log(
+                "WARNING: bubblewrap (bwrap) is not available: student code runs WITHOUT "
+                "network or file-system isolation, with only memory, CPU-time, file-size "
+                "and wall-clock limits. Install it (Debian/Ubuntu: apt-get install "
+                "bubblewrap) before grading untrusted submissions."
+            )
+        if process_cap_mode() == "none":
+            self.log(
+                "WARNING: no pids cgroup can be created and cnnbook runs as root, so the "
+                "number of processes a submission starts is NOT capped. Run as an ordinary "
+                "user, or where /sys/fs/cgroup offers the pids controller."
+            )
 
     def _prepare_judge(self, notebooks: list[str], work: Path) -> None:
         """Record each notebook's graded calls with the reference (once per run), and
@@ -398,8 +432,15 @@ class Autograder:
         out.score, out.max_score = score if score else (None, None)
         out.summarize()
 
-    def _record(self, student: str, out: SubmissionOutcome, fp: str) -> None:
+    def _record(self, student: str, out: SubmissionOutcome, fp: str, judged_notebooks=None) -> None:
         row = out.as_row(self.assignment, fp, self.isolation.name)
+        # what the judge left, to notice later changes made without it (drift.drifted)
+        row["grades_digest"] = drift.grades_digest(self.course.db_url, self.assignment, student)
+        folder = self.course.path("autograded", student, self.assignment)
+        notebooks = getattr(self, "_notebooks", None) or gradebook.notebook_names(
+            self.course.db_url, self.assignment
+        )
+        row["autograded_digest"] = drift.autograded_digest(folder, notebooks, judged_notebooks)
         gradebook.record_status(self.course.db_url, row)
         gradebook.record_diagnoses(self.course.db_url, self.assignment, student, out.diagnoses)
 

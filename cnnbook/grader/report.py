@@ -24,6 +24,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import os
+import re
 import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -33,12 +34,26 @@ import nbformat
 from jinja2 import Environment, PackageLoader, select_autoescape
 from nbgrader.utils import parse_utc
 
-from cnnbook.grader import cells, gradebook, report_charts, report_misconceptions, similarity
+from cnnbook.grader import (
+    cells,
+    drift,
+    gradebook,
+    lms,
+    report_charts,
+    report_misconceptions,
+    similarity,
+)
 from cnnbook.grader.course import Course
 from cnnbook.grader.errors import CnnbookError
 from cnnbook.grader.feedback import read_small, regular_file
 
 NOT_SUBMITTED = "not_submitted"
+#: the course's modules that hold reference answers: a submission whose answer cells
+#: import one (where the reference solution does not) is flagged ``imports_reference``
+REFERENCE_IMPORT = re.compile(
+    r"(\bcnnbook\.(layers|fast_layers|nn|train|tensors)\b"
+    r"|from\s+cnnbook\s+import\s+[^\n]*\b(layers|fast_layers|nn|train|tensors)\b)"
+)
 SIMILARITY_SHOWN = 0.5  # pairs at or above this are listed on the page (all in the CSV)
 
 
@@ -216,8 +231,9 @@ def build_report(course: Course, assignment: str, out_dir: Path | None = None) -
         "html": out / "summary.html",
     }
     grades_rows, files = _grade_rows(
-        course, assignment, out, submissions, status, due, times, roster, notebooks, release
-    )
+        course, assignment, out, submissions, status, due, times, roster, notebooks, release,
+        reference,
+    )  # fmt: skip
     test_names, by_test, tests, pairs = _write_tables(
         paths, grades_rows, cells, files, reference, stub
     )
@@ -245,6 +261,8 @@ def build_report(course: Course, assignment: str, out_dir: Path | None = None) -
         "blank": [r for r in grades_rows if "blank" in r["flags"].split()],
         "not_submitted": [r for r in grades_rows if r["status"] == NOT_SUBMITTED],
         "linked": [r for r in grades_rows if r["links"]],
+        "drifted": [r for r in grades_rows if "drift" in r["flags"].split()],
+        "imports_reference": [r for r in grades_rows if "imports_reference" in r["flags"].split()],
         "test_names": test_names,
         "by_test": by_test,
         "tests": tests,
@@ -253,16 +271,20 @@ def build_report(course: Course, assignment: str, out_dir: Path | None = None) -
         "shown_threshold": SIMILARITY_SHOWN,
         "reference_name": similarity.REFERENCE,
     }
-    paths["html"].write_text(render_summary(context))
+    paths.update(lms.write_grade_files(out, assignment, grades_rows, roster,
+                                       grades_rows[0]["max_score"]))  # fmt: skip
+    paths["html"].write_text(inline_images(render_summary(context), out))
     return paths
 
 
 def _grade_rows(course, assignment, out, submissions, status, due, times, roster, notebooks,
-                release) -> tuple[list[dict], dict[str, SubmissionFiles]]:
+                release, reference="") -> tuple[list[dict], dict[str, SubmissionFiles]]:
     """One row per student of grades.csv (late penalties, flags, the roster's missing
     students), and each submission's files."""
     grades_rows = []
     files: dict[str, SubmissionFiles] = {}
+    digests = drift.grades_digests(course.db_url, assignment)
+    reference_imports = {m.group(0) for m in REFERENCE_IMPORT.finditer(reference)}
     for s in submissions:
         student = s["student"]
         st = status.get(student, {})
@@ -283,6 +305,15 @@ def _grade_rows(course, assignment, out, submissions, status, due, times, roster
             flags.append("late")
         if f.links:
             flags.append("links")
+        imported = {m.group(0) for m in REFERENCE_IMPORT.finditer(f.answers)}
+        imported -= reference_imports
+        if imported:
+            flags.append("imports_reference")
+        drift_reason = ""
+        if st:
+            drift_reason = drift.drifted(course, assignment, student, st, notebooks, digests)
+        if drift_reason:
+            flags.append("drift")
         grades_rows.append(
             {
                 "student": student,
@@ -292,7 +323,12 @@ def _grade_rows(course, assignment, out, submissions, status, due, times, roster
                 "max_score": round(s["max_score"], 4),
                 "percent": round(pct, 2) if pct is not None else "",
                 "status": st.get("status", "not autograded by cnnbook"),
-                "reason": st.get("reason", ""),
+                "reason": "; ".join(
+                    x for x in (st.get("reason", ""), drift_reason and
+                                f"NOT the judge's grade: {drift_reason}; run `cnnbook autograde "
+                                f"{assignment}` to regrade") if x
+                ),  # fmt: skip
+                "imports": "; ".join(sorted(imported)),
                 "submitted_at": _fmt_time(timestamp),
                 "seconds_late": round(seconds_late, 1),
                 "flags": " ".join(flags),
@@ -357,6 +393,20 @@ def _write_tables(paths, grades_rows, cells, files, reference, stub):
     )
 
     return test_names, by_test, tests, pairs
+
+
+def inline_images(html: str, folder: Path) -> str:
+    """The page's PNG charts as data: URIs, so that summary.html is one file that opens
+    anywhere (mailed, or in its own tab behind a hub's login, where relative images fail)."""
+    import base64
+
+    def data_uri(match: re.Match) -> str:
+        path = folder / match.group(1)
+        if not path.is_file():
+            return match.group(0)
+        return 'src="data:image/png;base64,' + base64.b64encode(path.read_bytes()).decode() + '"'
+
+    return re.sub(r'src="([\w.-]+\.png)"', data_uri, html)
 
 
 def render_summary(context: dict) -> str:

@@ -57,8 +57,12 @@ from cnnbook.grading.checks import (
     check_unchanged,
 )
 from cnnbook.grading.describing import describe, describe_call
+from cnnbook.grading.door_guard import refuse_unsandboxed_autograde
 from cnnbook.grading.failures import CheckError, judge_raises, modified_input_error, raised_error
+from cnnbook.grading.frames import raised_where, where_line
 from cnnbook.grading.judge_mode import graded_with_reference, hidden_rng
+
+refuse_unsandboxed_autograde()  # nbgrader's own Execute, outside the sandbox: stop here
 
 __all__ = [
     "BOOK_URL",
@@ -81,6 +85,8 @@ __all__ = [
     "graded_with_reference",
     "check_tuple",
     "raised_error",
+    "raised_where",
+    "where_line",
     "modified_input_error",
     "judge_raises",
 ]

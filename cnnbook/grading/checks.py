@@ -113,8 +113,8 @@ def check_array(
         where = f" at index {_index(first)}" if first else ""
         fail(
             f"{name} has the right shape {expected.shape} but {int(wrong.sum())} of "
-            f"{wrong.size} entries are wrong; the first{where}: expected {want[first]:.8g}, "
-            f"received {got[first]:.8g}.",
+            f"{wrong.size} entries are wrong; the first{where}: "
+            f"{_versus(float(want[first]), float(got[first]), rtol, atol * scale)}.",
             context,
             hint,
         )
@@ -169,7 +169,18 @@ def check_float(
             hint,
         )
     if not np.isclose(value, expected, rtol=rtol, atol=atol * max(1.0, abs(expected))):
-        fail(f"{name}: expected {expected:.8g}, received {value:.8g}.", context, hint)
+        fail(f"{name}: {_versus(float(expected), value, rtol, atol * max(1.0, abs(expected)))}.",
+             context, hint)
+
+
+def _versus(expected: float, received: float, rtol: float, atol: float) -> str:
+    """``expected 3.301117, received 3.3011118 (tolerance rtol=1e-06, atol=1e-09)``: with
+    enough digits to show the two differ, and the tolerance they were compared with."""
+    digits = 8
+    while digits < 17 and f"{expected:.{digits}g}" == f"{received:.{digits}g}":
+        digits += 1
+    return (f"expected {expected:.{digits}g}, received {received:.{digits}g} "
+            f"(tolerance rtol={rtol:g}, atol={atol:g})")
 
 
 def check_output(

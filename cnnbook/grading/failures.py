@@ -66,10 +66,14 @@ def raised_error(
     ``where`` names the line of the student's code that raised it, when known."""
     if type_name == "NotImplementedError":
         return CheckError(not_implemented(fn))
+    from cnnbook.grading import numpy2
+
+    changed = numpy2.advice(type_name, message)
     likely = judge_mode.likely_line()
     return CheckError(
         f"In {describe_call(fn, *args, **kwargs)}:\nthe call raised {type_name}: {message}"
         + (f"\n{where}" if where else "")
+        + (f"\n{changed}" if changed else "")
         + (f"\n{likely}" if likely else "")
     )
 

@@ -100,7 +100,8 @@ CELLS = [
         # Visible tests: a few sizes you can count by hand.
         h = hint("03", "the output size with padding and stride")
         for n, f, pad, stride, expected in [(5, 3, 0, 1, 3), (5, 3, 1, 1, 5), (6, 2, 0, 2, 3),
-                                            (7, 3, 0, 2, 3), (8, 3, 0, 2, 3), (4, 4, 0, 1, 1)]:
+                                            (7, 3, 0, 2, 3), (8, 3, 0, 2, 3), (4, 4, 0, 1, 1),
+                                            (7, 2, 0, 3, 2)]:
             context = describe_call(conv_output_size, n, f, pad=pad, stride=stride)
             check_int("the output size", call(conv_output_size, n, f, pad=pad, stride=stride),
                       expected, context, h)

@@ -449,7 +449,7 @@ CELLS = [
                                [0.0, 10.0, 0.0],
                                [0.0, 0.0, 0.0]]]])
         check_output(maxpool2d_backward, (dout, x), {"size": 2, "stride": 1}, expected, "dx",
-                     hint("07", "overlapping pooling windows"))
+                     hint("07", "overlapping windows and ties in max pooling"))
         # Visible test 2: a tie; the gradient goes to the first maximum in row-major order.
         x = np.array([[[[5.0, 1.0], [5.0, 5.0]]]])
         dout = np.array([[[[7.0]]]])
@@ -523,7 +523,7 @@ CELLS = [
         dout = rng.standard_normal((1, 2, 3, 2))
         expected = numerical_gradient(lambda x: avgpool2d_forward(x, 3, 1), x, dout)
         check_output(avgpool2d_backward, (dout, x), {"size": 3, "stride": 1}, expected, "dx",
-                     hint("07", "overlapping pooling windows"), rtol=1e-5, atol=1e-7)
+                     hint("07", "overlapping windows in average pooling"), rtol=1e-5, atol=1e-7)
         ### BEGIN HIDDEN TESTS
         from cnnbook.grading import hidden_rng
         from cnnbook import layers as reference

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from cnnbook.grader.judging.session import Call, CallOutcome, Recording
 from cnnbook.grader.sandboxed import plaindata
+from cnnbook.grading import frames
 
 
 def decode_outcomes(recording: Recording, lines: list[dict], max_bytes: int | None = None):
@@ -39,6 +40,7 @@ def decode_outcomes(recording: Recording, lines: list[dict], max_bytes: int | No
                         "type": str(raised.get("type", "Exception"))[:100],
                         "mro": [str(m)[:100] for m in mro[:20]],
                         "message": str(raised.get("message", ""))[:2000],
+                        "where": frames.where_line(raised.get("where")),
                     })
                 )  # fmt: skip
                 continue

@@ -13,8 +13,14 @@ them on the student's code. A mistake is named for a failed cell when
   is a mistake *there*: a correct answer can never match it), and
 * the student's results equal the mistake's on **all** of the cell's calls, within the
   cell's tolerance (the loosest ``rtol``/``atol`` its checks use, by default those of
-  :func:`cnnbook.grading.check_array`, ``atol`` scaled the same way); a call that
-  raised matches one that raised the same exception with the same message.
+  :func:`cnnbook.grading.check_array`, ``atol`` scaled the same way), by behaviour, not
+  by accident: a call that raised matches one that raised the same kind of failure
+  (:func:`cnnbook.grading.likely_mistake.failure_class`: the exception type and what its
+  message names, so ``np.dot`` and ``@`` refusing the same shapes are one failure), and
+  a single value matches in an array of any shape of one element.
+
+When no single mistake explains a cell, pairs of that answer cell's mistakes made
+together are tried (:class:`Pair`, at most :data:`MAX_PAIRS`), and a match names both.
 
 A cell's calls are its own, plus the earlier calls whose results they take as inputs;
 a test cell without calls of its own (ps07's loss curve) is judged on the calls of the
@@ -31,6 +37,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import dataclasses
 import json
 import tempfile
 from dataclasses import dataclass
@@ -73,33 +80,39 @@ def cell_tolerance(source: str) -> tuple[float, float]:
     return rtol, atol
 
 
-def close(got, want, rtol: float = RTOL, atol: float = ATOL) -> bool:
+def close(got, want, rtol: float = RTOL, atol: float = ATOL,
+          loose: bool = False) -> bool:
     """Whether the plain-data value ``got`` equals ``want`` within the tolerances: the
     comparison the visible checks use too (:func:`cnnbook.grading.likely_mistake.close`)."""
     if isinstance(got, plaindata.Opaque | plaindata.Ref) or isinstance(
         want, plaindata.Opaque | plaindata.Ref
     ):
         return False
-    return likely_mistake.close(got, want, rtol, atol)
+    return likely_mistake.close(got, want, rtol, atol, loose)
 
 
-def same_outcome(got: CallOutcome, want: CallOutcome, rtol: float, atol: float) -> bool:
-    """Whether two outcomes of one call are alike: the same exception and message, or values
-    and arguments left behind (in-place changes) equal within the tolerances."""
+def same_outcome(got: CallOutcome, want: CallOutcome, rtol: float, atol: float,
+                 loose: bool = False) -> bool:
+    """Whether two outcomes of one call are alike: the same exception (word for word, or
+    with ``loose`` the same kind of failure, :func:`likely_mistake.failure_class`), or
+    values and arguments left behind (in-place changes) equal within the tolerances
+    (with ``loose``, a single value in any array of one element)."""
     if got.missing or want.missing:
         return False
-    if got.raised is not None or want.raised is not None:  # the same error, word for word
-        return (
-            got.raised is not None
-            and want.raised is not None
-            and got.raised["type"] == want.raised["type"]
-            and got.raised["message"] == want.raised["message"]
-        )
-    if not close(got.value, want.value, rtol, atol):
+    if got.raised is not None or want.raised is not None:
+        if got.raised is None or want.raised is None:
+            return False
+        if loose:
+            return likely_mistake.failure_class(
+                got.raised["type"], got.raised["message"]
+            ) == likely_mistake.failure_class(want.raised["type"], want.raised["message"])
+        return (got.raised["type"] == want.raised["type"]
+                and got.raised["message"] == want.raised["message"])
+    if not close(got.value, want.value, rtol, atol, loose):
         return False
     if set(got.after) != set(want.after):
         return False
-    return all(close(got.after[i][0], want.after[i][0], rtol, atol) for i in want.after)
+    return all(close(got.after[i][0], want.after[i][0], rtol, atol, loose) for i in want.after)
 
 
 # ---------------------------------------------------------------------------- evaluating
@@ -232,15 +245,7 @@ class Diagnoser:
             return []
         return [m for m in self.catalogue if set(m.functions) & cell.functions]
 
-    def diagnose_cell(self, grade_id: str, student: list[CallOutcome]) -> Misconception | None:
-        """The most specific known mistake the student's outcomes match on this cell."""
-        cell = self.cells.get(grade_id)
-        mistakes = self.candidates(grade_id)
-        if not mistakes:
-            return None
-        upto = cell.calls[-1] + 1
-        if any(i >= len(student) for i in cell.calls):
-            return None
+    def _matches(self, cell: CellCalls, mistakes, student, upto: int) -> list:
         reference = self.outcomes(None, upto)
         matches = []
         for m in mistakes:
@@ -251,12 +256,50 @@ class Diagnoser:
             )
             if not wrong_there:
                 continue
-            if all(same_outcome(student[i], theirs[i], cell.rtol, cell.atol)
+            if all(same_outcome(student[i], theirs[i], cell.rtol, cell.atol, loose=True)
                    for i in cell.calls):  # fmt: skip
                 matches.append(m)
-        if not matches:
+        return matches
+
+    def _rank(self, m: Misconception):
+        return (len(m.functions), m.priority, self._order[m.id])
+
+    def pairs(self, grade_id: str) -> list[Pair]:
+        """Two mistakes of one answer cell made together, for the cells no single mistake
+        explains: every pair of this cell's candidates whose edits apply together (most
+        specific first, at most :data:`MAX_PAIRS`)."""
+        found = []
+        tests = self.recording.tests
+        mistakes = sorted((m for m in self.candidates(grade_id) if m.code is None),
+                          key=self._rank)  # fmt: skip
+        for i, a in enumerate(mistakes):
+            for b in mistakes[i + 1:]:
+                if a.cell != b.cell or len(found) >= MAX_PAIRS:
+                    continue
+                pair = Pair(a, b)
+                if _applies(pair.both, tests):
+                    found.append(pair)
+        return found
+
+    def diagnose_cell(self, grade_id: str, student: list[CallOutcome]):
+        """The most specific known mistake the student's outcomes match on this cell, or
+        else the most specific pair of mistakes made together (a :class:`Pair`)."""
+        cell = self.cells.get(grade_id)
+        mistakes = self.candidates(grade_id)
+        if not mistakes:
             return None
-        return min(matches, key=lambda m: (len(m.functions), m.priority, self._order[m.id]))
+        upto = cell.calls[-1] + 1
+        if any(i >= len(student) for i in cell.calls):
+            return None
+        matches = self._matches(cell, mistakes, student, upto)
+        if matches:
+            return min(matches, key=self._rank)
+        pairs = self.pairs(grade_id)
+        both = self._matches(cell, [p.both for p in pairs], student, upto)
+        if not both:
+            return None
+        ids = [m.id for m in both]
+        return pairs[[p.both.id for p in pairs].index(ids[0])]
 
     def diagnose(self, verdicts: list[Verdict], student: list[CallOutcome]) -> None:
         """Add the ``Likely mistake:`` line to each failed verdict a known mistake explains
@@ -268,6 +311,29 @@ class Diagnoser:
             if found is not None:
                 v.diagnosis = found.id
                 v.message = f"{v.message.rstrip()}\n{found.line}"
+
+
+#: Pairs of mistakes tried on one test cell that no single mistake explains.
+MAX_PAIRS = 45
+
+
+class Pair:
+    """Two mistakes of one answer cell made together: ``both`` is the mistake with the
+    edits of ``first`` and ``second`` (evaluated like any other), ``line`` names both."""
+
+    def __init__(self, first: Misconception, second: Misconception):
+        self.first, self.second = first, second
+        self.id = f"{first.id}+{second.id}"
+        self.both = dataclasses.replace(
+            first, id=self.id, name=f"{first.name}; {second.name}",
+            functions=tuple(dict.fromkeys(first.functions + second.functions)),
+            edits=first.edits + second.edits, priority=max(first.priority, second.priority),
+        )
+
+    @property
+    def line(self) -> str:
+        return (f"Likely mistakes (two at once): 1. {self.first.says} Reread "
+                f"{self.first.section}. 2. {self.second.says} Reread {self.second.section}.")
 
 
 def snapshot(outcomes: list[CallOutcome]) -> list[CallOutcome]:

@@ -254,7 +254,8 @@ class Session:
     def _replay(self, fn, args, kwargs, mode):
         index, out = self._outcome(fn, args, kwargs)
         if out.raised is not None:
-            raise failures.raised_error(fn, args, kwargs, out.raised["type"], out.raised["message"])
+            raise failures.raised_error(fn, args, kwargs, out.raised["type"], out.raised["message"],
+                                        out.raised.get("where", ""))
         for i, (value, replaced) in out.after.items():
             if i < len(args) and isinstance(args[i], dict | list):  # arrays are copies
                 _apply_after(args[i], value, replaced)
@@ -269,7 +270,8 @@ class Session:
             return
         index, out = self._outcome(fn, args, kwargs)
         if out.raised is not None:
-            raise failures.raised_error(fn, args, kwargs, out.raised["type"], out.raised["message"])
+            raise failures.raised_error(fn, args, kwargs, out.raised["type"], out.raised["message"],
+                                        out.raised.get("where", ""))
         for i in self.recorded[index].watch:
             after = out.after.get(i)
             changed = (

@@ -79,6 +79,17 @@ def _helpers_in(namespace: dict, helpers: dict, names):
 _MISSING = object()
 
 
+def _where(exc: BaseException) -> dict | None:
+    """The student's line that raised ``exc`` (cell label, line, function, source), as
+    plain data of bounded size; None if there is none or it cannot be found."""
+    try:
+        from cnnbook.grading import raised_where
+
+        return raised_where(exc)
+    except Exception:  # noqa: BLE001 - the failure itself still goes back
+        return None
+
+
 def _walk(value, path):
     for key in path:
         value = value[key]
@@ -157,6 +168,9 @@ def run_calls(namespace: dict, calls_path: str, results_path: str) -> None:
                     "mro": [k.__name__ for k in type(exc).__mro__][:20],
                     "message": str(exc)[:2000],
                 }
+                where = _where(exc)
+                if where is not None:
+                    line["raised"]["where"] = where
             after = []
             for i, arg in enumerate(args):
                 if isinstance(arg, np.ndarray | dict | list):

@@ -257,6 +257,7 @@ def _execute(payload: dict, spec: JobSpec, work: Path) -> tuple[str, str]:
     executor = cls(nb, resources={"metadata": {"path": str(work)}}, **settings)
     executor.max_output_bytes = int(spec.max_output_bytes)
     os.environ["NBGRADER_EXECUTION"] = "autograde"
+    os.environ["CNNBOOK_RUNNER"] = "1"  # the sandbox's kernel (cnnbook.grading.door_guard)
     try:
         executor.execute()
     except DeadKernelError as e:
