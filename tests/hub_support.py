@@ -54,6 +54,11 @@ INSTRUCTOR_LAB_PLUGINS = (
 )
 INSTRUCTOR_SERVER_EXTENSIONS = ("nbgrader.server_extensions.formgrader",
                                 "nbgrader.server_extensions.course_list")
+# `jupyter server extension enable --user` refuses an extension that the user's own
+# config folder does not list yet: the instructor writes this file instead
+INSTRUCTOR_SERVER_CONFIG = json.dumps(
+    {"ServerApp": {"jpserver_extensions": dict.fromkeys(INSTRUCTOR_SERVER_EXTENSIONS, True)}},
+    indent=2)
 
 
 def missing_requirements() -> list[str]:
@@ -149,12 +154,23 @@ def hub_venv() -> VenvInfo:
             run([str(VENV / "bin" / "pip"), "install", "-q", "-r", "requirements-hub.txt"],
                 cwd=SRC, timeout=900)
             stamp_file.write_text(stamp)
-        seconds = 0.0 if reused else time.monotonic() - started
-        # nbgrader's instructor panels hidden from everyone; the instructor turns them on
+        # nbgrader's instructor panels hidden from everyone (docs/jupyterhub.md, section
+        # 4); the instructor turns them on for herself. JupyterLab (4.1 on) locks the
+        # plugins the first `disable` of a config folder finds disabled: unlocked, or the
+        # instructor's own setting could not turn them on.
         jupyter = str(VENV / "bin" / "jupyter")
-        run([jupyter, "labextension", "disable", "--level=sys_prefix", *INSTRUCTOR_LAB_PLUGINS])
-        for ext in INSTRUCTOR_SERVER_EXTENSIONS:
-            run([jupyter, "server", "extension", "disable", "--sys-prefix", ext])
+        steps = [
+            [jupyter, "labextension", "disable", "--level=sys_prefix", *INSTRUCTOR_LAB_PLUGINS],
+            [jupyter, "labextension", "unlock", "--level=sys_prefix", *INSTRUCTOR_LAB_PLUGINS],
+            [jupyter, "server", "extension", "disable", "--sys-prefix",
+             *INSTRUCTOR_SERVER_EXTENSIONS],
+        ]
+        panels_file = VENV / ".cnnbook-panels"
+        if not panels_file.exists() or panels_file.read_text() != json.dumps(steps):
+            for step in steps:
+                run(step)
+            panels_file.write_text(json.dumps(steps))
+        seconds = 0.0 if reused else time.monotonic() - started
         run(["chmod", "-R", "a+rX,go-w", str(BASE)])
     return VenvInfo(VENV, seconds, reused)
 

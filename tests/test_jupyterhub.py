@@ -34,7 +34,6 @@ import json
 import os
 import re
 import shutil
-import sqlite3
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -141,11 +140,11 @@ def hub(tmp_path_factory):
     users = {INSTRUCTOR: hs.new_password(), **{s: hs.new_password() for s in STUDENTS}}
     hub = hs.Hub(tmp_path_factory.mktemp("hub"), users, INSTRUCTOR)
     try:
-        # docs/jupyterhub.md, "The exchange": root's folder, the course's folder the
-        # instructor's
+        # docs/jupyterhub.md, "The exchange": writable by everyone (nbgrader insists) but
+        # sticky, and the course's folder made in advance, the instructor's
         exchange = base / "exchange"
-        exchange.mkdir(mode=0o755)
-        exchange.chmod(0o755)
+        exchange.mkdir()
+        exchange.chmod(0o1777)
         hs.write_everyone_config(exchange)
         # docs/jupyterhub.md, "PATH in terminals"
         PROFILE_D.write_text(f'PATH="{hs.VENV / "bin"}:$PATH"\n')
@@ -168,17 +167,20 @@ def hub(tmp_path_factory):
                **teach)
         hs.run(["jupyter", "labextension", "enable", "--level=user",
                 *hs.INSTRUCTOR_LAB_PLUGINS], **teach)
-        for ext in hs.INSTRUCTOR_SERVER_EXTENSIONS:
-            hs.run(["jupyter", "server", "extension", "enable", "--user", ext], **teach)
+        hs.run(["mkdir", "-p", ".jupyter/jupyter_server_config.d"], **teach)
+        hs.run(["sh", "-c", "cat > .jupyter/jupyter_server_config.d/nbgrader-instructor.json"],
+               input=hs.INSTRUCTOR_SERVER_CONFIG, **teach)
         # release, the roster with names, into the exchange (from her home folder)
         hs.run(["cnnbook", "release", A], cwd=course, **teach)
-        for student, (first, last) in STUDENTS.items():
-            hs.run(["nbgrader", "db", "student", "add", student, f"--first-name={first}",
-                    f"--last-name={last}"], **teach)
+        roster = home / "students.csv"
+        roster.write_text("id,first_name,last_name\n" + "".join(
+            f"{s},{first},{last}\n" for s, (first, last) in STUDENTS.items()))
+        hs.run(["nbgrader", "db", "student", "import", str(roster)], **teach)
         hs.run(["nbgrader", "release_assignment", A], **teach)
         timings["setup"] = time.monotonic() - started
         hub.start()
         timings["hub_start"] = time.monotonic() - started - timings["setup"]
+        print(f"\nhub ready: {timings}")
         yield {"hub": hub, "course": course, "homes": homes, "exchange": exchange,
                "users": users, "timings": timings, "venv": venv}
     finally:
@@ -282,11 +284,11 @@ def _student_hands_in(person: Person, answers: dict[str, str]) -> str:
     assert not any("Formgrader" in i or "Course List" in i for i in items), items
     # fetch from the Assignment List
     panel = person.assignment_list()
-    row = panel.locator("#released_assignments_list .list_item", has_text=A)
+    row = panel.locator("#released_assignments_list .list_item:not(.nested_list_item)", has_text=A)
     row.wait_for()
     person.shot(f"1-{short}-assignment-list")
     row.get_by_role("button", name="Fetch").click()
-    panel.locator("#fetched_assignments_list .list_item", has_text=A).wait_for()
+    panel.locator("#fetched_assignments_list .list_item:not(.nested_list_item)", has_text=A).wait_for()
     # answer every function
     nb = person.open_notebook(f"{A}/{A}.ipynb")
     for function, code in answers.items():
@@ -306,23 +308,18 @@ def _student_hands_in(person: Person, answers: dict[str, str]) -> str:
     dialog.locator("button").last.click()
     # submit
     panel = person.assignment_list()
-    fetched = panel.locator("#fetched_assignments_list .list_item", has_text=A)
+    fetched = panel.locator("#fetched_assignments_list .list_item:not(.nested_list_item)", has_text=A)
     fetched.get_by_role("button", name="Submit").click()
-    panel.locator("#submitted_assignments_list .list_item", has_text=A).first.wait_for()
+    panel.locator("#submitted_assignments_list .list_item:not(.nested_list_item)", has_text=A).first.wait_for()
     person.shot(f"4-{short}-submitted")
     return report
 
 
 def _gradebook_scores(course: Path) -> dict[str, float]:
-    db = sqlite3.connect(f"file:{course / 'gradebook.db'}?mode=ro", uri=True)
-    try:
-        rows = db.execute(
-            "SELECT s.student_id, SUM(COALESCE(g.manual_score, g.auto_score, 0)) "
-            "FROM submitted_notebook s JOIN grade g ON g.notebook_id = s.id "
-            "GROUP BY s.student_id").fetchall()
-    finally:
-        db.close()
-    return {student: float(score) for student, score in rows}
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        return {s.student.id: float(s.score) for s in gb.assignment_submissions(A)}
 
 
 def _formgrader_autograde(person: Person, student: str) -> tuple[str, str]:
@@ -451,7 +448,7 @@ def test_course_on_a_real_jupyterhub(hub, browser):
         try:
             person.login()
             panel = person.assignment_list()
-            row = panel.locator("#submitted_assignments_list .list_item", has_text=A).first
+            row = panel.locator("#submitted_assignments_list .list_item:not(.nested_list_item)", has_text=A).first
             row.get_by_role("button", name="Fetch Feedback").click()
             found = []
             deadline = time.monotonic() + 60
