@@ -30,3 +30,19 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 # which cut the course's messages); cnnbook.grading wraps its messages at 100
 # characters, except a hint's link to the book (up to 125 characters).
 c.Validator.width = 140
+
+# One grade whichever door: plain `nbgrader autograde` and Formgrader's Autograde button
+# run nbgrader's Autograde converter, whose Execute step would run each student's code
+# unsandboxed, as you. The course replaces it by the judge's pipeline (sandbox, judge,
+# replay: what `cnnbook autograde` does) and records the outcome in cnnbook's side table
+# (cnnbook/grader/doors.py). Formgrader reads this file only if its server loads it: see
+# docs/instructors.md, "Formgrader and plain nbgrader".
+c.Autograde.autograde_preprocessors = [
+    "cnnbook.grader.doors.JudgedExecute",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "cnnbook.grader.doors.RecordJudgement",
+]

@@ -12,6 +12,7 @@ back from the SQLite gradebook with nbgrader's ``Gradebook`` API.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -54,6 +55,23 @@ for action, assignment in actions:
         print(result.get("log", ""), result.get("error", ""))
         sys.exit(1)
 """
+# These tests grade the exercises themselves (reference answers, the catalogue: trusted
+# code) with nbgrader's own Execute, in one kernel per notebook, as nbgrader alone would:
+# the course's config routes nbgrader's autograde through the judge (cnnbook.grader.doors),
+# and its kernel guard stops nbgrader's own Execute unless told it is trusted.
+PLAIN_NBGRADER = """
+# tests/exercise_harness.py: trusted code, graded by nbgrader's own Execute
+c.Autograde.autograde_preprocessors = [
+    "nbgrader.preprocessors.Execute",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+"""
+TRUSTED_ENV = {**os.environ, "CNNBOOK_RUNNER": "1"}
 SOLUTION_RE = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n", re.M)
 HIDDEN_RE = re.compile(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS", re.S)
 
@@ -132,12 +150,14 @@ class Course:
         self.db_url = f"sqlite:///{self.root / 'gradebook.db'}"
         self.root.mkdir(parents=True, exist_ok=True)
         shutil.copy(ROOT / "nbgrader_config.py", self.root / "nbgrader_config.py")
+        with open(self.root / "nbgrader_config.py", "a") as f:
+            f.write(PLAIN_NBGRADER)
 
     def nbgrader(self, *args: str, timeout: float = 1200) -> subprocess.CompletedProcess:
         cmd = [sys.executable, "-m", "nbgrader", *args,
                f"--CourseDirectory.root={self.root}", f"--CourseDirectory.db_url={self.db_url}"]
         result = subprocess.run(cmd, cwd=self.root, capture_output=True, text=True,
-                                timeout=timeout)
+                                timeout=timeout, env=TRUSTED_ENV)
         if result.returncode != 0:
             raise RuntimeError(
                 f"{' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
@@ -159,7 +179,7 @@ class Course:
         cmd = [sys.executable, "-c", _API_SCRIPT, str(self.root), self.db_url,
                json.dumps(actions)]
         result = subprocess.run(cmd, cwd=self.root, capture_output=True, text=True,
-                                timeout=timeout)
+                                timeout=timeout, env=TRUSTED_ENV)
         if result.returncode != 0:
             raise RuntimeError(f"nbgrader {actions} failed:\n{result.stdout}\n{result.stderr}")
 

@@ -45,7 +45,7 @@ from nbgrader.preprocessors import Execute
 from sqlalchemy.exc import SAWarning
 from traitlets.config import Config
 
-from cnnbook.grader import gradebook, interrupts
+from cnnbook.grader import doors, gradebook, interrupts
 from cnnbook.grader.course import Course
 from cnnbook.grader.errors import CnnbookError
 from cnnbook.grader.isolation import overlay
@@ -134,7 +134,14 @@ class Autograder:
         pps = list(cfg.Autograde.get("autograde_preprocessors", []) or [])
         if not pps:
             pps = list(Autograde.class_traits()["autograde_preprocessors"].default())
-        pps = [ReplayExecute if (p is Execute or p == "Execute") else p for p in pps]
+        # Execute, or the door's JudgedExecute (the course's config): the sandbox has run
+        # already, replay its outputs; the door's RecordJudgement is this run's _record
+        pps = [
+            ReplayExecute if (p is Execute or doors.step_name(p) in ("Execute", "JudgedExecute"))
+            else p
+            for p in pps
+            if doors.step_name(p) != "RecordJudgement"
+        ]  # fmt: skip
         if ReplayExecute not in pps:
             raise AutogradeError("Autograde.autograde_preprocessors has no Execute to replace")
         cfg.Autograde.autograde_preprocessors = pps
@@ -179,19 +186,7 @@ class Autograder:
         if self.shard:
             students = [s for s in students if in_shard(s, *self.shard)]
         previous = gradebook.read_status(self.course.db_url, self.assignment)
-        if not self.use_sandbox:
-            self.log(
-                "WARNING: bubblewrap (bwrap) is not available: student code runs WITHOUT "
-                "network or file-system isolation, with only memory, CPU-time, file-size "
-                "and wall-clock limits. Install it (Debian/Ubuntu: apt-get install "
-                "bubblewrap) before grading untrusted submissions."
-            )
-        if process_cap_mode() == "none":
-            self.log(
-                "WARNING: no pids cgroup can be created and cnnbook runs as root, so the "
-                "number of processes a submission starts is NOT capped. Run as an ordinary "
-                "user, or where /sys/fs/cgroup offers the pids controller."
-            )
+        self._warn_isolation()
         work = Path(tempfile.mkdtemp(prefix="cnnbook-autograde-"))
         self._prepare_judge(notebooks, work)
         staged_root = work / "submitted"
@@ -262,6 +257,36 @@ class Autograder:
         result = [outcomes[s] for s in students]
         self._write_csv(result)
         return result
+
+    def judge_one(self, student: str, notebook: str, work: Path) -> tuple[SubmissionOutcome, str]:
+        """Stage, run in the sandbox and judge one notebook of one submission, as
+        :meth:`run` does for each (nbgrader's Autograde door, :mod:`cnnbook.grader.doors`).
+        The verdicts and outputs are left in ``work/jobs/<student>/<notebook>/record.json``
+        for :class:`ReplayExecute`; returns the outcome (score not set) and the
+        submission's fingerprint."""
+        self._warn_isolation()
+        self._prepare_judge([notebook], work)
+        src = self.course.path("submitted", student, self.assignment)
+        out = SubmissionOutcome(student)
+        jobs = self._stage(student, src, work / "submitted", work / "jobs", [notebook], out)
+        for result in self.executor.run(jobs):
+            self._collect(result, out)
+        return out, fingerprint(src)
+
+    def _warn_isolation(self) -> None:
+        if not self.use_sandbox:
+            self.log(
+                "WARNING: bubblewrap (bwrap) is not available: student code runs WITHOUT "
+                "network or file-system isolation, with only memory, CPU-time, file-size "
+                "and wall-clock limits. Install it (Debian/Ubuntu: apt-get install "
+                "bubblewrap) before grading untrusted submissions."
+            )
+        if process_cap_mode() == "none":
+            self.log(
+                "WARNING: no pids cgroup can be created and cnnbook runs as root, so the "
+                "number of processes a submission starts is NOT capped. Run as an ordinary "
+                "user, or where /sys/fs/cgroup offers the pids controller."
+            )
 
     def _prepare_judge(self, notebooks: list[str], work: Path) -> None:
         """Record each notebook's graded calls with the reference (once per run), and
@@ -427,7 +452,7 @@ class Autograder:
         out.score, out.max_score = score if score else (None, None)
         out.summarize()
 
-    def _record(self, student: str, out: SubmissionOutcome, fp: str) -> None:
+    def _record(self, student: str, out: SubmissionOutcome, fp: str, judged_notebooks=None) -> None:
         sandbox = "bubblewrap" if self.use_sandbox else "none (limits only)"
         gradebook.record_status(self.course.db_url, out.as_row(self.assignment, fp, sandbox))
         gradebook.record_diagnoses(self.course.db_url, self.assignment, student, out.diagnoses)

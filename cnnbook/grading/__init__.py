@@ -46,6 +46,10 @@ from typing import Any
 
 import numpy as np
 
+from cnnbook.grading.door_guard import refuse_unsandboxed_autograde
+
+refuse_unsandboxed_autograde()  # nbgrader's own Execute, outside the sandbox: stop here
+
 __all__ = [
     "BOOK_URL",
     "CHAPTERS",

@@ -253,6 +253,7 @@ def _execute(payload: dict, spec: dict, work: Path) -> tuple[str, str]:
     executor = cls(nb, resources={"metadata": {"path": str(work)}}, **settings)
     executor.max_output_bytes = int(spec.get("max_output_bytes", 4_000_000))
     os.environ["NBGRADER_EXECUTION"] = "autograde"
+    os.environ["CNNBOOK_RUNNER"] = "1"  # the sandbox's kernel (cnnbook.grading.door_guard)
     try:
         executor.execute()
     except DeadKernelError as e:
