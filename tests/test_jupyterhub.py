@@ -13,7 +13,7 @@ Then:
 2. the instructor, in a hub terminal's login shell, finds ``nbgrader`` and ``cnnbook`` on
    PATH and runs ``nbgrader collect`` from her home folder (the course root is in her own
    nbgrader config); in Formgrader, opened in its own tab (the hub forbids framing), she
-   presses Autograde for cara; then ``cnnbook autograde`` grades the class. Both doors
+   presses Autograde for ben (judged: 13; run unsandboxed: 5); then ``cnnbook autograde`` grades the class. Both doors
    give 15 / 13 / 0;
 3. ``cnnbook feedback`` and ``nbgrader release_feedback``; each student fetches her
    feedback from the Assignment List and reads it: ben's names his mistake ("Likely
@@ -56,7 +56,7 @@ STUDENTS = {  # account -> (first name, last name)
 }
 ADA, BEN, CARA = STUDENTS
 EXPECTED = {ADA: 15.0, BEN: 13.0, CARA: 0.0}
-FORMGRADER_STUDENT = CARA  # graded with Formgrader's Autograde button
+FORMGRADER_STUDENT = BEN  # Formgrader's Autograde: judged 13, unsandboxed 5, refused 0
 PROFILE_D = Path("/etc/profile.d/cnnbook-hub-test.sh")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                  "--disable-background-networking", "--disable-component-update",
@@ -162,9 +162,10 @@ def hub(tmp_path_factory):
         teach = {"user": INSTRUCTOR}
         # "The instructor's own settings": the course root, Formgrader and friends
         hs.run(["mkdir", "-p", ".jupyter"], **teach)
-        hs.run(["sh", "-c", f"echo 'c = get_config()  # noqa: F821' > .jupyter/nbgrader_config.py"
-                f" && echo 'c.CourseDirectory.root = \"{course}\"' >> .jupyter/nbgrader_config.py"],
-               **teach)
+        hs.run(["sh", "-c", "cat > .jupyter/nbgrader_config.py"], input=(
+            "c = get_config()  # noqa: F821\n"
+            f"c.CourseDirectory.root = {str(course)!r}\n"
+            f"load_subconfig({str(course / 'nbgrader_config.py')!r})  # noqa: F821\n"), **teach)
         hs.run(["jupyter", "labextension", "enable", "--level=user",
                 *hs.INSTRUCTOR_LAB_PLUGINS], **teach)
         hs.run(["mkdir", "-p", ".jupyter/jupyter_server_config.d"], **teach)
