@@ -46,3 +46,9 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.AssignLatePenalties",
     "cnnbook.grader.doors.RecordJudgement",
 ]
+
+# Student data stays private on a shared server (cnnbook/grader/permissions.py repairs
+# the folders; docs/instructors.md, "On a shared server"): autograded copies and feedback
+# pages readable by you and your group only.
+c.Autograde.permissions = 440
+c.GenerateFeedback.permissions = 640

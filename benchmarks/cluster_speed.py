@@ -37,8 +37,9 @@ sys.path.insert(0, str(REPO))
 from cnnbook.grader import gradebook, samples  # noqa: E402
 from cnnbook.grader.autograde import Autograder  # noqa: E402
 from cnnbook.grader.course import Course  # noqa: E402
-from cnnbook.grader.isolation.bubblewrap import Limits, sandbox_available  # noqa: E402
+from cnnbook.grader.isolation.bubblewrap import Bubblewrap, sandbox_available  # noqa: E402
 from cnnbook.grader.isolation.dask_executor import DaskExecutor  # noqa: E402
+from cnnbook.grader.isolation.limits import Limits  # noqa: E402
 
 
 def make_course(root: Path, assignment: str, students: int, db_url: str) -> Course:
@@ -139,7 +140,7 @@ def main() -> int:
             for mode in order[r % len(order) :] + order[: r % len(order)]:
                 workers = modes[mode]
                 if workers:
-                    kwargs = {"executor": DaskExecutor(mode, limits, True)}
+                    kwargs = {"executor": DaskExecutor(mode, limits, Bubblewrap())}
                     startup[mode].append(cluster_startup(mode))
                 else:
                     kwargs = {"jobs": 2}

@@ -25,6 +25,12 @@ def _course(args):
 
     course = Course(args.root, db_url=args.db, lock_timeout=args.lock_timeout)
     args.db_url = course.db_url  # for messages about the gradebook
+    args.course = course
+    # student data on a shared server: private to you (repaired), or the command stops
+    from cnnbook.grader import permissions
+
+    permissions.secure(course, log=lambda line: print(line, file=sys.stderr))
+    os.umask(os.umask(0) | permissions.FORBIDDEN)  # and what this command creates, too
     return course
 
 
@@ -53,8 +59,11 @@ def cmd_release(args) -> int:
 
 def cmd_autograde(args) -> int:
     from cnnbook.grader.autograde import Autograder
-    from cnnbook.grader.isolation.bubblewrap import Limits
+    from cnnbook.grader.isolation.bubblewrap import Bubblewrap
     from cnnbook.grader.isolation.dask_executor import ClusterError, DaskExecutor
+    from cnnbook.grader.isolation.engine import NoIsolation
+    from cnnbook.grader.isolation.jobs import choose
+    from cnnbook.grader.isolation.limits import Limits
 
     course = _course(args)
     course.require_assignment(args.assignment)
@@ -64,23 +73,23 @@ def cmd_autograde(args) -> int:
         output_mb=args.output_limit,
         call_timeout=args.call_timeout,
     )
-    executor = use_sandbox = None
-    if args.no_sandbox:
-        use_sandbox = False
+    executor = None
     if args.cluster:  # the sandboxes run on the workers, which must have bubblewrap
-        use_sandbox = not args.no_sandbox
+        isolation = NoIsolation() if args.no_sandbox else Bubblewrap()
         try:
-            executor = DaskExecutor(args.cluster, limits, use_sandbox)
+            executor = DaskExecutor(args.cluster, limits, isolation)
         except ValueError as e:
             print(f"cnnbook autograde: --cluster: {e}", file=sys.stderr)
             return 2
+    else:  # the one choice of the engine: bubblewrap when it works here
+        isolation = choose(no_sandbox=args.no_sandbox)
     grader = Autograder(
         course,
         args.assignment,
         limits=limits,
         jobs=args.jobs,
         executor=executor,
-        use_sandbox=use_sandbox,
+        isolation=isolation,
         force=args.force,
         progress=not args.no_progress,
         shard=args.shard,
@@ -140,10 +149,11 @@ def cmd_feedback(args) -> int:
 
 def cmd_check(args) -> int:
     from cnnbook.grader.check import check_notebook, format_report
-    from cnnbook.grader.isolation.bubblewrap import Limits
+    from cnnbook.grader.isolation.jobs import choose
+    from cnnbook.grader.isolation.limits import Limits
 
     try:
-        report = check_notebook(Path(args.notebook), Limits(timeout=args.timeout))
+        report = check_notebook(Path(args.notebook), Limits(timeout=args.timeout), choose())
     except ValueError as e:
         print(f"cnnbook check: {e}", file=sys.stderr)
         return 2
@@ -202,7 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("assignments", nargs="*", metavar="ASSIGNMENT")
     s.set_defaults(func=cmd_release)
 
-    from cnnbook.grader.isolation.bubblewrap import Limits
+    from cnnbook.grader.isolation.limits import Limits
 
     s = sub.add_parser("autograde", help="grade submitted/*/ASSIGNMENT in parallel sandboxes")
     s.add_argument("assignment", metavar="ASSIGNMENT")
@@ -317,7 +327,13 @@ def _main(argv: list[str] | None) -> int:
 
     try:
         with interrupts.guard():
-            return args.func(args)
+            code = args.func(args)
+        course = getattr(args, "course", None)
+        if course is not None:  # what nbgrader wrote with its own modes: private again
+            from cnnbook.grader import permissions
+
+            permissions.secure(course, log=lambda line: None)
+        return code
     except CnnbookError as e:
         print(f"cnnbook: error: {e}", file=sys.stderr)
         return e.exit_code

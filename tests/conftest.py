@@ -120,7 +120,7 @@ def tiny_course(tiny_release, tmp_path) -> Path:
 @pytest.fixture(scope="session")
 def exchange_class(tmp_path_factory):
     """A whole term's cycle through nbgrader's exchange (tests/exchange_cycle.py), run
-    once per test run; test_feedback.py and test_report.py check what it left. Under
+    once per test run; test_grader_feedback.py and test_grader_report.py check what it left. Under
     pytest-xdist the workers share it: the first takes a file lock and runs the cycle,
     the others wait for it and read what it recorded."""
     from tests.exchange_cycle import ExchangeClass, run_cycle

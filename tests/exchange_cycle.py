@@ -5,7 +5,7 @@ and student id: release -> ``nbgrader release_assignment`` -> ``fetch_assignment
 each student -> ``nbgrader collect`` (and ``collect --update`` for a resubmission) ->
 ``cnnbook autograde`` -> ``cnnbook feedback`` -> ``nbgrader release_feedback`` ->
 ``fetch_feedback`` as each student -> ``cnnbook report``. Used once per test run by the
-``exchange_class`` fixture (conftest.py); test_feedback.py and test_report.py check it.
+``exchange_class`` fixture (conftest.py); test_grader_feedback.py and test_grader_report.py check it.
 
 The instructor's steps are nbgrader's and cnnbook's commands, as in the docs. One
 student (ada) runs the student commands (``nbgrader fetch_assignment``, ``submit``,

@@ -1,6 +1,7 @@
 """A catalogue of realistic student mistakes, and of correct answers written differently.
 
-The mistakes come from the course data :mod:`cnnbook.grader.judging.misconceptions`.
+The mistakes come from the course data (``cnnbook/coursedata/misconceptions/``, loaded
+by :mod:`cnnbook.grader.judging.misconceptions`).
 Each :class:`Mistake` changes ONE answer cell of the reference solution,
 either by text edits (``old`` -> ``new``, each ``old`` found exactly once) or
 by a whole new cell (``code``). Autograded with the real nbgrader, every
@@ -14,16 +15,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from cnnbook.grader.judging.misconceptions import (
-    MISCONCEPTIONS,
-    PS01,
-    PS02,
-    PS03,
-    PS04,
-    PS05,
-    PS06,
-    PS07,
-)
+from cnnbook.grader.assignments import NAMES
+from cnnbook.grader.judging.misconceptions import MISCONCEPTIONS
+
+PS01, PS02, PS03, PS04, PS05, PS06, PS07 = NAMES[:7]
 
 
 @dataclass(frozen=True)
@@ -44,7 +39,8 @@ class Alternative:
 
 # The mistakes are course data (cnnbook.grader.judging.misconceptions): each with a stable id,
 # the misconception in teaching terms and the book section, which the judge names in
-# the feedback. Adding a mistake is adding one entry there.
+# the feedback. Adding a mistake is adding one [[mistake]] table to
+# cnnbook/coursedata/misconceptions/<assignment>.toml.
 MISTAKES: list[Mistake] = [
     Mistake(m.assignment, m.cell, m.name, m.edits, m.code) for m in MISCONCEPTIONS
 ]

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -23,16 +22,10 @@ from pathlib import Path
 
 import nbformat
 
+from cnnbook.grader import assignments, cells
+
 ROOT = Path(__file__).resolve().parents[1]
-ASSIGNMENTS = (
-    "ps01_input_tensors",
-    "ps02_convolution",
-    "ps03_pooling",
-    "ps04_activations_dense",
-    "ps05_softmax_cross_entropy",
-    "ps06_backprop",
-    "ps07_training",
-)
+ASSIGNMENTS = assignments.NAMES  # cnnbook/coursedata/assignments.toml
 # nbgrader through its Python API (NbGraderAPI, the same converters as the command line).
 _API_SCRIPT = r"""
 import json, sys
@@ -72,8 +65,7 @@ c.Autograde.autograde_preprocessors = [
 ]
 """
 TRUSTED_ENV = {**os.environ, "CNNBOOK_RUNNER": "1"}
-SOLUTION_RE = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n", re.M)
-HIDDEN_RE = re.compile(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS", re.S)
+SOLUTION_RE = cells.SOLUTION_LINES
 
 
 def nbgrader_meta(cell) -> dict:
@@ -107,7 +99,7 @@ def strip_hidden_tests(path: Path) -> None:
     nb = read_notebook(path)
     for cell in nb.cells:
         if nbgrader_meta(cell).get("grade"):
-            cell.source = HIDDEN_RE.sub("", cell.source)
+            cell.source = cells.without_hidden_tests(cell.source)
     nbformat.write(nb, path)
 
 

@@ -2,7 +2,7 @@
 
 The student's namespace is built as the sandbox builds it (the notebook's set-up cells,
 then the answer cells), the recorded calls are made by the real harness, and the judge
-grades the decoded results. Used by tests/test_grader_judge.py and
+grades the decoded results. Used by tests/test_grader_judging_judge.py and
 tests/test_exercises_visible.py: the same grading as ``cnnbook autograde`` minus the
 isolation, so that a whole catalogue runs in seconds. (Isolation has its own tests:
 tests/test_grader_cheating.py, tests/test_grader_autograde.py.)

@@ -27,6 +27,7 @@ import pytest
 from cnnbook.cli import main as cnnbook
 from cnnbook.grader import gradebook, samples
 from cnnbook.grader.isolation.bubblewrap import sandbox_available
+from tests import hostile_submissions as hostile
 
 A = samples.TINY
 SECRET = "alice-private-answer-5f3c9d"  # only in alice's notebook
@@ -96,16 +97,16 @@ def build_class(root: Path, port: int) -> None:
     assert SECRET in alice.read_text()
     submit(root, "bob", {"square": samples.TINY_ANSWERS["partial"]})
     submit(root, "carol")
-    submit(root, "loop", honest, prefix=samples.PREFIXES["infinite_loop"])
-    submit(root, "alloc", honest, prefix=samples.PREFIXES["huge_allocation"])
-    submit(root, "exit", honest, prefix=samples.PREFIXES["os_exit"])
-    submit(root, "print50", honest, prefix=samples.PREFIXES["print_50mb"])
+    submit(root, "loop", honest, prefix=hostile.PREFIXES["infinite_loop"])
+    submit(root, "alloc", honest, prefix=hostile.PREFIXES["huge_allocation"])
+    submit(root, "exit", honest, prefix=hostile.PREFIXES["os_exit"])
+    submit(root, "print50", honest, prefix=hostile.PREFIXES["print_50mb"])
     corrupt = root / "submitted" / "corrupt" / A / f"{A}.ipynb"
     corrupt.parent.mkdir(parents=True)
     corrupt.write_text('{"cells": [{"cell_type": "code", "source": "oops"')
     (root / "submitted" / "missing" / A).mkdir(parents=True)
     (root / "submitted" / "missing" / A / "notes.txt").write_text("forgot the notebook")
-    snoop = samples.snoop_code(root, "alice", A, port)
+    snoop = hostile.snoop_code(root, "alice", A, port)
     submit(root, "snoop", {"square": snoop})
 
 

@@ -20,8 +20,7 @@ import nbformat
 import pytest
 
 from cnnbook.cli import main as cnnbook
-from cnnbook.grader import gradebook
-from cnnbook.grader.judging import judge
+from cnnbook.grader import cells, gradebook
 
 ROOT = Path(__file__).resolve().parents[1]
 A = "ps02_convolution"
@@ -171,7 +170,7 @@ def solution_cells() -> dict[str, str]:
     for cell in nb.cells:
         nbg = cell.metadata.get("nbgrader", {})
         if nbg.get("solution"):
-            out[nbg["grade_id"]] = judge.SOLUTION_MARKERS.sub("", cell.source)
+            out[nbg["grade_id"]] = cells.blank_solution_markers(cell.source)
     return out
 
 
@@ -283,7 +282,8 @@ def test_feedback_shows_verdicts_never_hidden_tests(graded):
 @pytest.mark.slow
 def test_process_cap_holds_even_as_root(graded):
     """The fork flood ran as whatever user grades (root in CI): the pids cgroup stopped it."""
-    from cnnbook.grader.isolation.bubblewrap import Limits, process_cap_mode
+    from cnnbook.grader.isolation.limits import Limits
+    from cnnbook.grader.isolation.process_cap import process_cap_mode
 
     root, _ = graded
     nb = nbformat.read(root / "autograded" / "fork_flood" / A / f"{A}.ipynb", as_version=4)

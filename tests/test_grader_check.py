@@ -10,7 +10,7 @@ import nbformat
 import pytest
 
 from cnnbook.cli import main as cnnbook
-from cnnbook.grader.judging import judge
+from cnnbook.grader import cells
 from tests.exercise_harness import ASSIGNMENTS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,7 +33,7 @@ def student_copy(tmp_path: Path, answers: dict[str, str], assignment: str = A) -
 def reference_answers(assignment: str = A) -> dict[str, str]:
     nb = nbformat.read(ROOT / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
     return {
-        c.metadata["nbgrader"]["grade_id"]: judge.SOLUTION_MARKERS.sub("", c.source)
+        c.metadata["nbgrader"]["grade_id"]: cells.blank_solution_markers(c.source)
         for c in nb.cells
         if c.metadata.get("nbgrader", {}).get("solution")
     }

@@ -52,7 +52,11 @@ def make_submission(root: Path, kind: str) -> None:
         elif kind == "nobias":
             cell.source = answers[gid].replace("float(total + b)", "float(total)")
         elif kind == "wraps_reference":
-            cell.source = f"from cnnbook.layers import {gid}"
+            # a wrapper, not the reference object itself (which the checks recognise)
+            cell.source = (
+                f"import cnnbook.layers as _ref\n\ndef {gid}(*args, **kwargs):\n"
+                f"    return _ref.{gid}(*args, **kwargs)"
+            )
     folder = root / "submitted" / kind / A
     folder.mkdir(parents=True)
     nbformat.write(nb, folder / f"{A}.ipynb")
@@ -226,3 +230,94 @@ print(json.dumps(api.autograde({A!r}, "wraps_reference")))
     assert cnnbook(["--root", str(root), "autograde", A, "--no-progress"]) == 0
     assert gradebook.submission_score(db, A, "wraps_reference") == (0.0, 15.0)
     assert (root / "autograded" / "wraps_reference" / A).is_dir()
+
+
+PLAIN_EXECUTE = [
+    "nbgrader.preprocessors.Execute",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+]
+
+
+def unjudged_nbgrader(root: Path, student: str) -> None:
+    """What the issue saw: nbgrader's own Execute, unsandboxed, on one submission (the
+    kernel guard told it is trusted, to reproduce the old door)."""
+    script = f"""
+from traitlets.config.loader import PyFileConfigLoader
+from nbgrader.apps import NbGraderAPI
+cfg = PyFileConfigLoader("nbgrader_config.py", path={str(root)!r}).load_config()
+cfg.CourseDirectory.root = {str(root)!r}
+cfg.Autograde.autograde_preprocessors = {PLAIN_EXECUTE!r}
+r = NbGraderAPI(config=cfg).autograde({A!r}, {student!r})
+assert r["success"], r
+"""
+    subprocess.run([sys.executable, "-c", script], cwd=root, check=True, capture_output=True,
+                   env={**os.environ, "CNNBOOK_RUNNER": "1"}, timeout=300)  # fmt: skip
+
+
+@pytest.mark.slow
+def test_drifted_grades_are_regraded_and_flagged(course, capsys):
+    """A grade changed behind the judge's back (gradebook or autograded copy) is
+    reported by `cnnbook report` and regraded by `cnnbook autograde` without --force;
+    manual grades are not drift."""
+    import csv
+
+    from nbgrader.api import Gradebook
+
+    _, root = course
+    db = f"sqlite:///{root / 'gradebook.db'}"
+    assert cnnbook(["--root", str(root), "autograde", A, "--no-progress"]) == 0
+    assert gradebook.submission_score(db, A, "wraps_reference") == (0.0, 15.0)
+    unjudged_nbgrader(root, "wraps_reference")
+    # the old door's grade: the reference, imported, passes every test
+    assert gradebook.submission_score(db, A, "wraps_reference") == (15.0, 15.0)
+
+    assert cnnbook(["--root", str(root), "report", A]) == 0
+    with open(root / "reports" / A / "grades.csv") as f:
+        rows = {r["student"]: r for r in csv.DictReader(f)}
+    assert rows["wraps_reference"]["flags"].split() == ["imports_reference", "drift"]
+    assert "NOT the judge's grade" in rows["wraps_reference"]["reason"]
+    assert "cnnbook.layers" in rows["wraps_reference"]["imports"]
+    assert rows["honest"]["flags"] == rows["nobias"]["flags"] == ""
+    page = (root / "reports" / A / "summary.html").read_text()
+    assert "Grades that are not the judge" in page and "Answers that import the reference" in page
+
+    # the autograded copy alone changed: nobias's failing test shown as passing
+    path = root / "autograded" / "nobias" / A / f"{A}.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == "test_conv_single_step":
+            assert cell.outputs
+            cell.outputs = []
+    path.chmod(0o644)
+    nbformat.write(nb, path)
+    # a manual grade given in Formgrader is not drift
+    with Gradebook(db) as gb:
+        grade = gb.find_grade("test_zero_pad", A, A, "honest")
+        grade.manual_score = 1.0
+        gb.db.commit()
+
+    capsys.readouterr()
+    assert cnnbook(["--root", str(root), "autograde", A, "--no-progress"]) == 0
+    err = capsys.readouterr().err
+    assert "wraps_reference: the gradebook's automatic scores changed" in err
+    assert "now 15/15, the judge's 0" in err
+    assert "nobias: the autograded copy" in err and "regrading it with the judge" in err
+    assert "WARNING: honest" not in err  # its manual grade is not drift
+    assert gradebook.submission_score(db, A, "wraps_reference") == (0.0, 15.0)
+    assert gradebook.submission_score(db, A, "nobias") == (13.0, 15.0)
+    status = gradebook.read_status(db, A)
+    assert status["wraps_reference"]["reason"].startswith("regraded: the gradebook's")
+    assert status["honest"]["reason"] == ""
+    nb = nbformat.read(path, as_version=4)
+    cell = next(c for c in nb.cells
+                if c.metadata.get("nbgrader", {}).get("grade_id") == "test_conv_single_step")
+    assert cell.outputs and cell.outputs[-1]["output_type"] == "error"
+    # and the report no longer flags drift
+    assert cnnbook(["--root", str(root), "report", A]) == 0
+    with open(root / "reports" / A / "grades.csv") as f:
+        rows = {r["student"]: r for r in csv.DictReader(f)}
+    assert "drift" not in rows["wraps_reference"]["flags"]

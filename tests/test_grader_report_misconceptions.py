@@ -29,7 +29,7 @@ STRIDE = "ps03.maxpool2d_forward.ignored-stride-windows-start-at-i-j"
 WINDOW = "ps03.maxpool2d_forward.window-size-taken-as-the-stride"
 SUM = "ps03.avgpool2d_forward.sum-instead-of-average"
 CONV_STRIDE = "ps02.conv2d_forward.ignored-stride-windows-start-at-i-j"
-CEIL = "ps02.conv_output_size.output-size-with-the-ceiling-instead-of-the-floo"
+CEIL = "ps02.conv_output_size.output-size-with-the-ceiling-instead-of-the-floor"
 RANDOM = """
 def {name}(x, size=2, stride=2):
     N, C, H, W = x.shape

@@ -5,7 +5,8 @@ page that needs a CDN fails here as it would on a closed classroom network.
 For every page of _toc.yml: it loads, no local request fails, the console
 shows no error, the math is typeset by MathJax, the saved ipywidgets render,
 and every image has alt text (and, outside the widgets, sits in a figure with a
-caption). Search returns results. Screenshots of key
+caption), and no display equation is wider than the text column at 1280 pixels.
+Search returns results. Screenshots of key
 pages go to test-artifacts/.
 
 Needs Debian's Chromium (``apt-get install -y chromium``) and the Python
@@ -171,6 +172,19 @@ FIGURES_WITHOUT_CAPTION = """() => [...document.querySelectorAll('article img')]
                    return !(c && c.textContent.trim()); })
     .map(i => (i.getAttribute('alt') || i.getAttribute('src') || '').slice(0, 80))"""
 
+# A display equation wider than the text column is cut off or needs a scrollbar
+# (at the 1280-pixel viewport of _open); long ones are split over several lines.
+CLIPPED_EQUATIONS = """() => [...document.querySelectorAll('mjx-container[display="true"]')]
+    .filter(m => { const box = m.closest('.math') || m;
+                   return m.scrollWidth > m.clientWidth + 2 || box.scrollWidth > box.clientWidth + 2; })
+    .map(m => m.textContent.slice(0, 80))"""
+
+# A code cell whose lines do not fit the column hides its ends (often the shape
+# comments) behind a scrollbar; _static/code-width.css sizes code input to fit.
+OVERFLOWING_CODE = """() => [...document.querySelectorAll('div.cell_input div.highlight pre')]
+    .filter(p => p.scrollWidth > p.clientWidth + 1)
+    .map(p => p.textContent.split('\\n').reduce((a, b) => (b.length > a.length ? b : a), ''))"""
+
 BROKEN_IMAGES = """() => [...document.querySelectorAll('img')]
     .filter(i => i.complete && i.naturalWidth === 0 && i.getAttribute('src'))
     .map(i => (i.getAttribute('src') || '').slice(0, 80))"""
@@ -201,6 +215,8 @@ def test_page_loads_offline_complete(browser, site_url, docname):
         no_alt = page.evaluate(IMAGES_WITHOUT_ALT)
         broken = page.evaluate(BROKEN_IMAGES)
         uncaptioned = page.evaluate(FIGURES_WITHOUT_CAPTION)
+        clipped = page.evaluate(CLIPPED_EQUATIONS)
+        overflowing = page.evaluate(OVERFLOWING_CODE)
         if docname in SCREENSHOT_PAGES:
             ARTIFACTS.mkdir(exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / SCREENSHOT_PAGES[docname]), full_page=True)
@@ -212,6 +228,8 @@ def test_page_loads_offline_complete(browser, site_url, docname):
         problems += [f"image without alt text: {s}" for s in no_alt]
         problems += [f"broken image: {s}" for s in broken]
         problems += [f"image outside a captioned figure: {s}" for s in uncaptioned]
+        problems += [f"display equation wider than the column: {t!r}" for t in clipped]
+        problems += [f"code line wider than the column: {t!r}" for t in overflowing]
         assert not problems, f"{docname}:\n" + "\n".join(problems)
     finally:
         context.close()

@@ -347,3 +347,51 @@ def test_downloaded_notebook_is_valid_and_installs_the_course_in_colab(site, pag
     assert first_code.id == "colab-setup"
     assert sum(cell.get("id") == "colab-setup" for cell in notebook.cells) == 1
     assert any(cell.get("outputs") for cell in notebook.cells), "the notebook has no outputs"
+
+
+NUMBERED_CHAPTERS = [p for p in PAGES if Path(p).name[:2].isdigit()]
+
+
+def _figure_numbers(text: str) -> list[str]:
+    return re.findall(r'<span class="caption-number">Fig\. ([^<]*?)\s*</span>', text)
+
+
+@pytest.mark.parametrize("page", NUMBERED_CHAPTERS)
+def test_figures_are_numbered_per_chapter(built_book, page):
+    """Chapter N's figures read "Fig. N.1", "Fig. N.2", ... in order, and its title
+    carries its number, so "Fig. 2.3" says where to look (not "Fig. 38")."""
+    chapter = int(Path(page).name[:2])
+    text = (built_book / f"{page}.html").read_text(errors="replace")
+    numbers = _figure_numbers(text)
+    assert numbers, f"{page}: no numbered figure"
+    assert numbers == [f"{chapter}.{k}" for k in range(1, len(numbers) + 1)], numbers
+    assert re.search(rf'<h1><span class="section-number">{chapter}\. </span>', text), (
+        f"{page}: the title does not carry the chapter number {chapter}"
+    )
+
+
+def test_figure_references_name_the_chapter(built_book):
+    """Every {numref} in the book reads "Fig. N.k" and names a figure that exists."""
+    captions = set()
+    refs = []
+    for page in PAGES:
+        text = (built_book / f"{page}.html").read_text(errors="replace")
+        captions.update(_figure_numbers(text))
+        refs += [
+            (page, r) for r in re.findall(r'<span class="std std-numref">([^<]*)</span>', text)
+        ]
+    assert refs, "no figure reference found"
+    bad = [
+        (page, r)
+        for page, r in refs
+        if not re.fullmatch(r"Fig\. (\d+\.\d+)", r) or r.split()[1] not in captions
+    ]
+    assert not bad, bad
+
+
+def test_the_numbering_check_catches_book_wide_numbers():
+    text = (
+        '<span class="caption-number">Fig. 38 </span> <span class="caption-number">Fig. 2.1 </span>'
+    )
+    assert _figure_numbers(text) == ["38", "2.1"]
+    assert _figure_numbers(text) != ["2.1", "2.2"]

@@ -46,7 +46,7 @@ def test_nbgrader_validate_shows_whole_messages():
 
     config = PyFileConfigLoader("nbgrader_config.py", path=str(ROOT)).load_config()
     room = config.Validator.width - 3 - 4  # the validator indents every line by 4
-    assert room >= grading._WIDTH
+    assert room >= grading.frames.WIDTH
     # a hint's link cannot be wrapped: it sits on a line of its own, indented by 4
     text = (ROOT / "tools" / "exercise_sources").glob("ps*.py")
     topics = set(re.findall(r'hint\(\s*"(\d\d)",\s*"([^"]+)"', "".join(p.read_text() for p in text)))

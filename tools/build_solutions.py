@@ -7,7 +7,7 @@
 ``tools/exercise_sources/<assignment>.py`` (no outputs, no execution
 counts), with ``misconceptions.json`` beside it: the known mistakes'
 results on the visible tests' inputs, data that the visible checks use to
-name a likely mistake (``cnnbook.grader.judging.diagnosis.visible_table``; nbgrader
+name a likely mistake (``cnnbook.grader.judging.visible_table.visible_table``; nbgrader
 releases it with the notebook). ``exercises/`` is then regenerated with ``nbgrader
 generate_assignment --force`` from the repository root, with a throw-away
 gradebook in a temporary directory. Never edit either folder by hand:
@@ -46,7 +46,7 @@ def write_solution(assignment: str, root: Path = ROOT) -> Path:
 
 def write_misconceptions(assignment: str, root: Path = ROOT) -> Path:
     """``misconceptions.json`` beside the source notebook (run it after write_solution)."""
-    from cnnbook.grader.judging.diagnosis import write_visible_table
+    from cnnbook.grader.judging.visible_table import write_visible_table
 
     return write_visible_table(root / "solutions" / assignment / f"{assignment}.ipynb", assignment)
 

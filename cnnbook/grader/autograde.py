@@ -11,14 +11,17 @@ The flow, for one assignment (all of it in the parent process except step 3):
    the gradebook. The staged notebook is replaced by the sanitized one, and becomes a
    job. Submissions are staged one at a time as the executor asks for work, so the
    first sandboxes start at once.
-3. **Execute** (the executor, in parallel): each job runs in its own sandbox
-   (:mod:`cnnbook.grader.isolation.bubblewrap`), with nbgrader's Execute settings
-   (:mod:`cnnbook.grader.sandboxed.runner`).
-4. **Grade**, one submission at a time as results arrive: nbgrader's Autograde converter
+3. **Execute** (in parallel): each job runs under the isolation engine the CLI chose
+   (:mod:`cnnbook.grader.isolation.jobs`), with nbgrader's Execute settings: the
+   student's notebook without its test cells, then the graded calls the judge recorded
+   on the reference (:func:`cnnbook.grader.judging.judge.record`), as plain data.
+4. **Judge and grade**, one submission at a time as results arrive: the trusted judge
+   runs the test cells on the decoded results (:func:`cnnbook.grader.judging.judge.judge`,
+   a verdict per test cell, a likely mistake named); then nbgrader's Autograde converter
    on the staged copy, its Execute preprocessor replaced by :class:`ReplayExecute`,
-   which puts in the outputs the sandbox produced. Everything after execution
+   which puts in the sandbox's outputs and the verdicts. Everything after that
    (LimitOutput, SaveAutoGrades, late penalties, the autograded/ folder) is nbgrader's,
-   so the grades are the ones nbgrader gives.
+   so the grades are recorded as nbgrader records them.
 5. **Record** the outcome of every submission in the gradebook's ``cnnbook_grading``
    side table and in ``reports/<assignment>/autograde_status.csv``.
 
@@ -27,9 +30,7 @@ Only the parent opens the gradebook, and only from its main thread.
 
 from __future__ import annotations
 
-import csv
 import json
-import os
 import secrets
 import shutil
 import sys
@@ -40,18 +41,18 @@ from pathlib import Path
 
 import nbformat
 from nbgrader.api import Gradebook, MissingEntry
-from nbgrader.converters import Autograde
-from nbgrader.preprocessors import Execute
 from sqlalchemy.exc import SAWarning
-from traitlets.config import Config
 
-from cnnbook.grader import doors, gradebook, interrupts
+from cnnbook.grader import drift, gradebook, interrupts
 from cnnbook.grader.course import Course
 from cnnbook.grader.errors import CnnbookError
 from cnnbook.grader.isolation import overlay
-from cnnbook.grader.isolation.bubblewrap import Limits, process_cap_mode, sandbox_available
+from cnnbook.grader.isolation.engine import Isolation
 from cnnbook.grader.isolation.execution import ExecutionRecord, merge_outputs, read_job
 from cnnbook.grader.isolation.executor import Executor, Job, JobResult, LocalExecutor
+from cnnbook.grader.isolation.jobs import choose
+from cnnbook.grader.isolation.limits import Limits
+from cnnbook.grader.isolation.process_cap import process_cap_mode
 from cnnbook.grader.isolation.staging import (
     MAX_STUDENT_FILE_BYTES,
     MAX_STUDENT_FILES,
@@ -59,12 +60,16 @@ from cnnbook.grader.isolation.staging import (
     fingerprint,
     in_shard,
     only_plain_files,
+    sanitize,
     student_code_only,
     student_files,
 )
 from cnnbook.grader.judging import judge
-from cnnbook.grader.judging.replay import ReplayExecute
+from cnnbook.grader.judging.assignment_tests import imported_names
+from cnnbook.grader.judging.replay import autograde_config
 from cnnbook.grader.outcomes import NOT_RUN, RETRIED, NotebookOutcome, Status, SubmissionOutcome
+from cnnbook.grader.sandboxed.job_spec import JobSpec
+from cnnbook.grader.status_table import write_status_table
 
 __all__ = [
     "Autograder",
@@ -92,7 +97,7 @@ class Autograder:
         limits: Limits | None = None,
         jobs: int | None = None,
         executor: Executor | None = None,
-        use_sandbox: bool | None = None,
+        isolation: Isolation | None = None,
         force: bool = False,
         progress: bool = True,
         shard: tuple[int, int] | None = None,
@@ -102,10 +107,8 @@ class Autograder:
         self.course = course
         self.assignment = assignment
         self.limits = limits or Limits()
-        if use_sandbox is None:
-            use_sandbox = sandbox_available()
-        self.use_sandbox = use_sandbox
-        self.executor = executor or LocalExecutor(jobs, self.limits, use_sandbox)
+        self.isolation = isolation or choose()  # bubblewrap when it works here
+        self.executor = executor or LocalExecutor(jobs, self.limits, self.isolation)
         self.force = force
         self.progress = progress
         self.shard = shard
@@ -113,6 +116,7 @@ class Autograder:
         # hidden inputs are drawn from this seed: new for every run unless given
         self.seed = secrets.randbits(63) if seed is None else int(seed)
         self.recordings: dict[str, judge.Recording] = {}
+        self.drifted: dict[str, str] = {}  # student -> why the grade had drifted
 
     # -- helpers ------------------------------------------------------------------
 
@@ -126,48 +130,6 @@ class Autograder:
                     f"run `cnnbook release {self.assignment}` first"
                 ) from None
             return [nb.name for nb in a.notebooks]
-
-    def _nbgrader_config(self, jobs_dir: Path, staged: Path) -> Config:
-        cfg = Config()
-        cfg.merge(self.course.config)
-        cfg.CourseDirectory.submitted_directory = str(staged)
-        pps = list(cfg.Autograde.get("autograde_preprocessors", []) or [])
-        if not pps:
-            pps = list(Autograde.class_traits()["autograde_preprocessors"].default())
-        # Execute, or the door's JudgedExecute (the course's config): the sandbox has run
-        # already, replay its outputs; the door's RecordJudgement is this run's _record
-        pps = [
-            ReplayExecute if (p is Execute or doors.step_name(p) in ("Execute", "JudgedExecute"))
-            else p
-            for p in pps
-            if doors.step_name(p) != "RecordJudgement"
-        ]  # fmt: skip
-        if ReplayExecute not in pps:
-            raise AutogradeError("Autograde.autograde_preprocessors has no Execute to replace")
-        cfg.Autograde.autograde_preprocessors = pps
-        # the staged notebooks were sanitized by _stage with nbgrader's own preprocessors
-        # (and executed as such): grading them as they are avoids doing it twice
-        cfg.Autograde.sanitize_preprocessors = []
-        cfg.ReplayExecute.jobs_dir = str(jobs_dir)
-        return cfg
-
-    def _sanitize(self, path: Path, student: str, notebook: str):
-        """nbgrader's sanitize stage, exactly as its Autograde converter configures it."""
-        nb = nbformat.read(str(path), as_version=4)
-        resources = {
-            "nbgrader": {
-                "student": student,
-                "assignment": self.assignment,
-                "notebook": notebook,
-                "db_url": self.course.db_url,
-            }
-        }
-        pps = self.course.config.Autograde.get("sanitize_preprocessors") or list(
-            Autograde.class_traits()["sanitize_preprocessors"].default()
-        )
-        for pp_class in pps:
-            nb, resources = pp_class(config=self.course.config)(nb, resources)
-        return nb
 
     # -- the run ------------------------------------------------------------------
 
@@ -195,19 +157,31 @@ class Autograder:
         prints: dict[str, str] = {}
         pending: dict[str, set[str]] = {}
         todo: list[str] = []
+        digests = None
+        self._notebooks = notebooks
         for student in students:
             src = self.course.path("submitted", student, self.assignment)
             prints[student] = fp = fingerprint(src)
             prev = previous.get(student)
             graded_dir = self.course.path("autograded", student, self.assignment)
-            if (
+            unchanged = (
                 not self.force
                 and prev is not None
                 and prev["fingerprint"] == fp
                 # the tool's own failures are retried; the student's outcomes stand
                 and prev["status"] not in RETRIED
                 and (graded_dir.exists() or prev["status"] in NOT_RUN)
-            ):
+            )
+            if unchanged:  # but graded since by something other than the judge?
+                if digests is None:  # read once, and only when something may be skipped
+                    digests = drift.grades_digests(self.course.db_url, self.assignment)
+                why = drift.drifted(self.course, self.assignment, student, prev, notebooks,
+                                    digests)  # fmt: skip
+                if why:
+                    self.drifted[student] = why
+                    self.log(f"WARNING: {student}: {why}; regrading it with the judge")
+                    unchanged = False
+            if unchanged:
                 outcomes[student] = SubmissionOutcome(
                     student, prev["status"], prev["reason"], prev["score"],
                     prev["max_score"], skipped=True,
@@ -230,6 +204,8 @@ class Autograder:
             for student in todo:
                 src = self.course.path("submitted", student, self.assignment)
                 out = outcomes[student] = SubmissionOutcome(student)
+                if student in self.drifted:
+                    out.notes.append(f"regraded: {self.drifted[student]}")
                 try:
                     student_jobs = self._stage(student, src, staged_root, jobs_dir, notebooks, out)
                 except Exception as e:  # noqa: BLE001 - one bad submission never stops all
@@ -254,8 +230,9 @@ class Autograder:
                 bar.close()
             shutil.rmtree(work, ignore_errors=True)
         self.elapsed = time.monotonic() - started
+        gradebook.fill_names(self.course.db_url, todo)  # Formgrader's "None, None"
         result = [outcomes[s] for s in students]
-        self._write_csv(result)
+        self.status_csv = write_status_table(self.course, self.assignment, result)
         return result
 
     def judge_one(self, student: str, notebook: str, work: Path) -> tuple[SubmissionOutcome, str]:
@@ -274,7 +251,7 @@ class Autograder:
         return out, fingerprint(src)
 
     def _warn_isolation(self) -> None:
-        if not self.use_sandbox:
+        if not self.isolation.sandboxed:
             self.log(
                 "WARNING: bubblewrap (bwrap) is not available: student code runs WITHOUT "
                 "network or file-system isolation, with only memory, CPU-time, file-size "
@@ -298,7 +275,7 @@ class Autograder:
                 self.recordings[name] = judge.record(tests, self.seed)
             except RuntimeError as e:  # the reference fails its own tests: nothing to grade
                 raise AutogradeError(f"{source}: {e}") from e
-            graded = [n for n in tests.functions if n not in _imported_names(tests)]
+            graded = [n for n in tests.functions if n not in imported_names(tests)]
             overlay.build(work / "package" / name, tests.sandbox_modules, graded)
 
     def _bar(self, total: int):
@@ -331,7 +308,7 @@ class Autograder:
                 )
                 continue
             try:
-                nb = self._sanitize(path, student, name)
+                nb = sanitize(path, self.course, student, self.assignment, name)
                 nbformat.write(nb, str(path))  # what is executed is what nbgrader grades
             except Exception as e:  # noqa: BLE001 - corrupt JSON, not a notebook, ...
                 path.unlink()  # nbgrader will score it as missing: 0 points
@@ -360,16 +337,16 @@ class Autograder:
             execute = self.course.execute_config()
             cell_timeout = execute.get("timeout") or self.limits.timeout
             execute["timeout"] = max(1, int(min(cell_timeout, self.limits.timeout)))
-            spec = {
-                "assignment": self.assignment,
-                "execute": execute,
-                "max_output_bytes": self.limits.output_mb * 1024 * 1024,
+            spec = JobSpec(
+                assignment=self.assignment,
+                execute=execute,
+                max_output_bytes=self.limits.output_mb * 1024 * 1024,
                 # one graded call may take as long as one cell; all of them, the job
-                "call_timeout": min(self.limits.call_timeout or 1e9, execute["timeout"]),
-                "harness_timeout": int(self.limits.timeout),
-            }
+                call_timeout=min(self.limits.call_timeout or 1e9, execute["timeout"]),
+                harness_timeout=int(self.limits.timeout),
+            )
             payload = {
-                "spec": spec,
+                "spec": spec.to_json(),
                 "notebook": student_code_only(nb),
                 "calls": self.recordings[name].payload(),
             }
@@ -428,7 +405,10 @@ class Autograder:
         api = self.course.api
         coursedir = self.course.coursedir
         saved = api.config, coursedir.submitted_directory
-        api.config = self._nbgrader_config(jobs_dir, staged_root)
+        try:
+            api.config = autograde_config(self.course.config, jobs_dir, staged_root)
+        except ValueError as e:
+            raise AutogradeError(str(e)) from None
         coursedir.submitted_directory = str(staged_root)
         try:
             graded = False
@@ -453,48 +433,17 @@ class Autograder:
         out.summarize()
 
     def _record(self, student: str, out: SubmissionOutcome, fp: str, judged_notebooks=None) -> None:
-        sandbox = "bubblewrap" if self.use_sandbox else "none (limits only)"
-        gradebook.record_status(self.course.db_url, out.as_row(self.assignment, fp, sandbox))
+        row = out.as_row(self.assignment, fp, self.isolation.name)
+        # what the judge left, to notice later changes made without it (drift.drifted)
+        row["grades_digest"] = drift.grades_digest(self.course.db_url, self.assignment, student)
+        folder = self.course.path("autograded", student, self.assignment)
+        notebooks = getattr(self, "_notebooks", None) or gradebook.notebook_names(
+            self.course.db_url, self.assignment
+        )
+        row["autograded_digest"] = drift.autograded_digest(folder, notebooks, judged_notebooks)
+        gradebook.record_status(self.course.db_url, row)
         gradebook.record_diagnoses(self.course.db_url, self.assignment, student, out.diagnoses)
 
-    def _write_csv(self, outcomes: list[SubmissionOutcome]) -> Path:
-        """The status table of the whole class, from the gradebook's side table (other
-        graders sharing the gradebook - shards - included), written atomically under a
-        gradebook lock so that graders finishing together write it in turn."""
-        path = self.course.root / "reports" / self.assignment / "autograde_status.csv"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        skipped = {o.student: o.skipped for o in outcomes}  # "" for other graders' rows
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        with gradebook.exclusive(self.course.db_url):
-            rows = gradebook.read_status(self.course.db_url, self.assignment)
-            with open(tmp, "w", newline="") as f:
-                w = csv.writer(f)
-                w.writerow(["student", "status", "score", "max_score", "reason", "skipped"])
-                for student, r in sorted(rows.items()):
-                    w.writerow(
-                        [student, r["status"], r["score"], r["max_score"], r["reason"],
-                         skipped.get(student, "")]
-                    )  # fmt: skip
-            os.replace(tmp, path)
-        self.status_csv = path
-        return path
-
-
-def _imported_names(tests: judge.AssignmentTests) -> set[str]:
-    """Names answer cells bring in by import (ps07's layers), not by definition."""
-    import ast
-
-    names = set()
-    for cell in tests.cells:
-        if cell.kind is judge.CellKind.ANSWER:
-            try:
-                tree = ast.parse(judge.SOLUTION_MARKERS.sub("", cell.source))
-            except SyntaxError:
-                continue
-            for node in tree.body:
-                if isinstance(node, ast.Import | ast.ImportFrom):
-                    names |= {(a.asname or a.name).split(".")[0] for a in node.names}
-    return names
 
 
 def autograde(course: Course, assignment: str, **kwargs) -> list[SubmissionOutcome]:

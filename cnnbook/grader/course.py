@@ -91,9 +91,6 @@ class Course:
         """Assignments registered in the gradebook (never creates a missing one)."""
         return gradebook.assignment_names(self.db_url)
 
-    def known_assignments(self) -> list[str]:
-        return sorted(set(self.source_assignments()) | set(self.gradebook_assignments()))
-
     def require_assignment(self, name: str, *, released: bool = True) -> None:
         """Raise :class:`UnknownAssignmentError` (listing the known ones) unless ``name`` is
         in the gradebook (``released``, for autograde, feedback, report) or has a

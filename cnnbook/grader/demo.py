@@ -21,7 +21,8 @@ from cnnbook.grader import samples
 from cnnbook.grader.autograde import Autograder
 from cnnbook.grader.course import Course
 from cnnbook.grader.feedback import write_feedback
-from cnnbook.grader.isolation.bubblewrap import Limits, sandbox_available
+from cnnbook.grader.isolation.bubblewrap import sandbox_available
+from cnnbook.grader.isolation.limits import Limits
 from cnnbook.grader.release import release
 from cnnbook.grader.report import build_report
 

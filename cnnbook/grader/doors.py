@@ -129,4 +129,5 @@ class RecordJudgement(NbGraderPreprocessor):
         out.score, out.max_score = score if score else (None, None)
         out.summarize()
         grader._record(info["student"], out, fp, judged_notebooks={info["notebook"]: nb})
+        gradebook.fill_names(info["db_url"], [info["student"]])
         return nb, resources

@@ -40,6 +40,3 @@ class GradebookLockedError(GradebookError):
 class ReleaseError(CnnbookError):
     """nbgrader could not generate the student version; the old release is untouched."""
 
-
-class FeedbackError(CnnbookError):
-    """Feedback could not be written for some students (the others' was)."""

@@ -165,6 +165,22 @@ def _insert_note(page: str, block: str) -> str:
     return page[:close] + "\n" + marked + page[close:]
 
 
+#: nbgrader's pages show outputs in <pre>, which never wraps: a judge's message or a
+#: "Likely mistake:" line ran off the right edge
+WRAP_STYLE = (
+    '<style id="cnnbook-wrap">pre, .output_text pre, .output_error pre '
+    "{ white-space: pre-wrap; overflow-wrap: anywhere; }</style>"
+)
+
+
+def wrap_outputs(page: str) -> str:
+    """The page with :data:`WRAP_STYLE` in its head (once)."""
+    if 'id="cnnbook-wrap"' in page:
+        return page
+    head = page.find("</head>")
+    return page[:head] + WRAP_STYLE + page[head:] if head != -1 else WRAP_STYLE + page
+
+
 KEPT = ("timestamp.txt", "submission_secret.txt")
 
 
@@ -242,6 +258,8 @@ def write_feedback(course: Course, assignment: str) -> FeedbackResult:
         for page in folder.glob("*.html"):
             if page.name == NOTE_FILE or NOTE_MARK in page.read_text(errors="replace"):
                 page.unlink()
+        for page in folder.glob("*.html"):  # long judge messages wrap, never run off
+            page.write_text(wrap_outputs(page.read_text(errors="replace")))
         abnormal = row["status"] != "ok"
         missing_pages = [
             n for n in handed_in if n in expected and not (folder / f"{n}.html").is_file()

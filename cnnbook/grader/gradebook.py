@@ -58,6 +58,10 @@ grading = Table(
     Column("sandbox", String(32)),
     Column("seconds", Float),
     Column("graded_at", DateTime),
+    # what the judge left (cnnbook.grader.drift): a digest of the gradebook's automatic
+    # scores of the submission, and one of the autograded copy's test cells
+    Column("grades_digest", String(64)),
+    Column("autograded_digest", String(64)),
 )
 
 
@@ -99,6 +103,12 @@ def _create_schema(engine, db_url: str) -> None:
         if not inspect(conn).has_table("assignment"):
             Gradebook(db_url).close()  # nbgrader's own schema, stamped with its version
         metadata.create_all(conn)  # a few cheap existence checks
+        # a side table made by an earlier cnnbook: add the columns it lacks
+        have = {c["name"] for c in inspect(conn).get_columns("cnnbook_grading")}
+        for column in grading.columns:
+            if column.name not in have:
+                kind = column.type.compile(dialect=conn.dialect)
+                conn.execute(text(f"ALTER TABLE cnnbook_grading ADD COLUMN {column.name} {kind}"))
 
 
 @contextlib.contextmanager
@@ -117,33 +127,6 @@ def exclusive(db_url: str, key: int = STATUS_LOCK):
         finally:
             conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
             conn.commit()
-
-
-class GradebookUnavailableError(RuntimeError):
-    """The gradebook cannot be opened (server down, wrong URL, no driver)."""
-
-
-def check(db_url: str) -> None:
-    """Connect to the gradebook once (changing nothing), or raise
-    :class:`GradebookUnavailableError`: to be called before anything changes on disk."""
-    try:
-        engine = create_engine(db_url, poolclass=NullPool)
-        try:
-            with engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
-        finally:
-            engine.dispose()
-    except Exception as e:  # OperationalError, ModuleNotFoundError (driver), ...
-        from sqlalchemy.engine import make_url
-
-        try:
-            shown = make_url(db_url).render_as_string(hide_password=True)
-        except Exception:  # noqa: BLE001 - not even a URL
-            shown = "?"
-        first = str(e).strip().splitlines()[0] if str(e).strip() else ""
-        raise GradebookUnavailableError(
-            f"cannot open the gradebook {shown}: {type(e).__name__}: {first}"
-        ) from e
 
 
 def record_status(db_url: str, row: dict) -> None:
@@ -379,11 +362,53 @@ def submission_times(db_url: str, assignment: str) -> tuple[dt.datetime | None, 
         return a.duedate, out
 
 
+def account_name(student: str) -> tuple[str, str] | None:
+    """(first, last) name from the Unix account of that login (its GECOS field), as on a
+    one-machine JupyterHub where the student id is the login; None if unknown."""
+    import pwd
+
+    try:
+        full = pwd.getpwnam(student).pw_gecos.split(",")[0].strip()
+    except (KeyError, OSError):
+        return None
+    if not full:
+        return None
+    first, _, last = full.rpartition(" ")
+    return (first, last) if first else ("", last)
+
+
+def fill_names(db_url: str, students: list[str]) -> None:
+    """Students without names (nbgrader creates them so at autograde, and Formgrader then
+    lists them as "None, None"): the Unix account's full name where there is one, else
+    the student id as the last name. Names already in the roster are kept."""
+    with warnings.catch_warnings(), Gradebook(db_url) as gb:
+        warnings.simplefilter("ignore", SAWarning)
+        changed = False
+        for student in students:
+            try:
+                s = gb.find_student(student)
+            except MissingEntry:
+                continue
+            if s.first_name or s.last_name:
+                continue
+            first, last = account_name(student) or ("", student)
+            s.first_name, s.last_name = first, last
+            changed = True
+        if changed:
+            gb.db.commit()
+
+
 def roster(db_url: str) -> list[dict]:
     """The gradebook's students (``nbgrader db student add/import``)."""
     with Gradebook(db_url) as gb:
         return [
-            {"student": s.id, "first_name": s.first_name or "", "last_name": s.last_name or ""}
+            {
+                "student": s.id,
+                "first_name": s.first_name or "",
+                "last_name": s.last_name or "",
+                "email": s.email or "",
+                "lms_user_id": s.lms_user_id or "",
+            }
             for s in gb.students
         ]
 

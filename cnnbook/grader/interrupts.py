@@ -38,10 +38,6 @@ def guard() -> Iterator[None]:
             signal.signal(s, h)
 
 
-def interrupted() -> bool:
-    return _received.is_set()
-
-
 def check() -> None:
     """Raise ``KeyboardInterrupt`` if a signal arrived (and was perhaps swallowed)."""
     if _received.is_set():

@@ -34,7 +34,6 @@ class Status(str, Enum):
 RETRIED = (Status.SANDBOX_ERROR, Status.GRADING_ERROR)
 #: Outcomes without an autograded/ folder (nothing was run).
 NOT_RUN = (Status.CORRUPT_NOTEBOOK, Status.MISSING_NOTEBOOK)
-STATUSES = [s.value for s in Status]
 
 
 def worst(statuses) -> Status:

@@ -67,6 +67,34 @@ def _cell_name(notebook: Path, first_line: str) -> str:
     return ""
 
 
+def kernel_language_info(path: Path) -> None:
+    """Give the released notebook the ``language_info`` its kernel reports (this Python's
+    version), so that it does not open marked unsaved when the kernel starts: JupyterLab
+    writes the kernel's ``language_info`` into the notebook, and the source notebook
+    carries the version of the machine that last ran it."""
+    import sys
+
+    nb = nbformat.read(str(path), as_version=4)
+    info = dict(nb.metadata.get("language_info", {}))
+    info.update(
+        {
+            "codemirror_mode": {"name": "ipython", "version": 3},
+            "file_extension": ".py",
+            "mimetype": "text/x-python",
+            "name": "python",
+            "nbconvert_exporter": "python",
+            "pygments_lexer": "ipython3",
+            "version": sys.version.split()[0],
+        }
+    )
+    if nb.metadata.get("language_info") != info:
+        nb.metadata["language_info"] = info
+        mode = path.stat().st_mode
+        path.chmod(mode | 0o200)
+        nbformat.write(nb, str(path))
+        path.chmod(mode)
+
+
 def release(course: Course, assignment: str) -> Released:
     """Generate the student version of ``assignment``; replace the release on success."""
     course.require_assignment(assignment, released=False)
@@ -87,6 +115,8 @@ def release(course: Course, assignment: str) -> Released:
         if not r.get("success") or not fresh.is_dir():
             raise _failure(course, assignment, final, r)
         notebooks = sorted(p.stem for p in fresh.glob("*.ipynb"))
+        for path in fresh.glob("*.ipynb"):
+            kernel_language_info(path)
         old = work / "previous"
         if final.exists():
             os.rename(final, old)

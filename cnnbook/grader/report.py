@@ -24,6 +24,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import os
+import re
 import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -33,12 +34,26 @@ import nbformat
 from jinja2 import Environment, PackageLoader, select_autoescape
 from nbgrader.utils import parse_utc
 
-from cnnbook.grader import gradebook, report_misconceptions, similarity
+from cnnbook.grader import (
+    cells,
+    drift,
+    gradebook,
+    lms,
+    report_charts,
+    report_misconceptions,
+    similarity,
+)
 from cnnbook.grader.course import Course
 from cnnbook.grader.errors import CnnbookError
 from cnnbook.grader.feedback import read_small, regular_file
 
 NOT_SUBMITTED = "not_submitted"
+#: the course's modules that hold reference answers: a submission whose answer cells
+#: import one (where the reference solution does not) is flagged ``imports_reference``
+REFERENCE_IMPORT = re.compile(
+    r"(\bcnnbook\.(layers|fast_layers|nn|train|tensors)\b"
+    r"|from\s+cnnbook\s+import\s+[^\n]*\b(layers|fast_layers|nn|train|tensors)\b)"
+)
 SIMILARITY_SHOWN = 0.5  # pairs at or above this are listed on the page (all in the CSV)
 
 
@@ -179,12 +194,8 @@ def _late_text(seconds: float) -> str:
 
 
 def build_report(course: Course, assignment: str, out_dir: Path | None = None) -> dict[str, Path]:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib.ticker import MaxNLocator
-
+    """Write the report of ``assignment`` into ``out_dir`` (default ``reports/<assignment>``):
+    the CSV tables, the charts and ``summary.html``; returns their paths."""
     out = Path(out_dir) if out_dir else course.root / "reports" / assignment
     out.mkdir(parents=True, exist_ok=True)
     submissions, cells = gradebook.grade_table(course.db_url, assignment)
@@ -219,8 +230,61 @@ def build_report(course: Course, assignment: str, out_dir: Path | None = None) -
         "histogram": out / "histogram.png",
         "html": out / "summary.html",
     }
+    grades_rows, files = _grade_rows(
+        course, assignment, out, submissions, status, due, times, roster, notebooks, release,
+        reference,
+    )  # fmt: skip
+    test_names, by_test, tests, pairs = _write_tables(
+        paths, grades_rows, cells, files, reference, stub
+    )
+    percents = [r["percent"] for r in grades_rows if r["percent"] != "" and r["student"] in files]
+    report_charts.pass_rates(tests, assignment, paths["pass_rates"])
+    report_charts.histogram(percents, assignment, paths["histogram"])
+    misconceptions = report_misconceptions.write(course.db_url, assignment, out, len(grades_rows))
+    paths.update(misconceptions.paths)
+    context = {
+        "misconceptions": misconceptions,
+        "assignment": assignment,
+        "generated": _fmt_time(dt.datetime.now(dt.timezone.utc)),
+        "due": _fmt_time(due) if due else "",
+        "n_submissions": len(files),
+        "n_roster": len(roster),
+        "mean": statistics.mean(percents) if percents else 0.0,
+        "median": statistics.median(percents) if percents else 0.0,
+        "outcomes": sorted(Counter(r["status"] for r in grades_rows).items()),
+        "grades": grades_rows,
+        "late": [
+            {**r, "late_text": _late_text(r["seconds_late"])}
+            for r in grades_rows
+            if r["status"] != NOT_SUBMITTED and r["seconds_late"] > 0
+        ],
+        "blank": [r for r in grades_rows if "blank" in r["flags"].split()],
+        "not_submitted": [r for r in grades_rows if r["status"] == NOT_SUBMITTED],
+        "linked": [r for r in grades_rows if r["links"]],
+        "drifted": [r for r in grades_rows if "drift" in r["flags"].split()],
+        "imports_reference": [r for r in grades_rows if "imports_reference" in r["flags"].split()],
+        "test_names": test_names,
+        "by_test": by_test,
+        "tests": tests,
+        "pairs": [p for p in pairs if p.similarity >= SIMILARITY_SHOWN],
+        "n_pairs": len(pairs),
+        "shown_threshold": SIMILARITY_SHOWN,
+        "reference_name": similarity.REFERENCE,
+    }
+    paths.update(lms.write_grade_files(out, assignment, grades_rows, roster,
+                                       grades_rows[0]["max_score"]))  # fmt: skip
+    paths["html"].write_text(inline_images(render_summary(context), out))
+    return paths
+
+
+def _grade_rows(course, assignment, out, submissions, status, due, times, roster, notebooks,
+                release, reference="") -> tuple[list[dict], dict[str, SubmissionFiles]]:
+    """One row per student of grades.csv (late penalties, flags, the roster's missing
+    students), and each submission's files."""
     grades_rows = []
     files: dict[str, SubmissionFiles] = {}
+    digests = drift.grades_digests(course.db_url, assignment)
+    reference_imports = {m.group(0) for m in REFERENCE_IMPORT.finditer(reference)}
     for s in submissions:
         student = s["student"]
         st = status.get(student, {})
@@ -241,6 +305,15 @@ def build_report(course: Course, assignment: str, out_dir: Path | None = None) -
             flags.append("late")
         if f.links:
             flags.append("links")
+        imported = {m.group(0) for m in REFERENCE_IMPORT.finditer(f.answers)}
+        imported -= reference_imports
+        if imported:
+            flags.append("imports_reference")
+        drift_reason = ""
+        if st:
+            drift_reason = drift.drifted(course, assignment, student, st, notebooks, digests)
+        if drift_reason:
+            flags.append("drift")
         grades_rows.append(
             {
                 "student": student,
@@ -250,7 +323,12 @@ def build_report(course: Course, assignment: str, out_dir: Path | None = None) -
                 "max_score": round(s["max_score"], 4),
                 "percent": round(pct, 2) if pct is not None else "",
                 "status": st.get("status", "not autograded by cnnbook"),
-                "reason": st.get("reason", ""),
+                "reason": "; ".join(
+                    x for x in (st.get("reason", ""), drift_reason and
+                                f"NOT the judge's grade: {drift_reason}; run `cnnbook autograde "
+                                f"{assignment}` to regrade") if x
+                ),  # fmt: skip
+                "imports": "; ".join(sorted(imported)),
                 "submitted_at": _fmt_time(timestamp),
                 "seconds_late": round(seconds_late, 1),
                 "flags": " ".join(flags),
@@ -274,6 +352,12 @@ def build_report(course: Course, assignment: str, out_dir: Path | None = None) -
                 "reason": "on the gradebook's roster, no submission",
             }
         )
+    return grades_rows, files
+
+
+def _write_tables(paths, grades_rows, cells, files, reference, stub):
+    """grades.csv, by_test.csv, tests.csv and similarity.csv; returns what the summary
+    shows of them (test names, per-student rows, pass rates, similar pairs)."""
     _write_csv(paths["grades"], grades_rows)
 
     graded = [r["student"] for r in grades_rows if r["status"] != NOT_SUBMITTED]
@@ -308,63 +392,21 @@ def build_report(course: Course, assignment: str, out_dir: Path | None = None) -
         ["student_a", "student_b", "similarity", "a_in_b", "b_in_a", "matching_tokens"],
     )
 
-    # pass rates: the checks the class fails most at the top
-    fig, ax = plt.subplots(figsize=(7, 0.45 * max(3, len(tests)) + 1.2))
-    labels = [r["test"] for r in reversed(tests)]
-    rates = [100 * r["pass_rate"] for r in reversed(tests)]
-    ax.barh(labels, rates, color="#4C72B0")
-    for y, rate in enumerate(rates):
-        ax.text(min(rate + 1, 92), y, f"{rate:.0f}%", va="center", fontsize=8)
-    ax.set_xlim(0, 100)
-    ax.set_xlabel("submissions passing (%)")
-    ax.set_title(f"{assignment}\nautograder tests, most failed at the top", fontsize=11)
-    fig.tight_layout()
-    fig.savefig(paths["pass_rates"], dpi=100)
-    plt.close(fig)
+    return test_names, by_test, tests, pairs
 
-    percents = [r["percent"] for r in grades_rows if r["percent"] != "" and r["student"] in files]
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    ax.hist(percents, bins=[i * 10 for i in range(11)], color="#55A868", edgecolor="white")
-    ax.set_xlim(0, 100)
-    ax.set_xlabel("score (% of the points, late penalties applied)")
-    ax.set_ylabel("submissions")
-    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_title(f"{assignment}: score distribution (n = {len(percents)})")
-    fig.tight_layout()
-    fig.savefig(paths["histogram"], dpi=100)
-    plt.close(fig)
 
-    misconceptions = report_misconceptions.write(course.db_url, assignment, out, len(grades_rows))
-    paths.update(misconceptions.paths)
-    context = {
-        "misconceptions": misconceptions,
-        "assignment": assignment,
-        "generated": _fmt_time(dt.datetime.now(dt.timezone.utc)),
-        "due": _fmt_time(due) if due else "",
-        "n_submissions": len(files),
-        "n_roster": len(roster),
-        "mean": statistics.mean(percents) if percents else 0.0,
-        "median": statistics.median(percents) if percents else 0.0,
-        "outcomes": sorted(Counter(r["status"] for r in grades_rows).items()),
-        "grades": grades_rows,
-        "late": [
-            {**r, "late_text": _late_text(r["seconds_late"])}
-            for r in grades_rows
-            if r["status"] != NOT_SUBMITTED and r["seconds_late"] > 0
-        ],
-        "blank": [r for r in grades_rows if "blank" in r["flags"].split()],
-        "not_submitted": [r for r in grades_rows if r["status"] == NOT_SUBMITTED],
-        "linked": [r for r in grades_rows if r["links"]],
-        "test_names": test_names,
-        "by_test": by_test,
-        "tests": tests,
-        "pairs": [p for p in pairs if p.similarity >= SIMILARITY_SHOWN],
-        "n_pairs": len(pairs),
-        "shown_threshold": SIMILARITY_SHOWN,
-        "reference_name": similarity.REFERENCE,
-    }
-    paths["html"].write_text(render_summary(context))
-    return paths
+def inline_images(html: str, folder: Path) -> str:
+    """The page's PNG charts as data: URIs, so that summary.html is one file that opens
+    anywhere (mailed, or in its own tab behind a hub's login, where relative images fail)."""
+    import base64
+
+    def data_uri(match: re.Match) -> str:
+        path = folder / match.group(1)
+        if not path.is_file():
+            return match.group(0)
+        return 'src="data:image/png;base64,' + base64.b64encode(path.read_bytes()).decode() + '"'
+
+    return re.sub(r'src="([\w.-]+\.png)"', data_uri, html)
 
 
 def render_summary(context: dict) -> str:
@@ -377,8 +419,7 @@ def render_summary(context: dict) -> str:
 
 
 def _strip_markers(code: str) -> str:
-    skip = ("### BEGIN SOLUTION", "### END SOLUTION")
-    return "\n".join(line for line in code.splitlines() if line.strip() not in skip)
+    return cells.answer_lines(code)
 
 
 def _feedback_link(course, student, assignment, notebooks, out: Path) -> str:

@@ -34,8 +34,10 @@ def class_counts(diagnoses: list[dict], submissions: int) -> list[dict]:
     students: dict[str, set[str]] = defaultdict(set)
     tests: dict[str, set[str]] = defaultdict(set)
     for d in diagnoses:
-        students[d["misconception"]].add(d["student"])
-        tests[d["misconception"]].add(d["cell"])
+        known = BY_ID.get(d["misconception"])  # a former id (alias) counts as the entry's
+        mid = known.id if known else d["misconception"]
+        students[mid].add(d["student"])
+        tests[mid].add(d["cell"])
     rows = []
     for mid, who in students.items():
         m = BY_ID.get(mid)

@@ -1,4 +1,4 @@
-"""Sample courses and submissions: the demo class, and the hostile class of the tests.
+"""The sample course and submissions of ``cnnbook demo`` (and of the tests built on it).
 
 ``write_tiny_course`` makes a self-contained course with one small assignment (one
 answer cell, three graded test cells, one with hidden tests), so the instructor tools
@@ -14,6 +14,7 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
+from cnnbook.grader import cells
 from cnnbook.grader.cells import nbgrader_metadata
 
 TINY = "ps00_tiny"
@@ -72,11 +73,7 @@ def solution_answers(source_nb) -> dict[str, str]:
     for cell in source_nb.cells:
         meta = cell.metadata.get("nbgrader", {})
         if meta.get("solution") and cell.cell_type == "code":
-            out[meta["grade_id"]] = "\n".join(
-                line
-                for line in cell.source.splitlines()
-                if line.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION")
-            )
+            out[meta["grade_id"]] = cells.answer_lines(cell.source)
     return out
 
 
@@ -123,50 +120,9 @@ TINY_ANSWERS = {
     "partial": "def square(x):\n    return abs(x) * x",
 }
 
-# Code a hostile or unlucky student puts in front of an otherwise honest answer.
+# Code an unlucky student puts in front of an otherwise honest answer (the demo class;
+# the tests' hostile submissions are in tests/hostile_submissions.py).
 PREFIXES = {
     "infinite_loop": "while True:\n    pass",
-    "huge_allocation": "import numpy as np\nbig = np.ones(40 * 1024**3 // 8)  # 40 GB",
     "os_exit": "import os\nos._exit(1)",
-    "print_50mb": 'print("x" * 50_000_000)',
 }
-
-
-def snoop_code(course_root: Path, victim: str, assignment: str, port: int) -> str:
-    """An answer cell that tries to read another student's notebook and the solutions,
-    to rewrite the gradebook and to open a socket, then answers wrongly (so any score
-    above 0 would be a successful tampering). It prints what it managed as JSON."""
-    victim_nb = course_root / "submitted" / victim / assignment / f"{assignment}.ipynb"
-    solution = course_root / "solutions" / assignment / f"{assignment}.ipynb"
-    gradebook = course_root / "gradebook.db"
-    return f"""\
-import glob, json, os, socket, sqlite3
-report = {{}}
-def attempt(name, fn):
-    try:
-        report[name] = "SUCCEEDED: " + str(fn())[:200]
-    except Exception as e:
-        report[name] = "blocked: " + type(e).__name__
-attempt("read_victim", lambda: open({str(victim_nb)!r}).read())
-relative = "../../{victim}/{assignment}/{assignment}.ipynb"
-attempt("read_victim_relative", lambda: open(relative).read())
-pattern = {str(course_root.parent)!r} + "/**/*.ipynb"
-attempt("find_notebooks", lambda: glob.glob(pattern, recursive=True) or 1/0)
-attempt("read_solutions", lambda: open({str(solution)!r}).read())
-def rewrite():
-    db = sqlite3.connect({str(gradebook)!r})
-    db.execute("UPDATE grade SET auto_score = 100")
-    db.commit()
-    return "rewritten"
-attempt("rewrite_gradebook", rewrite)
-attempt("write_outside", lambda: open({str(course_root / "pwned.txt")!r}, "w").write("pwned"))
-def connect():
-    s = socket.create_connection(("127.0.0.1", {port}), timeout=3)
-    s.sendall(b"leak")
-    return "connected"
-attempt("socket", connect)
-print(json.dumps(report))
-
-def square(x):
-    return 0
-"""

@@ -2,7 +2,7 @@
 
 Student side (used by :mod:`cnnbook.grading` in the student's notebook). Beside each
 released notebook, ``misconceptions.json`` (written by ``tools/build_solutions.py``
-from :mod:`cnnbook.grader.judging.misconceptions`) holds, for every call a visible test makes,
+with :mod:`cnnbook.grader.judging.visible_table`) holds, for every call a visible test makes,
 a digest of the call's inputs and what each known mistake returns on them: data no
 more revealing than the visible expected values, never code. While a test cell runs,
 the calls of the student's functions are noted; when a check fails, the noted calls of
@@ -25,9 +25,9 @@ from pathlib import Path
 
 import numpy as np
 
+from cnnbook.grading.tolerances import ATOL, RTOL
+
 DATA_FILE = "misconceptions.json"
-DEFAULT_RTOL = 1e-6
-DEFAULT_ATOL = 1e-9
 
 _loaded: dict[str, tuple[float, dict | None]] = {}
 _cell: dict = {"key": object(), "calls": []}
@@ -111,7 +111,7 @@ def _category(value) -> str:
     return type(value).__name__
 
 
-def close(got, want, rtol: float = DEFAULT_RTOL, atol: float = DEFAULT_ATOL) -> bool:
+def close(got, want, rtol: float = RTOL, atol: float = ATOL) -> bool:
     """Whether ``got`` equals ``want`` within the tolerances (``atol`` scaled by ``want``'s
     largest finite magnitude, at least 1, as ``check_array`` does), with the same
     structure and the same kind of numbers (bool, integer, float)."""
@@ -233,7 +233,7 @@ def line() -> str:
             entry = data["calls"].get(key)
             if entry is None:
                 return ""
-            rtol, atol = entry.get("rtol", DEFAULT_RTOL), entry.get("atol", DEFAULT_ATOL)
+            rtol, atol = entry.get("rtol", RTOL), entry.get("atol", ATOL)
             last = k == len(calls) - 1
             ok = set()
             for mid, want in entry["mistakes"].items():

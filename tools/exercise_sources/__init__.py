@@ -10,22 +10,14 @@ into nbgrader source notebooks in ``solutions/`` and releases them into
 from __future__ import annotations
 
 import ast
-import re
 import textwrap
 
 import nbformat
 
+from cnnbook.grader import assignments, cells
 from cnnbook.grader.cells import nbgrader_metadata
 
-ASSIGNMENTS = (
-    "ps01_input_tensors",
-    "ps02_convolution",
-    "ps03_pooling",
-    "ps04_activations_dense",
-    "ps05_softmax_cross_entropy",
-    "ps06_backprop",
-    "ps07_training",
-)
+ASSIGNMENTS = assignments.NAMES  # cnnbook/coursedata/assignments.toml
 
 
 def _clean(source: str) -> str:
@@ -61,7 +53,7 @@ def driver(grade_id: str, source: str):
 def answer(grade_id: str, source: str):
     """An answer cell: the part between ### BEGIN/END SOLUTION is replaced by a stub."""
     src = _clean(source)
-    if "### BEGIN SOLUTION" not in src or "### END SOLUTION" not in src:
+    if cells.SOLUTION_BEGIN not in src or cells.SOLUTION_END not in src:
         raise ValueError(f"answer cell {grade_id} has no solution region")
     cell = nbformat.v4.new_code_cell(src, id=grade_id)
     cell.metadata = nbgrader_metadata(grade_id, solution=True)
@@ -92,7 +84,7 @@ def tests(grade_id: str, points: int, source: str):
     """A graded, read-only test cell worth ``points``; hidden tests sit in
     ### BEGIN/END HIDDEN TESTS. The last line must be a check that raises."""
     src = _clean(source)
-    released = re.sub(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS", "", src, flags=re.S)
+    released = cells.without_hidden_tests(src)
     for text in (src, released):
         if not _ends_in_check(text):
             raise ValueError(f"test cell {grade_id} must end with an assert or a check_ call")

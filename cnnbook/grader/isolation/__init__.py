@@ -2,8 +2,12 @@
 
 Modules
 -------
-bubblewrap     one job in bubblewrap with memory, CPU, file-size and wall-clock limits
-executor       the seam between grading and running student code (``LocalExecutor``)
+engine         the Isolation interface (an engine is one type), NoIsolation, RunOutcome
+bubblewrap     the bubblewrap engine: the one module that names ``bwrap``
+jobs           running one job under any engine: limits, wall clock, result stream
+limits         the resource limits of one job, set with prlimit
+process_cap    the pids cgroup of one job (holds for root too)
+executor       the seam between grading and running jobs (``LocalExecutor``)
 dask_executor  ``--cluster``: the sandboxes on a Dask cluster, jobs shipped as bytes
 staging        a private copy of a submission, sanitized, and the job the sandbox runs
 execution      what came back from a sandboxed run, rebuilt field by field (untrusted)

@@ -1,6 +1,8 @@
-"""Run one grading job in a sandbox: bubblewrap plus resource limits.
+"""The bubblewrap isolation engine: the one module that names ``bwrap``.
 
-What the student code sees (with bubblewrap):
+:class:`Bubblewrap` is an :class:`~cnnbook.grader.isolation.engine.Isolation`: it says
+whether it can run here and how one job is launched in it; :mod:`.jobs` starts, limits
+and reads back the job. What the student code sees (with bubblewrap):
 
 * no network: ``--unshare-all`` gives it an empty network namespace (only its own
   loopback), so it cannot reach anything on the machine or outside;
@@ -21,50 +23,26 @@ What the student code sees (with bubblewrap):
 
 Without bubblewrap (``bwrap`` not on PATH) the job still runs with the resource limits,
 in a private temporary folder and with a cleared environment, but with NO network or
-file-system isolation; :func:`sandbox_available` lets the caller say so loudly.
+file-system isolation (:class:`~cnnbook.grader.isolation.engine.NoIsolation`);
+:func:`sandbox_available` lets the caller say so loudly.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import resource
 import shutil
-import signal
 import subprocess
 import sys
-import tempfile
-import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import cnnbook
+from cnnbook.grader.isolation.engine import Launch
+from cnnbook.grader.isolation.limits import MB, Limits
+from cnnbook.grader.sandboxed.job_spec import JobSpec
 
 SANDBOX_HOME = "/home/student"
 SANDBOX_JOB = "/job"
-MB = 1024 * 1024
-
-
-@dataclass
-class Limits:
-    """Resource limits for one submission."""
-
-    timeout: float = 600.0  # wall-clock seconds for the whole notebook
-    memory_mb: int = 2048  # address space of each process (RLIMIT_AS)
-    output_mb: int = 4  # notebook output kept (further output is dropped)
-    file_mb: int = 64  # largest file the job may write (RLIMIT_FSIZE)
-    workdir_mb: int = 256  # size of the private working folder (tmpfs)
-    call_timeout: float | None = None  # one graded call (default: nbgrader's cell timeout)
-    tasks: int = 256  # processes and threads of one job (a pids cgroup; RLIMIT_NPROC if not root)
-
-
-@dataclass
-class RunOutcome:
-    returncode: int | None
-    seconds: float
-    timed_out: bool
-    sandboxed: bool
 
 
 def bwrap_path() -> str | None:
@@ -87,7 +65,7 @@ def sandbox_available() -> bool:
     return r.returncode == 0
 
 
-def _readonly_roots() -> list[str]:
+def readonly_roots() -> list[str]:
     """Host paths the sandbox needs, read-only: Python, the venv, the cnnbook package."""
     paths = ["/usr"]
     for p in (sys.base_prefix, sys.prefix, str(Path(cnnbook.__file__).resolve().parent)):
@@ -119,7 +97,7 @@ def bwrap_command(job_dir: Path, limits: Limits) -> list[str]:
         # read-only binds below must land inside this tmpfs, not collide with it
         "--size", str(limits.workdir_mb * MB), "--tmpfs", "/tmp",
     ]  # fmt: skip
-    for p in _readonly_roots():
+    for p in readonly_roots():
         cmd += ["--ro-bind", p, p]
     # usr-merged systems: /bin, /lib... are symlinks into /usr
     for top in ("/bin", "/sbin", "/lib", "/lib64", "/lib32"):
@@ -157,319 +135,19 @@ def bwrap_command(job_dir: Path, limits: Limits) -> list[str]:
     return cmd
 
 
-def user_tasks(uid: int) -> int:
-    """Processes and threads of ``uid`` now: what RLIMIT_NPROC counts."""
-    count = 0
-    for status in Path("/proc").glob("[0-9]*/status"):
-        try:
-            fields = dict(
-                line.split(":", 1) for line in status.read_text().splitlines() if ":" in line
-            )
-        except OSError:
-            continue
-        if int(fields.get("Uid", "-1").split()[0]) == uid:
-            count += int(fields.get("Threads", "1"))
-    return count
+@dataclass(frozen=True)
+class Bubblewrap:
+    """Each job in its own bubblewrap sandbox (see the module's docstring)."""
 
+    name: str = "bubblewrap"  # what the gradebook's side table and the report say
+    sandboxed: bool = True
 
-def _rlimits(limits: Limits) -> dict[str, int]:
-    out = {
-        "as": limits.memory_mb * MB,  # address space: a 40 GB allocation fails at once
-        "cpu": int(limits.timeout) + 30,  # CPU seconds: a backstop behind the wall clock
-        "fsize": limits.file_mb * MB,  # largest file written, including sandbox.log
-        "core": 0,
-    }
-    uid = os.getuid()
-    if uid != 0:
-        # Linux counts processes per real user and never limits root, so a fork bomb is
-        # capped only when cnnbook runs as an ordinary user: this user's tasks now plus
-        # a margin for this job (a kernel and its threads need a few dozen).
-        out["nproc"] = user_tasks(uid) + limits.tasks
-    return out
+    def available(self) -> bool:
+        return sandbox_available()
 
-
-def _prlimit_args(limits: Limits) -> list[str]:
-    return [f"--{name}={value}" for name, value in _rlimits(limits).items()]
-
-
-def _limit_preexec(limits: Limits):
-    def apply() -> None:
-        names = {"as": "RLIMIT_AS", "cpu": "RLIMIT_CPU", "fsize": "RLIMIT_FSIZE"}
-        names.update(core="RLIMIT_CORE", nproc="RLIMIT_NPROC")
-        for name, value in _rlimits(limits).items():
-            resource.setrlimit(getattr(resource, names[name]), (value, value))
-
-    return apply
-
-
-# --------------------------------------------------------------------------- process cap
-
-CGROUP_ROOT = Path("/sys/fs/cgroup")
-_CAP_COUNTER = iter(range(1, 1 << 62))
-
-
-def _cgroup_v2_root() -> Path | None:
-    for root in (CGROUP_ROOT, CGROUP_ROOT / "unified"):
-        controllers = root / "cgroup.controllers"
-        try:
-            if controllers.is_file() and "pids" in controllers.read_text().split():
-                return root
-        except OSError:
-            continue
-    return None
-
-
-def _cgroup_v1_root() -> Path | None:
-    root = CGROUP_ROOT / "pids"
-    return root if (root / "cgroup.procs").is_file() else None
-
-
-def process_cap_mode() -> str:
-    """How jobs' processes are capped here: ``cgroup-v2``, ``cgroup-v1`` (a pids cgroup
-    per job, which holds for root too), ``rlimit`` (RLIMIT_NPROC, which Linux does not
-    apply to root) or ``none``."""
-    if os.access(CGROUP_ROOT, os.W_OK) or os.getuid() == 0:
-        if _cgroup_v2_root() and _try_cgroup(_cgroup_v2_root(), v2=True):
-            return "cgroup-v2"
-        if _cgroup_v1_root() and _try_cgroup(_cgroup_v1_root(), v2=False):
-            return "cgroup-v1"
-    return "rlimit" if os.getuid() != 0 else "none"
-
-
-def _try_cgroup(root: Path, v2: bool) -> bool:
-    try:
-        with ProcessCap(8, root=root, v2=v2):
-            return True
-    except OSError:
-        return False
-
-
-class ProcessCap:
-    """A pids cgroup for one job: at most ``limit`` processes and threads in it, whoever
-    the user (``pids.max`` holds for root, unlike RLIMIT_NPROC). The job's command is
-    wrapped by :meth:`wrap` so that it joins the cgroup before it runs; leaving the
-    ``with`` block kills whatever is left in it and removes the cgroup."""
-
-    def __init__(self, limit: int, root: Path | None = None, v2: bool | None = None):
-        self.limit = limit
-        if root is None:
-            root, v2 = (
-                (_cgroup_v2_root(), True) if _cgroup_v2_root() else (_cgroup_v1_root(), False)
-            )
-        if root is None:
-            raise OSError("no pids cgroup controller here")
-        self.root, self.v2 = root, v2
-        self.path: Path | None = None
-
-    def __enter__(self) -> ProcessCap:
-        base = self.root / "cnnbook"
-        if not base.is_dir():
-            try:
-                base.mkdir()
-            except FileExistsError:
-                pass
-        if self.v2:
-            for parent in (self.root, base):
-                control = parent / "cgroup.subtree_control"
-                if "pids" not in control.read_text().split():
-                    control.write_text("+pids")
-        self.path = base / f"job-{os.getpid()}-{next(_CAP_COUNTER)}"
-        self.path.mkdir()
-        (self.path / "pids.max").write_text(str(self.limit))
-        return self
-
-    def wrap(self, cmd: list[str]) -> list[str]:
-        join = 'echo $$ > "$0/cgroup.procs" && exec "$@"'
-        return ["/bin/sh", "-c", join, str(self.path), *cmd]
-
-    def peak(self) -> int | None:
-        try:
-            return int((self.path / "pids.peak").read_text())
-        except (OSError, ValueError, TypeError):
-            return None
-
-    def __exit__(self, *exc) -> None:
-        if self.path is None:
-            return
-        for _ in range(50):
-            try:
-                pids = [int(p) for p in (self.path / "cgroup.procs").read_text().split()]
-            except OSError:
-                break
-            if not pids:
-                break
-            for pid in pids:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except (ProcessLookupError, PermissionError):
-                    pass
-            time.sleep(0.02)
-        try:
-            self.path.rmdir()
-        except OSError:
-            pass
-
-
-_LIVE: set[subprocess.Popen] = set()
-_LIVE_LOCK = threading.Lock()
-
-
-def kill_all() -> None:
-    """Kill every job still running in this process (an interrupted autograde)."""
-    with _LIVE_LOCK:
-        procs = list(_LIVE)
-    for proc in procs:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-
-
-def _feed(stream, data: bytes) -> None:
-    try:
-        stream.write(data)
-        stream.close()
-    except (BrokenPipeError, OSError):
-        pass
-
-
-def _pump(stream, path: Path, cap: int) -> None:
-    """Copy the runner's result stream to ``path``, keeping at most ``cap`` bytes."""
-    kept = 0
-    with open(path, "wb") as out:
-        while True:
-            chunk = stream.read(65536)
-            if not chunk:
-                break
-            if kept < cap:
-                out.write(chunk[: cap - kept])
-                kept += len(chunk)
-    stream.close()
-
-
-def run_job(job_dir: Path, limits: Limits, use_sandbox: bool = True) -> RunOutcome:
-    """Run the job prepared in ``job_dir``, its processes capped (see :class:`ProcessCap`)."""
-    cap = None
-    if os.getuid() == 0 or os.access(CGROUP_ROOT, os.W_OK):
-        try:
-            cap = ProcessCap(limits.tasks).__enter__()
-        except OSError:
-            cap = None
-    try:
-        return _run_job(job_dir, limits, use_sandbox, cap)
-    finally:
-        if cap is not None:
-            cap.__exit__(None, None, None)
-
-
-def _run_job(job_dir: Path, limits: Limits, use_sandbox: bool, cap) -> RunOutcome:
-    """Run the job prepared in ``job_dir`` (``job.json`` and ``files/``).
-
-    The spec and the notebook are piped to the runner's stdin; its result stream is
-    saved as ``job_dir/out/stream.jsonl`` (size-capped); bubblewrap's own messages go
-    to ``job_dir/sandbox.log``.
-    """
-    job_dir = Path(job_dir)
-    payload = json.loads((job_dir / "job.json").read_text())
-    out_dir = job_dir / "out"
-    shutil.rmtree(out_dir, ignore_errors=True)
-    out_dir.mkdir()
-    spec = payload["spec"]
-    private = None
-    if use_sandbox:
-        spec["files_dir"] = f"{SANDBOX_JOB}/files"
-        spec["work_dir"] = f"{SANDBOX_HOME}/{spec.get('assignment', 'work')}"
+    def launch(self, job_dir: Path, spec: JobSpec, limits: Limits) -> Launch:
+        work = f"{SANDBOX_HOME}/{spec.assignment or 'work'}"
+        spec = spec.in_folders(f"{SANDBOX_JOB}/files", work)
         # a one-line /etc/passwd for the sandbox user (some libraries look the user up)
         (job_dir / "passwd").write_text("student:x:1000:1000:student:/home/student:/bin/sh\n")
-        cmd = bwrap_command(job_dir, limits)
-        cwd = env = None
-    else:
-        private = Path(tempfile.mkdtemp(prefix="cnnbook-job-"))
-        spec["files_dir"] = str(job_dir / "files")
-        spec["work_dir"] = str(private / spec.get("assignment", "work"))
-        cmd = [sys.executable, "-m", "cnnbook.grader.sandboxed.runner"]
-        cwd = str(private)
-        env = {
-            "PATH": os.path.dirname(sys.executable) + ":/usr/bin:/bin",
-            "HOME": str(private),
-            "TMPDIR": str(private / ".tmp"),
-            "LANG": "C.UTF-8",
-            "MPLBACKEND": "Agg",
-            "OPENBLAS_NUM_THREADS": "1",
-            "OMP_NUM_THREADS": "1",
-        }
-    prlimit = shutil.which("prlimit")
-    preexec = None
-    if prlimit:
-        cmd = [prlimit, *_prlimit_args(limits), "--", *cmd]
-    else:  # pragma: no cover - util-linux is everywhere bubblewrap is
-        preexec = _limit_preexec(limits)
-    if cap is not None:
-        cmd = cap.wrap(cmd)
-    setpriv = shutil.which("setpriv")
-    if setpriv:  # the job dies with the thread that started it, even on `kill -9 cnnbook`
-        cmd = [setpriv, "--pdeathsig", "KILL", "--", *cmd]
-    data = json.dumps(payload).encode()
-    cap = limits.output_mb * MB * 3 + 8 * MB
-    start = time.monotonic()
-    timed_out = False
-    proc = None
-    try:
-        with open(job_dir / "sandbox.log", "wb") as log:
-            proc = subprocess.Popen(
-                cmd,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=log,
-                cwd=cwd,
-                env=env,
-                preexec_fn=preexec,
-                start_new_session=True,
-            )
-            with _LIVE_LOCK:
-                _LIVE.add(proc)
-            pump = threading.Thread(
-                target=_pump, args=(proc.stdout, out_dir / "stream.jsonl", cap), daemon=True
-            )
-            pump.start()
-            # fed from a thread, so that the wall clock holds even if nobody reads it
-            feeder = threading.Thread(target=_feed, args=(proc.stdin, data), daemon=True)
-            feeder.start()
-            try:
-                proc.wait(timeout=limits.timeout)
-            except subprocess.TimeoutExpired:
-                timed_out = True
-                try:
-                    os.killpg(proc.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                proc.wait()
-            pump.join(timeout=30)
-    finally:
-        with _LIVE_LOCK:
-            _LIVE.discard(proc)
-        if private is not None:
-            shutil.rmtree(private, ignore_errors=True)
-    return RunOutcome(proc.returncode, time.monotonic() - start, timed_out, use_sandbox)
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m cnnbook.grader.isolation.bubblewrap JOB_DIR``: run one prepared job
-    (a cluster node)."""
-    import argparse
-
-    p = argparse.ArgumentParser(description=main.__doc__)
-    p.add_argument("job_dir")
-    p.add_argument("--timeout", type=float, default=Limits.timeout)
-    p.add_argument("--memory", type=int, default=Limits.memory_mb)
-    p.add_argument("--no-sandbox", action="store_true")
-    a = p.parse_args(argv)
-    outcome = run_job(
-        Path(a.job_dir), Limits(timeout=a.timeout, memory_mb=a.memory), use_sandbox=not a.no_sandbox
-    )
-    print(json.dumps(outcome.__dict__))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+        return Launch(spec, bwrap_command(job_dir, limits))

@@ -10,9 +10,9 @@ supported by a plain address.
 * **No shared disk.** A job travels as bytes: every file of its folder (``job.json``
   with the sanitized notebook, ``files/``). On the worker :func:`run_packed` writes it
   to a private temporary folder, runs
-  :func:`cnnbook.grader.isolation.bubblewrap.run_job` there (the same bubblewrap sandbox
+  :func:`cnnbook.grader.isolation.jobs.run_job` there (the same isolation engine
   and limits as on one machine) and returns every file of ``out/``, the sandbox log and
-  the :class:`~cnnbook.grader.isolation.bubblewrap.RunOutcome` as plain data; the parent
+  the :class:`~cnnbook.grader.isolation.engine.RunOutcome` as plain data; the parent
   writes them into its own ``job_dir/out``.
 * **Workers only run sandboxes.** The parent (the ``cnnbook`` process) keeps the
   gradebook and grades each result as it arrives, so the gradebook has one writer.
@@ -42,8 +42,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import asdict
 from pathlib import Path, PurePosixPath
 
-from cnnbook.grader.isolation.bubblewrap import Limits, RunOutcome, run_job, sandbox_available
+from cnnbook.grader.isolation.bubblewrap import Bubblewrap
+from cnnbook.grader.isolation.engine import Isolation, RunOutcome
 from cnnbook.grader.isolation.executor import Job, JobResult
+from cnnbook.grader.isolation.jobs import run_job
+from cnnbook.grader.isolation.limits import Limits
 
 KILLED_WORKER_HINT = (
     "the Dask worker running this submission died every time it was tried (KilledWorker): "
@@ -92,7 +95,8 @@ def unpack(root: Path, files: dict[str, bytes]) -> None:
         target.write_bytes(data)
 
 
-_WORKER_SANDBOX: bool | None = None
+#: Whether each isolation engine works on this worker (checked once per engine).
+_WORKER_AVAILABLE: dict[str, bool] = {}
 _SWEPT = False
 
 
@@ -116,21 +120,20 @@ def _jobs_root() -> Path:
     return root
 
 
-def run_packed(files: dict[str, bytes], limits: Limits, use_sandbox: bool, label: str) -> dict:
+def run_packed(files: dict[str, bytes], limits: Limits, isolation: Isolation, label: str) -> dict:
     """Run one packed job (on a Dask worker): plain data in, plain data out.
 
     Returns ``{"outcome": {...}, "out": {path: bytes}, "sandbox_log": bytes, "worker":
     host}``, or ``{"error": message, "worker": host}`` when the job could not be run.
     """
-    global _WORKER_SANDBOX
     host = socket.gethostname()
     try:
-        if use_sandbox:
-            if _WORKER_SANDBOX is None:
-                _WORKER_SANDBOX = sandbox_available()
-            if not _WORKER_SANDBOX:
+        if isolation.sandboxed:
+            if isolation.name not in _WORKER_AVAILABLE:
+                _WORKER_AVAILABLE[isolation.name] = isolation.available()
+            if not _WORKER_AVAILABLE[isolation.name]:
                 return {
-                    "error": f"the worker on {host} has no working bubblewrap (bwrap): "
+                    "error": f"the worker on {host} has no working {isolation.name}: "
                     "install it there, or grade with --no-sandbox (trusted code only)",
                     "worker": host,
                 }
@@ -139,7 +142,7 @@ def run_packed(files: dict[str, bytes], limits: Limits, use_sandbox: bool, label
         with tempfile.TemporaryDirectory(prefix=f"{safe}-{os.getpid()}-", dir=jobs_root) as tmp:
             job_dir = Path(tmp)
             unpack(job_dir, files)
-            outcome = run_job(job_dir, limits, use_sandbox)
+            outcome = run_job(job_dir, limits, isolation)
             out_dir = job_dir / "out"
             out = pack_job(out_dir, skip=())
             log = job_dir / "sandbox.log"
@@ -193,13 +196,13 @@ class DaskExecutor:
         self,
         cluster: str,
         limits: Limits | None = None,
-        sandbox: bool = True,
+        isolation: Isolation | None = None,
         connect_timeout: float = 20.0,
         per_thread: int = 3,
     ):
         self.address, self.local_workers = parse_cluster(cluster)
         self.limits = limits or Limits()
-        self.sandbox = sandbox
+        self.isolation = isolation or Bubblewrap()
         self.connect_timeout = connect_timeout
         self.per_thread = per_thread
         self.describe = cluster
@@ -282,7 +285,7 @@ class DaskExecutor:
                 run_packed,
                 [pack_job(job.job_dir) for job in batch],
                 [self.limits] * len(batch),
-                [self.sandbox] * len(batch),
+                [self.isolation] * len(batch),
                 [f"{job.student}-{job.notebook}" for job in batch],
                 key=[f"cnnbook-job-{uuid.uuid4().hex}" for _ in batch],
                 pure=False,

@@ -9,9 +9,10 @@ A :class:`Job` is a self-contained folder::
 An :class:`Executor` takes jobs and yields a :class:`JobResult` for each, in any order,
 once its ``out/`` folder is final. The parent never needs more than that, so the
 executor is the only piece a cluster engine has to replace: ship the job folder to a
-node, run :func:`cnnbook.grader.isolation.bubblewrap.run_job` there (or ``python -m
-cnnbook.grader.isolation.bubblewrap JOB_DIR``), bring ``out/`` back and yield the result. Everything
-that touches the gradebook stays in the parent, which consumes the results one at a time.
+node, run :func:`cnnbook.grader.isolation.jobs.run_job` there (or ``python -m
+cnnbook.grader.isolation.jobs JOB_DIR``), bring ``out/`` back and yield the result.
+Everything that touches the gradebook stays in the parent, which consumes the results
+one at a time.
 """
 
 from __future__ import annotations
@@ -23,7 +24,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from cnnbook.grader.isolation.bubblewrap import Limits, RunOutcome, kill_all, run_job
+from cnnbook.grader.isolation.bubblewrap import Bubblewrap
+from cnnbook.grader.isolation.engine import Isolation, RunOutcome
+from cnnbook.grader.isolation.jobs import kill_all, run_job
+from cnnbook.grader.isolation.limits import Limits
 
 
 @dataclass
@@ -59,14 +63,19 @@ class LocalExecutor:
     its own process tree, so N jobs use N cores.
     """
 
-    def __init__(self, jobs: int | None = None, limits: Limits | None = None, sandbox=True):
+    def __init__(
+        self,
+        jobs: int | None = None,
+        limits: Limits | None = None,
+        isolation: Isolation | None = None,
+    ):
         self.jobs = max(1, jobs or default_jobs())
         self.limits = limits or Limits()
-        self.sandbox = sandbox
+        self.isolation = isolation or Bubblewrap()
 
     def _run_one(self, job: Job) -> JobResult:
         try:
-            return JobResult(job, run_job(job.job_dir, self.limits, self.sandbox))
+            return JobResult(job, run_job(job.job_dir, self.limits, self.isolation))
         except Exception as e:  # noqa: BLE001 - one bad job never stops the batch
             return JobResult(job, None, f"{type(e).__name__}: {e}")
 

@@ -25,13 +25,17 @@ PACKAGE = Path(cnnbook.__file__).resolve().parent
 
 #: What holds no answers and is always in the sandbox: folders copied whole (every
 #: module of the student-side ``grading`` helpers and of ``grader/sandboxed``, the code
-#: that runs inside the sandbox), and single modules (paths inside the package).
+#: that runs inside the sandbox), and single files (paths inside the package): the
+#: course data the student side reads (the chapters of the hints), never the
+#: misconceptions (``coursedata/misconceptions/`` holds fragments of the answers).
 SANDBOX_SAFE_FOLDERS = ("grading", "grader/sandboxed")
 SANDBOX_SAFE = (
     "__init__.py",
     "data.py",
     "gradcheck.py",
     "grader/__init__.py",
+    "coursedata/__init__.py",
+    "coursedata/chapters.toml",
 )
 
 

@@ -10,6 +10,7 @@ import shutil
 from pathlib import Path
 
 import nbformat
+from nbgrader.converters import Autograde
 
 from cnnbook.grader.judging import judge
 
@@ -85,4 +86,23 @@ def student_code_only(nb) -> dict:
         if judge.cell_kind(cell) in (judge.CellKind.TEST, judge.CellKind.DRIVER):
             cell.source = ""
             cell.outputs = []
+    return nb
+
+
+def sanitize(path: Path, course, student: str, assignment: str, notebook: str):
+    """nbgrader's sanitize stage, exactly as its Autograde converter configures it."""
+    nb = nbformat.read(str(path), as_version=4)
+    resources = {
+        "nbgrader": {
+            "student": student,
+            "assignment": assignment,
+            "notebook": notebook,
+            "db_url": course.db_url,
+        }
+    }
+    pps = course.config.Autograde.get("sanitize_preprocessors") or list(
+        Autograde.class_traits()["sanitize_preprocessors"].default()
+    )
+    for pp_class in pps:
+        nb, resources = pp_class(config=course.config)(nb, resources)
     return nb

@@ -2,9 +2,15 @@
 
 Modules
 -------
-judge           records the graded calls on the reference, then runs the tests on the
-                student's decoded results
-diagnosis       names the known mistake behind a failed test (``Likely mistake:``)
-misconceptions  the catalogue of known mistakes (course data and its loader)
-replay          nbgrader's Execute step, replaced: the sandbox's outputs and the verdicts
+judge             the entry point: records the graded calls on the reference, then runs
+                  the tests on the student's decoded results (one Verdict per test cell)
+assignment_tests  an assignment's cells as the judge reads them (kinds, functions)
+session           what answers each call of a student's function while tests run
+running           running the reference's and the test cells (the seam the diagnosis uses)
+decoding          the sandbox's result lines (untrusted) decoded into one CallOutcome per call
+verdicts          the decision on one test cell, and the failure's words
+diagnosis         names the known mistake behind a failed test (``Likely mistake:``)
+visible_table     the visible checks' data: known mistakes' results on the visible inputs
+misconceptions    the known mistakes: the loader of ``cnnbook/coursedata/misconceptions``
+replay            nbgrader's Execute step, replaced: the sandbox's outputs and the verdicts
 """

@@ -36,20 +36,20 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
-from cnnbook.grader.judging import judge, misconceptions
+from cnnbook.grader import cells
+from cnnbook.grader.judging import misconceptions
+from cnnbook.grader.judging.assignment_tests import AssignmentTests, CellKind
+from cnnbook.grader.judging.decoding import decode_outcomes
 from cnnbook.grader.judging.misconceptions import Misconception
+from cnnbook.grader.judging.running import exec_cell
+from cnnbook.grader.judging.session import CallOutcome, Recording
+from cnnbook.grader.judging.verdicts import Verdict
 from cnnbook.grader.sandboxed import harness, plaindata
 from cnnbook.grading import likely_mistake
+from cnnbook.grading.tolerances import ATOL, RTOL
 
-DEFAULT_RTOL = 1e-6
-DEFAULT_ATOL = 1e-9
 #: Recordings whose diagnosers are kept (one per assignment notebook of a grading run).
 CACHE_SIZE = 8
-#: A visible call whose shipped results would hold more numbers than this is left out
-#: of the release's data (its cell then gets no diagnosis in the notebook).
-MAX_SHIPPED_NUMBERS = 20_000
 
 
 # ---------------------------------------------------------------------------- comparing
@@ -57,9 +57,9 @@ MAX_SHIPPED_NUMBERS = 20_000
 
 def cell_tolerance(source: str) -> tuple[float, float]:
     """The loosest ``rtol`` and ``atol`` the checks of a test cell pass (or the defaults)."""
-    rtol, atol = DEFAULT_RTOL, DEFAULT_ATOL
+    rtol, atol = RTOL, ATOL
     try:
-        tree = ast.parse(judge.SOLUTION_MARKERS.sub("", source))
+        tree = ast.parse(cells.blank_solution_markers(source))
     except SyntaxError:
         return rtol, atol
     for node in ast.walk(tree):
@@ -73,7 +73,7 @@ def cell_tolerance(source: str) -> tuple[float, float]:
     return rtol, atol
 
 
-def close(got, want, rtol: float = DEFAULT_RTOL, atol: float = DEFAULT_ATOL) -> bool:
+def close(got, want, rtol: float = RTOL, atol: float = ATOL) -> bool:
     """Whether the plain-data value ``got`` equals ``want`` within the tolerances: the
     comparison the visible checks use too (:func:`cnnbook.grading.likely_mistake.close`)."""
     if isinstance(got, plaindata.Opaque | plaindata.Ref) or isinstance(
@@ -83,7 +83,7 @@ def close(got, want, rtol: float = DEFAULT_RTOL, atol: float = DEFAULT_ATOL) -> 
     return likely_mistake.close(got, want, rtol, atol)
 
 
-def same_outcome(got: judge.Outcome, want: judge.Outcome, rtol: float, atol: float) -> bool:
+def same_outcome(got: CallOutcome, want: CallOutcome, rtol: float, atol: float) -> bool:
     """Whether two outcomes of one call are alike: the same exception and message, or values
     and arguments left behind (in-place changes) equal within the tolerances."""
     if got.missing or want.missing:
@@ -105,25 +105,25 @@ def same_outcome(got: judge.Outcome, want: judge.Outcome, rtol: float, atol: flo
 # ---------------------------------------------------------------------------- evaluating
 
 
-def mistaken_namespace(tests: judge.AssignmentTests, mistake: Misconception | None) -> dict:
+def mistaken_namespace(tests: AssignmentTests, mistake: Misconception | None) -> dict:
     """The reference solution's namespace with ``mistake`` applied to its answer cell
-    (as :func:`judge.reference_namespace` builds it; ``None``: the reference itself)."""
+    (as :func:`reference_namespace` builds it; ``None``: the reference itself)."""
     namespace: dict = {"__name__": "__cnnbook_mistake__"}
     for cell in tests.cells:
-        if cell.kind is judge.CellKind.CODE:
-            judge._exec(cell.source, namespace)
-        elif cell.kind is judge.CellKind.ANSWER:
+        if cell.kind is CellKind.CODE:
+            exec_cell(cell.source, namespace)
+        elif cell.kind is CellKind.ANSWER:
             source = cell.source
             if mistake is not None and cell.grade_id == mistake.cell:
                 source = mistake.source(cell.source)
             try:
-                judge._exec(source, namespace)
+                exec_cell(source, namespace)
             except Exception:  # noqa: BLE001 - a mistaken cell may raise, as in a notebook
                 pass
     return namespace
 
 
-def run_calls(recording: judge.Recording, namespace: dict, upto: int) -> list[judge.Outcome]:
+def run_calls(recording: Recording, namespace: dict, upto: int) -> list[CallOutcome]:
     """The outcomes of the recording's first ``upto`` calls made on ``namespace`` (the
     later ones ``missing``), through the same harness the sandbox uses."""
     payload = recording.payload()
@@ -133,7 +133,7 @@ def run_calls(recording: judge.Recording, namespace: dict, upto: int) -> list[ju
         calls.write_text(json.dumps(payload))
         harness.run_calls(namespace, str(calls), str(results))
         lines = [json.loads(line) for line in results.read_text().splitlines()]
-    return judge.decode_outcomes(recording, lines)
+    return decode_outcomes(recording, lines)
 
 
 def _refs(tree) -> list[int]:
@@ -150,11 +150,11 @@ def _refs(tree) -> list[int]:
     return []
 
 
-def _applies(mistake: Misconception, tests: judge.AssignmentTests) -> bool:
+def _applies(mistake: Misconception, tests: AssignmentTests) -> bool:
     """Whether the mistake can be made from this notebook's reference answer cell (a
     reference rewritten since the catalogue entry was written is skipped, not fatal)."""
     for cell in tests.cells:
-        if cell.kind is judge.CellKind.ANSWER and cell.grade_id == mistake.cell:
+        if cell.kind is CellKind.ANSWER and cell.grade_id == mistake.cell:
             try:
                 mistake.source(cell.source)
             except ValueError:
@@ -176,14 +176,14 @@ class CellCalls:
 class Diagnoser:
     """The known mistakes of one recording (assignment and seed), evaluated on demand."""
 
-    def __init__(self, recording: judge.Recording, catalogue: list[Misconception] | None = None):
+    def __init__(self, recording: Recording, catalogue: list[Misconception] | None = None):
         self.recording = recording
         tests = recording.tests
         if catalogue is None:
             catalogue = misconceptions.for_assignment(tests.name)
         self.catalogue = [m for m in catalogue if m.diagnose and _applies(m, tests)]
         self._order = {m.id: i for i, m in enumerate(self.catalogue)}
-        self._outcomes: dict[str | None, tuple[int, list[judge.Outcome]]] = {}
+        self._outcomes: dict[str | None, tuple[int, list[CallOutcome]]] = {}
         self.evaluations = 0  # harness runs made (for the cost measurements)
         self.cells = self._cell_calls()
 
@@ -195,9 +195,9 @@ class Diagnoser:
         out = {}
         drivers: list[int] = []
         for cell in self.recording.tests.cells:
-            if cell.kind is judge.CellKind.DRIVER:
+            if cell.kind is CellKind.DRIVER:
                 drivers += by_cell.get(cell.grade_id, [])
-            if cell.kind is not judge.CellKind.TEST:
+            if cell.kind is not CellKind.TEST:
                 continue
             own = by_cell.get(cell.grade_id, []) or list(drivers)
             todo, seen = list(own), set()
@@ -213,7 +213,7 @@ class Diagnoser:
             )
         return out
 
-    def outcomes(self, mistake: Misconception | None, upto: int) -> list[judge.Outcome]:
+    def outcomes(self, mistake: Misconception | None, upto: int) -> list[CallOutcome]:
         """The mistake's (or, for ``None``, the reference's) outcomes on the first ``upto``
         calls at least; evaluated once, again only if more calls are needed later."""
         key = None if mistake is None else mistake.id
@@ -232,7 +232,7 @@ class Diagnoser:
             return []
         return [m for m in self.catalogue if set(m.functions) & cell.functions]
 
-    def diagnose_cell(self, grade_id: str, student: list[judge.Outcome]) -> Misconception | None:
+    def diagnose_cell(self, grade_id: str, student: list[CallOutcome]) -> Misconception | None:
         """The most specific known mistake the student's outcomes match on this cell."""
         cell = self.cells.get(grade_id)
         mistakes = self.candidates(grade_id)
@@ -258,7 +258,7 @@ class Diagnoser:
             return None
         return min(matches, key=lambda m: (len(m.functions), m.priority, self._order[m.id]))
 
-    def diagnose(self, verdicts: list[judge.Verdict], student: list[judge.Outcome]) -> None:
+    def diagnose(self, verdicts: list[Verdict], student: list[CallOutcome]) -> None:
         """Add the ``Likely mistake:`` line to each failed verdict a known mistake explains
         (and its id to ``verdict.diagnosis``), in place."""
         for v in verdicts:
@@ -270,15 +270,15 @@ class Diagnoser:
                 v.message = f"{v.message.rstrip()}\n{found.line}"
 
 
-def snapshot(outcomes: list[judge.Outcome]) -> list[judge.Outcome]:
+def snapshot(outcomes: list[CallOutcome]) -> list[CallOutcome]:
     """A copy of the student's outcomes that the judge's replay cannot change."""
     return copy.deepcopy(outcomes)
 
 
-_CACHE: dict[int, tuple[judge.Recording, Diagnoser]] = {}
+_CACHE: dict[int, tuple[Recording, Diagnoser]] = {}
 
 
-def diagnoser(recording: judge.Recording) -> Diagnoser:
+def diagnoser(recording: Recording) -> Diagnoser:
     """The diagnoser of a recording, cached for as long as the grading run uses it."""
     entry = _CACHE.get(id(recording))
     if entry is None or entry[0] is not recording:
@@ -288,7 +288,7 @@ def diagnoser(recording: judge.Recording) -> Diagnoser:
     return entry[1]
 
 
-def annotate(recording: judge.Recording, outcomes, verdicts: list[judge.Verdict]) -> None:
+def annotate(recording: Recording, outcomes, verdicts: list[Verdict]) -> None:
     """The judge's hook: name the likely mistake of each failed verdict, in place.
 
     Never fatal: a diagnosis that cannot be made leaves the verdict as it was.
@@ -299,123 +299,3 @@ def annotate(recording: judge.Recording, outcomes, verdicts: list[judge.Verdict]
         diagnoser(recording).diagnose(verdicts, outcomes)
     except Exception:  # noqa: BLE001 - feedback without a diagnosis is still feedback
         pass
-
-
-# ---------------------------------------------------------------------------- visible checks
-
-
-class _DigestSession(judge.Session):
-    """Records like the judge does, and notes the digest of each call's inputs as the
-    student's notebook computes it (:func:`cnnbook.grading.likely_mistake.digest`)."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.digests: list[str] = []
-
-    def _record(self, fn, args, kwargs, mode, watch):
-        key = likely_mistake.digest(fn.name, args, kwargs)
-        value = super()._record(fn, args, kwargs, mode, watch)
-        self.digests.append(key)
-        return value
-
-
-def visible_tests(tests: judge.AssignmentTests) -> judge.AssignmentTests:
-    """The assignment as the student's release runs it: test cells without hidden tests."""
-    cells = [
-        judge.Cell(c.index, c.kind, c.grade_id,
-                   c.visible_source if c.kind is judge.CellKind.TEST else c.source, c.points)
-        for c in tests.cells
-    ]  # fmt: skip
-    return judge.AssignmentTests(tests.name, cells, tests.functions, tests.sandbox_modules)
-
-
-def _numbers(value) -> int:
-    if isinstance(value, np.ndarray):
-        return value.size
-    if isinstance(value, tuple | list):
-        return sum(_numbers(v) for v in value)
-    if isinstance(value, dict):
-        return sum(_numbers(v) for v in value.values())
-    return 1
-
-
-def _shipped(outcome: judge.Outcome, reference: judge.Outcome) -> dict:
-    if outcome.raised is not None:
-        return {"raised": [outcome.raised["type"], outcome.raised["message"]]}
-    after = [
-        [i, likely_mistake.to_json(value)]
-        for i, (value, _) in sorted(outcome.after.items())
-        if i not in reference.after or not close(value, reference.after[i][0], 0.0, 0.0)
-    ]
-    return {"value": likely_mistake.to_json(outcome.value), "after": after}
-
-
-def visible_table(tests: judge.AssignmentTests, catalogue: list[Misconception] | None = None):
-    """What the visible checks need to name a mistake, as JSON-able data (no code).
-
-    ``calls`` maps the digest of each visible call's inputs to, for each known mistake
-    that fails that call's test cell there, ``"correct"`` (the mistake returns what the
-    reference returns on this call) or what it returns (or raises) instead;
-    ``misconceptions`` gives each mistake's line and rank (most specific first).
-    """
-    visible = visible_tests(tests)
-    reference = judge.reference_namespace(visible)
-    session = _DigestSession("record", 0, reference=reference)
-    with judge._installed(session):
-        for cell, error, _ in judge._run_cells(visible, session, reference):
-            if error is not None:
-                raise RuntimeError(f"the reference fails the visible part of {cell.grade_id}")
-    recording = judge.Recording(visible, 0, session.calls)
-    found = Diagnoser(recording, catalogue)
-    table: dict = {}
-    too_large: set[str] = set()
-    used: set[str] = set()
-    for grade_id, cell in found.cells.items():
-        if not cell.calls:
-            continue
-        upto = cell.calls[-1] + 1
-        ref = found.outcomes(None, upto)
-        for m in found.candidates(grade_id):
-            theirs = found.outcomes(m, upto)
-            if all(same_outcome(theirs[i], ref[i], cell.rtol, cell.atol) for i in cell.calls):
-                continue  # not a mistake on this cell's visible inputs
-            used.add(m.id)
-            for i in cell.calls:
-                call = recording.calls[i]
-                if call.cell != grade_id or call.mode not in ("call", "unchanged"):
-                    continue  # the notebook notes only the cell's own calls through call()
-                entry = table.setdefault(
-                    session.digests[i],
-                    {"fn": call.fn, "rtol": cell.rtol, "atol": cell.atol, "mistakes": {}},
-                )
-                entry["rtol"], entry["atol"] = (
-                    max(entry["rtol"], cell.rtol), max(entry["atol"], cell.atol)
-                )
-                alike = same_outcome(theirs[i], ref[i], 0.0, 0.0)
-                if not alike and _numbers(theirs[i].value) > MAX_SHIPPED_NUMBERS:
-                    too_large.add(session.digests[i])
-                entry["mistakes"][m.id] = "correct" if alike else _shipped(theirs[i], ref[i])
-    for key in too_large:
-        del table[key]
-    ranked = sorted(
-        (m for m in found.catalogue if m.id in used),
-        key=lambda m: (len(m.functions), m.priority, found._order[m.id]),
-    )
-    return {
-        "about": (
-            "Known mistakes' results on the visible tests' inputs"
-            " (cnnbook.grading.likely_mistake)."
-        ),
-        "assignment": tests.name,
-        "misconceptions": {m.id: {"line": m.line, "rank": r} for r, m in enumerate(ranked)},
-        "calls": table,
-    }
-
-
-def write_visible_table(source_notebook: Path, assignment: str) -> Path:
-    """Write ``misconceptions.json`` beside an assignment's source notebook (released
-    with it by nbgrader)."""
-    tests = judge.AssignmentTests.from_path(source_notebook, assignment)
-    path = Path(source_notebook).parent / likely_mistake.DATA_FILE
-    path.write_text(json.dumps(visible_table(tests), indent=None, sort_keys=True) + "\n")
-    return path

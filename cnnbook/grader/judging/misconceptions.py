@@ -1,11 +1,14 @@
-# ruff: noqa: E501 - one mistake per entry, its edits and sentence on single lines
-"""The course's known mistakes: what a student gets wrong, in teaching terms.
+"""The course's known mistakes (what a student gets wrong, in teaching terms): the loader.
 
-Course data, reviewed by course authors: each entry is one realistic mistake in one
-answer cell of an assignment, with
+The entries are course data, reviewed by course authors, in
+``cnnbook/coursedata/misconceptions/<assignment>.toml``: a top-level
+``assignment = "<assignment>"``, then one ``[[mistake]]`` table per realistic mistake in
+one answer cell, with
 
-* ``id``: a stable identifier (gradebooks and reports keep it; never reuse one);
-* ``assignment`` and ``cell``: the answer cell (its nbgrader ``grade_id``) it changes;
+* ``id``: a stable identifier ``psNN.<cell>.<slug of whole words>`` (gradebooks and
+  reports keep it; never reuse one); ``aliases``: former ids of the entry, which
+  :data:`BY_ID` still finds;
+* ``cell``: the answer cell (its nbgrader ``grade_id``) it changes;
 * ``name``: a short technical name (what the test catalogue calls it);
 * ``functions``: the graded functions whose results it changes (its own, and any
   graded function that calls it);
@@ -13,31 +16,45 @@ answer cell of an assignment, with
   numbers; it is shown to the student after ``Likely mistake:``;
 * ``reread``: the book section that explains the right idea, as (chapter number,
   section title) -- the title of a ``##`` heading of that chapter's page;
-* how to make it from the reference answer: text ``edits`` (old -> new, each ``old``
-  found exactly once in the answer cell without its ``### BEGIN/END SOLUTION`` lines)
-  or a whole replacement cell ``code``;
-* ``diagnose``: false for entries that are not misconceptions (importing the
-  reference), which the tests use but feedback never names;
-* ``priority``: breaks ties when two mistakes behave identically on a test (lower
-  first), after "fewest functions changed" (see :mod:`cnnbook.grader.judging.diagnosis`).
+* how to make it from the reference answer: ``[[mistake.edit]]`` tables (``old`` ->
+  ``new``, literal strings ``'''...'''``, each ``old`` found exactly once in the answer
+  cell without its ``### BEGIN/END SOLUTION`` lines) or a whole replacement cell
+  ``code = '''...'''``;
+* ``diagnose`` (optional, default true): false for entries that are not misconceptions
+  (importing the reference), which the tests use but feedback never names;
+* ``priority`` (optional, default 0): breaks ties when two mistakes behave identically
+  on a test (lower first), after "fewest functions changed" (see
+  :mod:`cnnbook.grader.judging.diagnosis`).
 
-Adding a mistake is adding one entry. ``tests/exercise_catalogue.py`` takes its
+Adding a mistake is adding one ``[[mistake]]`` table. :func:`load` checks every entry
+(fields, id form, duplicates; ``tests/test_coursedata.py`` also checks every edit
+against the reference answers). ``tests/exercise_catalogue.py`` takes its
 ``MISTAKES`` from here; the judge (:mod:`cnnbook.grader.judging.diagnosis`) names them in the
 feedback; ``tools/build_solutions.py`` ships their results on the visible inputs (data,
-never code) beside each released notebook. This module holds fragments of the
-reference answers: it is instructor-side, never in the sandbox or a release.
+never code) beside each released notebook. The data holds fragments of the reference
+answers: it is instructor-side, never in the sandbox or a release.
 """
 
 from __future__ import annotations
 
 import re
 import textwrap
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
-from cnnbook.grading import CHAPTERS
+from cnnbook.coursedata import FOLDER as COURSEDATA
+from cnnbook.coursedata import CourseDataError, check_fields, read
+from cnnbook.grader import cells
+from cnnbook.grading.book import CHAPTERS
 
-SOLUTION_LINES = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n", re.M)
-
+#: Where the entries are: one TOML file per assignment.
+FOLDER = COURSEDATA / "misconceptions"
+#: Each field of a ``[[mistake]]`` table and its TOML type.
+TYPES = {"id": str, "cell": str, "name": str, "functions": list, "says": str, "reread": list,
+         "aliases": list, "priority": int, "diagnose": bool, "code": str, "edit": list}
+REQUIRED = {"id", "cell", "name", "functions", "says", "reread"}
+OPTIONAL = set(TYPES) - REQUIRED
+ID = re.compile(r"ps\d\d\.[a-z0-9_]+\.[a-z0-9]+(-[a-z0-9]+)*")
 
 @dataclass(frozen=True)
 class Misconception:
@@ -52,6 +69,8 @@ class Misconception:
     code: str | None = None
     diagnose: bool = True
     priority: int = 0
+    aliases: tuple[str, ...] = ()  # former ids (gradebooks keep them)
+    origin: str = field(default="", compare=False)  # the file it was read from
 
     @property
     def section(self) -> str:
@@ -68,705 +87,77 @@ class Misconception:
         """The answer cell with this mistake, from the reference answer cell's source."""
         if self.code is not None:
             return textwrap.dedent(self.code).strip("\n") + "\n"
-        source = SOLUTION_LINES.sub("", reference_cell)
+        source = cells.without_solution_markers(reference_cell)
         for old, new in self.edits:
             count = source.count(old)
             if count != 1:
-                raise ValueError(
-                    f"{self.id}: expected {old!r} exactly once in the answer, found {count}"
+                raise CourseDataError(
+                    f"{self.origin}: {self.id}: expected {old!r} exactly once in the "
+                    f"answer cell {self.cell}, found {count}"
                 )
             source = source.replace(old, new)
         return source
 
 
-def _m(assignment, cell, name, *edits, code=None, **teaching) -> Misconception:
-    return Misconception(assignment=assignment, cell=cell, name=name, edits=tuple(edits),
-                         code=code, **teaching)
+def _entry(path: Path, assignment: str, n: int, raw: dict) -> Misconception:
+    where = f"{path}: mistake {n + 1}" + (f" ({raw['id']})" if "id" in raw else "")
+    check_fields(where, raw, REQUIRED, OPTIONAL)
+    for key, value in raw.items():
+        if not isinstance(value, TYPES[key]):
+            raise CourseDataError(f"{where}: {key} must be a {TYPES[key].__name__}")
+    if "code" in raw and "edit" in raw:
+        raise CourseDataError(f"{where}: has both code and edit (give one)")
+    if "code" not in raw and not raw.get("edit"):
+        raise CourseDataError(f"{where}: has neither code nor an edit")
+    edits = []
+    for k, edit in enumerate(raw.get("edit", [])):
+        check_fields(f"{where}, edit {k + 1}", edit, {"old", "new"})
+        edits.append((edit["old"], edit["new"]))
+    if not ID.fullmatch(raw["id"]) or raw["id"].split(".")[:2] != [assignment[:4], raw["cell"]]:
+        raise CourseDataError(
+            f"{where}: id must read {assignment[:4]}.{raw['cell']}.<slug of whole words>"
+        )
+    if len(raw["reread"]) != 2 or raw["reread"][0] not in CHAPTERS:
+        raise CourseDataError(f"{where}: reread must be [chapter number, section title]")
+    return Misconception(
+        id=raw["id"], assignment=assignment, cell=raw["cell"], name=raw["name"],
+        functions=tuple(raw["functions"]), says=raw["says"], reread=tuple(raw["reread"]),
+        edits=tuple(edits), code=raw.get("code"), diagnose=raw.get("diagnose", True),
+        priority=raw.get("priority", 0), aliases=tuple(raw.get("aliases", ())),
+        origin=str(path),
+    )  # fmt: skip
 
 
-PS01 = "ps01_input_tensors"
-PS02 = "ps02_convolution"
-PS03 = "ps03_pooling"
-PS04 = "ps04_activations_dense"
-PS05 = "ps05_softmax_cross_entropy"
-PS06 = "ps06_backprop"
-PS07 = "ps07_training"
+def load(folder: Path = FOLDER) -> list[Misconception]:
+    """Every entry of the ``*.toml`` files of ``folder`` (one per assignment, in file
+    name order, entries in file order); raises :class:`CourseDataError` naming the file
+    and the entry for an unknown or missing field or a duplicate id or alias."""
+    entries: list[Misconception] = []
+    seen: dict[str, str] = {}
+    for path in sorted(Path(folder).glob("*.toml")):
+        data = read(path)
+        check_fields(str(path), data, {"assignment", "mistake"})
+        if not isinstance(data["mistake"], list):
+            raise CourseDataError(f"{path}: the entries must be [[mistake]] tables")
+        if path.stem != data["assignment"]:
+            raise CourseDataError(f"{path}: assignment {data['assignment']!r} in a file not "
+                                  f"named after it ({data['assignment']}.toml)")  # fmt: skip
+        for n, raw in enumerate(data["mistake"]):
+            m = _entry(path, data["assignment"], n, raw)
+            for name in (m.id, *m.aliases):
+                if name in seen:
+                    raise CourseDataError(f"{path}: duplicate id {name!r} (also in {seen[name]})")
+                seen[name] = str(path)
+            entries.append(m)
+    return entries
 
-MISCONCEPTIONS: list[Misconception] = [
-    # ---------------------------------------------------------------- ps01
-    _m(PS01, "image_to_tensor", "reshape instead of transpose to (C, H, W)",
-       ("image.transpose(2, 0, 1)", "image.reshape(image.shape[2], image.shape[0], image.shape[1])"),
-       id='ps01.image_to_tensor.reshape-instead-of-transpose-to-c-h-w',
-       functions=('image_to_tensor',),
-       says='A reshape only regroups the numbers in memory order; moving the channel axis to the front needs a transpose.',
-       reread=('01', '(H, W, C) or (C, H, W)?')),
-    _m(PS01, "image_to_tensor", "not scaled to [0, 1]",
-       ("return image.transpose(2, 0, 1).astype(np.float64) / 255.0",
-        "return image.transpose(2, 0, 1).astype(np.float64)"),
-       id='ps01.image_to_tensor.not-scaled-to-0-1',
-       functions=('image_to_tensor',),
-       says='The pixel values are kept in 0 to 255 instead of being scaled to the range 0 to 1.',
-       reread=('01', 'A grayscale image is a matrix')),
-    _m(PS01, "image_to_tensor", "integer division by 255",
-       ("return image.transpose(2, 0, 1).astype(np.float64) / 255.0",
-        "return image.transpose(2, 0, 1) // 255"),
-       id='ps01.image_to_tensor.integer-division-by-255',
-       functions=('image_to_tensor',),
-       says='Integer division by 255 turns every pixel into 0 or 1: the scaling must be done in floating point.',
-       reread=('01', 'A grayscale image is a matrix')),
-    _m(PS01, "image_to_tensor", "divided by 256",
-       ("/ 255.0", "/ 256.0"),
-       id='ps01.image_to_tensor.divided-by-256',
-       functions=('image_to_tensor',),
-       says='The pixels are divided by 256 instead of by the largest pixel value, 255, so white does not become 1.',
-       reread=('01', 'A grayscale image is a matrix')),
-    _m(PS01, "image_to_tensor", "grayscale images not given a channel axis",
-       ("    if image.ndim == 2:\n        image = image[:, :, np.newaxis]\n", ""),
-       id='ps01.image_to_tensor.grayscale-images-not-given-a-channel-axis',
-       functions=('image_to_tensor',),
-       says='A grayscale image still needs a channel axis (of length one) to become a (C, H, W) tensor.',
-       reread=('01', 'Batches: (N, C, H, W)')),
-    _m(PS01, "image_to_tensor", "transposed to (C, W, H)",
-       ("image.transpose(2, 0, 1)", "image.transpose(2, 1, 0)"),
-       id='ps01.image_to_tensor.transposed-to-c-w-h',
-       functions=('image_to_tensor',),
-       says='The transpose puts width before height: the axes must come out as channel, height, width.',
-       reread=('01', '(H, W, C) or (C, H, W)?')),
-    _m(PS01, "stack_batch", "concatenated along the channel axis",
-       code="""
-def stack_batch(tensors):
-    return np.concatenate(tensors, axis=0)
-""",
-       id='ps01.stack_batch.concatenated-along-the-channel-axis',
-       functions=('stack_batch',),
-       says='The tensors are joined along an existing axis instead of stacked along a new batch axis in front.',
-       reread=('01', 'Batches: (N, C, H, W)')),
-    _m(PS01, "channel_mean_std", "sample standard deviation (ddof=1)",
-       ("std[c] = x[:, c].std()", "std[c] = x[:, c].std(ddof=1)"),
-       id='ps01.channel_mean_std.sample-standard-deviation-ddof-1',
-       functions=('channel_mean_std',),
-       says='The standard deviation is the sample estimate (dividing by one less than the count) instead of the plain one over all values.',
-       reread=('01', 'Per-channel standardization')),
-    _m(PS01, "channel_mean_std", "statistics over the wrong axes",
-       code="""
-def channel_mean_std(x):
-    return x.mean(axis=(0, 1)).mean(axis=0)[: x.shape[1]], x.std(axis=(2, 3)).mean(axis=0)
-""",
-       id='ps01.channel_mean_std.statistics-over-the-wrong-axes',
-       functions=('channel_mean_std',),
-       says="The statistics are taken over the wrong axes: each channel's mean and spread pool every image and every pixel of that channel.",
-       reread=('01', 'Per-channel standardization')),
-    _m(PS01, "channel_mean_std", "statistics of the first image only",
-       ("mean[c] = x[:, c].mean()", "mean[c] = x[0, c].mean()"),
-       id='ps01.channel_mean_std.statistics-of-the-first-image-only',
-       functions=('channel_mean_std',),
-       says='The statistics come from the first image only instead of from every image of the batch.',
-       reread=('01', 'Per-channel standardization')),
-    _m(PS01, "normalize_channels", "mean and std broadcast along the width axis",
-       code="""
-def normalize_channels(x, mean, std):
-    return (x - mean) / std
-""",
-       id='ps01.normalize_channels.mean-and-std-broadcast-along-the-width-axis',
-       functions=('normalize_channels',),
-       says='The per-channel mean and spread are lined up with the last (width) axis instead of the channel axis when broadcasting.',
-       reread=('01', 'Per-channel standardization')),
-    _m(PS01, "normalize_channels", "multiplied by std instead of divided",
-       ("(x[:, c] - mean[c]) / std[c]", "(x[:, c] - mean[c]) * std[c]"),
-       id='ps01.normalize_channels.multiplied-by-std-instead-of-divided',
-       functions=('normalize_channels',),
-       says="Normalizing multiplies by the channel's spread instead of dividing by it.",
-       reread=('01', 'Per-channel standardization')),
-    _m(PS01, "normalize_channels", "normalized in place (the caller's x is modified)",
-       code="""
-def normalize_channels(x, mean, std):
-    for c in range(x.shape[1]):
-        x[:, c] -= mean[c]
-        x[:, c] /= std[c]
-    return x
-""",
-       id='ps01.normalize_channels.normalized-in-place',
-       functions=('normalize_channels',),
-       says="The images are standardized in place: the caller's batch is overwritten instead of a new array being returned.",
-       reread=('01', 'Per-channel standardization')),
-    _m(PS01, "to_grayscale", "channel axis dropped (N, H, W)",
-       code="""
-def to_grayscale(x, weights=(0.299, 0.587, 0.114)):
-    return np.tensordot(np.asarray(weights), x, axes=([0], [1]))
-""",
-       id='ps01.to_grayscale.channel-axis-dropped-n-h-w',
-       functions=('to_grayscale',),
-       says='The grayscale batch loses its channel axis: it must keep one channel of length one.',
-       reread=('01', 'A colour image has three channels')),
-    _m(PS01, "to_grayscale", "weights applied in BGR order",
-       ("out[:, 0] += weights[c] * x[:, c]", "out[:, 0] += weights[C - 1 - c] * x[:, c]"),
-       id='ps01.to_grayscale.weights-applied-in-bgr-order',
-       functions=('to_grayscale',),
-       says='The colour weights are applied in reverse channel order (blue, green, red) instead of red, green, blue.',
-       reread=('01', 'A colour image has three channels')),
-    _m(PS01, "to_grayscale", "plain average of the channels, weights ignored",
-       ("out[:, 0] += weights[c] * x[:, c]", "out[:, 0] += x[:, c] / C"),
-       id='ps01.to_grayscale.plain-average-of-the-channels-weights-ignored',
-       functions=('to_grayscale',),
-       says='The channels are averaged equally instead of weighted by how bright each colour looks.',
-       reread=('01', 'A grayscale image is a matrix')),
-    _m(PS01, "image_to_tensor", "the reference imported instead of written",
-       code="""
-from cnnbook.tensors import image_to_tensor
-""",
-       id='ps01.image_to_tensor.the-reference-imported-instead-of-written',
-       functions=('image_to_tensor',),
-       says="The course's reference implementation is imported instead of written.",
-       reread=('01', 'Graded assignment'),
-       diagnose=False),
-    # ---------------------------------------------------------------- ps02
-    _m(PS02, "conv_output_size", "output size with the ceiling instead of the floor",
-       ("return (n + 2 * pad - f) // stride + 1", "return -(-(n + 2 * pad - f) // stride) + 1"),
-       id='ps02.conv_output_size.output-size-with-the-ceiling-instead-of-the-floo',
-       functions=('conv_output_size', 'conv2d_forward'),
-       says='The output size rounds up, keeping a window that sticks out past the edge, instead of rounding down.',
-       reread=('03', 'The output size')),
-    _m(PS02, "conv_output_size", "output size returned as a float (true division)",
-       ("return (n + 2 * pad - f) // stride + 1", "return (n + 2 * pad - f) / stride + 1"),
-       id='ps02.conv_output_size.output-size-returned-as-a-float-true-division',
-       functions=('conv_output_size', 'conv2d_forward'),
-       says='The output size comes from true division and is a float; a size is a whole number, rounded down.',
-       reread=('03', 'The output size')),
-    _m(PS02, "conv_output_size", "output size as int(...) of true division, then rounded",
-       ("return (n + 2 * pad - f) // stride + 1", "return round((n + 2 * pad - f) / stride + 1)"),
-       id='ps02.conv_output_size.output-size-as-int-of-true-division-then-rounded',
-       functions=('conv_output_size', 'conv2d_forward'),
-       says='The output size is rounded to the nearest whole number instead of rounded down.',
-       reread=('03', 'The output size')),
-    _m(PS02, "conv_output_size", "padding counted on one side only",
-       ("return (n + 2 * pad - f) // stride + 1", "return (n + pad - f) // stride + 1"),
-       id='ps02.conv_output_size.padding-counted-on-one-side-only',
-       functions=('conv_output_size', 'conv2d_forward'),
-       says='The padding is counted on one side of the image only; it is added on both sides.',
-       reread=('03', 'The output size')),
-    _m(PS02, "conv_output_size", "forgot the + 1",
-       ("return (n + 2 * pad - f) // stride + 1", "return (n + 2 * pad - f) // stride"),
-       id='ps02.conv_output_size.forgot-the-1',
-       functions=('conv_output_size', 'conv2d_forward'),
-       says='The output size forgets to count the window at the starting position.',
-       reread=('03', 'The output size')),
-    _m(PS02, "zero_pad", "padding the batch and channel axes too",
-       code="""
-def zero_pad(x, pad):
-    return np.pad(x, pad, mode="constant")
-""",
-       id='ps02.zero_pad.padding-the-batch-and-channel-axes-too',
-       functions=('zero_pad', 'conv2d_forward'),
-       says='Zero padding is added to the batch and channel axes too, instead of only around the height and width.',
-       reread=('03', 'Valid, same and full padding')),
-    _m(PS02, "zero_pad", "padding only the bottom and right",
-       ("out[:, :, pad:pad + H, pad:pad + W] = x", "out[:, :, :H, :W] = x"),
-       id='ps02.zero_pad.padding-only-the-bottom-and-right',
-       functions=('zero_pad', 'conv2d_forward'),
-       says='The padding goes only at the bottom and right instead of equally on all four sides.',
-       reread=('03', 'Valid, same and full padding')),
-    _m(PS02, "conv_single_step", "missing bias",
-       ("return float(total + b)", "return float(total)"),
-       id='ps02.conv_single_step.missing-bias',
-       functions=('conv_single_step', 'conv2d_forward'),
-       says='The bias is left out of the value at one output position.',
-       reread=('02', 'The sliding dot product, by hand')),
-    _m(PS02, "conv_single_step", "bias added to every product",
-       code="""
-def conv_single_step(x_slice, w, b):
-    return float(np.sum(x_slice * w + b))
-""",
-       id='ps02.conv_single_step.bias-added-to-every-product',
-       functions=('conv_single_step', 'conv2d_forward'),
-       says='The bias is added to every product of the window instead of once to their sum.',
-       reread=('02', 'The sliding dot product, by hand')),
-    _m(PS02, "conv_single_step", "returns an array instead of a float",
-       ("return float(total + b)", "return np.array([total + b])"),
-       id='ps02.conv_single_step.returns-an-array-instead-of-a-float',
-       functions=('conv_single_step', 'conv2d_forward'),
-       says='The value at one output position is returned as an array instead of a single number.',
-       reread=('02', 'The sliding dot product, by hand')),
-    _m(PS02, "conv2d_forward", "flipped kernel (true convolution)",
-       ("conv_single_step(window, w[f], b[f])", "conv_single_step(window, w[f, :, ::-1, ::-1], b[f])"),
-       id='ps02.conv2d_forward.flipped-kernel-true-convolution',
-       functions=('conv2d_forward',),
-       says='The filter is flipped before sliding (a true convolution); CNN layers compute a cross-correlation, without the flip.',
-       reread=('02', '"Convolution" in CNNs is cross-correlation')),
-    _m(PS02, "conv2d_forward", "ignored stride (windows start at i, j)",
-       ("top, left = i * stride, j * stride", "top, left = i, j"),
-       id='ps02.conv2d_forward.ignored-stride-windows-start-at-i-j',
-       functions=('conv2d_forward',),
-       says='The window moves by one position instead of by the stride.',
-       reread=('03', 'Stride')),
-    _m(PS02, "conv2d_forward", "missing bias",
-       ("conv_single_step(window, w[f], b[f])", "conv_single_step(window, w[f], 0.0)"),
-       id='ps02.conv2d_forward.missing-bias',
-       functions=('conv2d_forward',),
-       says="The filters' biases are left out of the output.",
-       reread=('02', 'Several filters, bias and parameter count')),
-    _m(PS02, "conv2d_forward", "swapped H and W",
-       ("N, C, H, W = x.shape", "N, C, W, H = x.shape"),
-       id='ps02.conv2d_forward.swapped-h-and-w',
-       functions=('conv2d_forward',),
-       says="Height and width are swapped when reading the input's shape.",
-       reread=('01', 'Batches: (N, C, H, W)')),
-    _m(PS02, "conv2d_forward", "output size computed without the padding",
-       ("Ho = conv_output_size(H, HH, pad, stride)\n    Wo = conv_output_size(W, WW, pad, stride)",
-        "Ho = conv_output_size(H, HH, 0, stride)\n    Wo = conv_output_size(W, WW, 0, stride)"),
-       id='ps02.conv2d_forward.output-size-computed-without-the-padding',
-       functions=('conv2d_forward',),
-       says='The output size ignores the padding, so the padded border produces no output positions.',
-       reread=('03', 'The output size')),
-    _m(PS02, "conv2d_forward", "one bias for all filters",
-       ("conv_single_step(window, w[f], b[f])", "conv_single_step(window, w[f], b[0])"),
-       id='ps02.conv2d_forward.one-bias-for-all-filters',
-       functions=('conv2d_forward',),
-       says="Every filter uses the first filter's bias instead of its own.",
-       reread=('02', 'Several filters, bias and parameter count')),
-    _m(PS02, "conv2d_forward", "height stride used for the width offset only",
-       ("top, left = i * stride, j * stride", "top, left = i, j * stride"),
-       id='ps02.conv2d_forward.height-stride-used-for-the-width-offset-only',
-       functions=('conv2d_forward',),
-       says='The window moves by the stride along the width but only one row at a time along the height.',
-       reread=('03', 'Stride')),
-    _m(PS02, "conv2d_forward", "the reference imported instead of written",
-       code="""
-from cnnbook.layers import conv2d_forward
-""",
-       id='ps02.conv2d_forward.the-reference-imported-instead-of-written',
-       functions=('conv2d_forward',),
-       says="The course's reference implementation is imported instead of written.",
-       reread=('02', 'Graded assignment'),
-       diagnose=False),
-    # ---------------------------------------------------------------- ps03
-    _m(PS03, "maxpool2d_forward", "window size taken as the stride",
-       ("np.max(x[n, c, top:top + size, left:left + size])",
-        "np.max(x[n, c, top:top + stride, left:left + stride])"),
-       id='ps03.maxpool2d_forward.window-size-taken-as-the-stride',
-       functions=('maxpool2d_forward',),
-       says="The window's size is taken to be the stride: each window is as large as the step between windows.",
-       reread=('04', 'Output size and parameters')),
-    _m(PS03, "maxpool2d_forward", "ignored stride (windows start at i, j)",
-       ("top, left = i * stride, j * stride", "top, left = i, j"),
-       id='ps03.maxpool2d_forward.ignored-stride-windows-start-at-i-j',
-       functions=('maxpool2d_forward',),
-       says='The pooling window moves by one position instead of by the stride.',
-       reread=('04', 'Output size and parameters')),
-    _m(PS03, "maxpool2d_forward", "output size H // size (assumes stride == size)",
-       ("Ho = (H - size) // stride + 1\n    Wo = (W - size) // stride + 1",
-        "Ho = H // size\n    Wo = W // size"),
-       id='ps03.maxpool2d_forward.output-size-h-size-assumes-stride-size',
-       functions=('maxpool2d_forward',),
-       says='The output size assumes that the stride equals the window size.',
-       reread=('04', 'Output size and parameters')),
-    _m(PS03, "maxpool2d_forward", "maximum taken over all channels at once",
-       ("np.max(x[n, c, top:top + size, left:left + size])",
-        "np.max(x[n, :, top:top + size, left:left + size])"),
-       id='ps03.maxpool2d_forward.maximum-taken-over-all-channels-at-once',
-       functions=('maxpool2d_forward',),
-       says='The maximum is taken across all channels at once instead of in each channel on its own.',
-       reread=('04', 'Max and average pooling, by hand')),
-    _m(PS03, "maxpool2d_forward", "output size with the ceiling (partial windows kept)",
-       ("Ho = (H - size) // stride + 1\n    Wo = (W - size) // stride + 1",
-        "Ho = -(-(H - size) // stride) + 1\n    Wo = -(-(W - size) // stride) + 1"),
-       id='ps03.maxpool2d_forward.output-size-with-the-ceiling-partial-windows-kep',
-       functions=('maxpool2d_forward',),
-       says='Partial windows at the edge are kept instead of dropped: the output size rounds up.',
-       reread=('04', 'Output size and parameters')),
-    _m(PS03, "avgpool2d_forward", "average divided by size instead of size**2",
-       ("return out / (size * size)", "return out / size"),
-       id='ps03.avgpool2d_forward.average-divided-by-size-instead-of-size-2',
-       functions=('avgpool2d_forward',),
-       says="The average divides by the window's side instead of by its number of entries (its area).",
-       reread=('04', 'Max and average pooling, by hand')),
-    _m(PS03, "avgpool2d_forward", "sum instead of average",
-       ("return out / (size * size)", "return out"),
-       id='ps03.avgpool2d_forward.sum-instead-of-average',
-       functions=('avgpool2d_forward',),
-       says="The window's entries are summed but not averaged.",
-       reread=('04', 'Max and average pooling, by hand')),
-    _m(PS03, "avgpool2d_forward", "swapped H and W",
-       ("N, C, H, W = x.shape", "N, C, W, H = x.shape"),
-       id='ps03.avgpool2d_forward.swapped-h-and-w',
-       functions=('avgpool2d_forward',),
-       says="Height and width are swapped when reading the input's shape.",
-       reread=('01', 'Batches: (N, C, H, W)')),
-    _m(PS03, "avgpool2d_forward", "divided by the number of windows instead of the window area",
-       ("return out / (size * size)", "return out / (Ho * Wo)"),
-       id='ps03.avgpool2d_forward.divided-by-the-number-of-windows-instead-of-the',
-       functions=('avgpool2d_forward',),
-       says="The window's sum is divided by the number of windows instead of by the number of entries in one window.",
-       reread=('04', 'Max and average pooling, by hand')),
-    # ---------------------------------------------------------------- ps04
-    _m(PS04, "relu_forward", "modifies the input in place",
-       ("out = x.copy()\n    out[out < 0] = 0", "out = x\n    out[out < 0] = 0"),
-       id='ps04.relu_forward.modifies-the-input-in-place',
-       functions=('relu_forward',),
-       says='The layer changes its input array in place; it must return a new array and leave its input as it was.',
-       reread=('05', 'ReLU and its derivative')),
-    _m(PS04, "relu_forward", "clips to [0, 1] instead of [0, inf)",
-       code="""
-def relu_forward(x):
-    return np.clip(x, 0, 1)
-""",
-       id='ps04.relu_forward.clips-to-0-1-instead-of-0-inf',
-       functions=('relu_forward',),
-       says='ReLU caps large values at 1; it only sets the negative values to zero.',
-       reread=('05', 'ReLU and its derivative')),
-    _m(PS04, "relu_forward", "returns the derivative mask instead of the values",
-       code="""
-def relu_forward(x):
-    return (x > 0).astype(float)
-""",
-       id='ps04.relu_forward.returns-the-derivative-mask-instead-of-the-value',
-       functions=('relu_forward',),
-       says="The forward pass returns ReLU's derivative (which entries are positive) instead of its values.",
-       reread=('05', 'ReLU and its derivative')),
-    _m(PS04, "affine_forward", "missing bias", ("return X @ w + b", "return X @ w"),
-       id='ps04.affine_forward.missing-bias',
-       functions=('affine_forward',),
-       says='The bias is left out of the fully connected layer.',
-       reread=('05', 'The dense layer is a matrix product')),
-    _m(PS04, "affine_forward", "flattened channels-last (NHWC order)",
-       ("X = x.reshape(N, -1)", "X = np.moveaxis(x, 1, -1).reshape(N, -1)"),
-       id='ps04.affine_forward.flattened-channels-last-nhwc-order',
-       functions=('affine_forward',),
-       says='Each image is flattened in channels-last order instead of the (C, H, W) order the weights expect.',
-       reread=('05', 'Flatten')),
-    _m(PS04, "affine_forward", "no flattening", ("X = x.reshape(N, -1)", "X = x"),
-       id='ps04.affine_forward.no-flattening',
-       functions=('affine_forward',),
-       says='The images are not flattened into one row of features per sample before the matrix product.',
-       reread=('05', 'Flatten')),
-    _m(PS04, "affine_forward", "flattened with the batch axis last",
-       ("X = x.reshape(N, -1)", "X = x.reshape(-1, N).T"),
-       id='ps04.affine_forward.flattened-with-the-batch-axis-last',
-       functions=('affine_forward',),
-       says='The flattening mixes the numbers of different samples: each row must hold one whole image.',
-       reread=('05', 'Flatten')),
-    # ---------------------------------------------------------------- ps05
-    _m(PS05, "softmax", "softmax without the max shift",
-       ("shifted = z - np.max(z, axis=1, keepdims=True)", "shifted = z"),
-       id='ps05.softmax.softmax-without-the-max-shift',
-       functions=('softmax',),
-       says='The exponentials are taken without first subtracting the largest score, so large scores overflow.',
-       reread=('06', 'Numerical stability')),
-    _m(PS05, "softmax", "shifted in place (the caller's z is modified)",
-       code="""
-def softmax(z):
-    z -= np.max(z, axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / np.sum(e, axis=1, keepdims=True)
-""",
-       id='ps05.softmax.shifted-in-place',
-       functions=('softmax',),
-       says="The stabilizing shift by the row maximum is subtracted from the caller's scores in place, so the input is changed.",
-       reread=('06', 'Numerical stability')),
-    _m(PS05, "softmax", "softmax over the wrong axis (columns)",
-       code="""
-def softmax(z):
-    e = np.exp(z - np.max(z, axis=0, keepdims=True))
-    return e / np.sum(e, axis=0, keepdims=True)
-""",
-       id='ps05.softmax.softmax-over-the-wrong-axis-columns',
-       functions=('softmax',),
-       says='Softmax normalizes down the columns (across samples) instead of along each row (across classes).',
-       reread=('06', 'Softmax')),
-    _m(PS05, "softmax", "shift by the global maximum instead of each row's",
-       ("shifted = z - np.max(z, axis=1, keepdims=True)", "shifted = z - np.max(z)"),
-       id='ps05.softmax.shift-by-the-global-maximum-instead-of-each-row',
-       functions=('softmax',),
-       says="The scores are shifted by the largest score of the whole batch instead of by each row's own largest.",
-       reread=('06', 'Numerical stability')),
-    _m(PS05, "softmax", "normalized by the sum of the whole batch",
-       ("return e / np.sum(e, axis=1, keepdims=True)", "return e / np.sum(e)"),
-       id='ps05.softmax.normalized-by-the-sum-of-the-whole-batch',
-       functions=('softmax',),
-       says="The probabilities are normalized by the sum over the whole batch instead of by each sample's own sum.",
-       reread=('06', 'Softmax')),
-    _m(PS05, "softmax", "max without keepdims (broadcasts against the wrong axis)",
-       ("shifted = z - np.max(z, axis=1, keepdims=True)", "shifted = z - np.max(z, axis=1)"),
-       id='ps05.softmax.max-without-keepdims-broadcasts-against-the-wron',
-       functions=('softmax',),
-       says='The row maxima lose their axis and broadcast against the wrong axis when they are subtracted.',
-       reread=('06', 'Numerical stability')),
-    _m(PS05, "softmax_cross_entropy", "logits shifted in place (the caller's logits are modified)",
-       ("shifted = logits - np.max(logits, axis=1, keepdims=True)",
-        "logits -= np.max(logits, axis=1, keepdims=True)\n    shifted = logits"),
-       id='ps05.softmax_cross_entropy.logits-shifted-in-place',
-       functions=('softmax_cross_entropy',),
-       says="The stabilizing shift is subtracted from the caller's logits in place, so the input is changed.",
-       reread=('06', 'Numerical stability')),
-    _m(PS05, "softmax_cross_entropy", "loss summed over the batch instead of averaged",
-       ("loss = -np.mean(log_probs[rows, y])", "loss = -np.sum(log_probs[rows, y])"),
-       id='ps05.softmax_cross_entropy.loss-summed-over-the-batch-instead-of-averaged',
-       functions=('softmax_cross_entropy',),
-       says='The loss is summed over the batch instead of averaged.',
-       reread=('06', 'Cross-entropy')),
-    _m(PS05, "softmax_cross_entropy", "gradient not divided by N",
-       ("    dlogits /= N\n", ""),
-       id='ps05.softmax_cross_entropy.gradient-not-divided-by-n',
-       functions=('softmax_cross_entropy',),
-       says='The gradient is not divided by the batch size, although the loss is averaged over the batch.',
-       reread=('06', 'The gradient: $\\hat y - y$')),
-    _m(PS05, "softmax_cross_entropy", "gradient with the wrong sign (onehot - probs)",
-       ("dlogits /= N", "dlogits /= -N"),
-       id='ps05.softmax_cross_entropy.gradient-with-the-wrong-sign-onehot-probs',
-       functions=('softmax_cross_entropy',),
-       says='The gradient has the wrong sign: the labels minus the probabilities instead of the probabilities minus the labels.',
-       reread=('06', 'The gradient: $\\hat y - y$')),
-    _m(PS05, "softmax_cross_entropy", "loss as -log(softmax) (log of 0 for large scores)",
-       code="""
-def softmax_cross_entropy(logits, y):
-    N = logits.shape[0]
-    probs = softmax(logits)
-    loss = -np.mean(np.log(probs[np.arange(N), y]))
-    dlogits = probs.copy()
-    dlogits[np.arange(N), y] -= 1
-    return float(loss), dlogits / N
-""",
-       id='ps05.softmax_cross_entropy.loss-as-log-softmax-log-of-0-for-large-scores',
-       functions=('softmax_cross_entropy',),
-       says='The loss takes the logarithm of the probabilities, which underflow to zero for large scores; compute it from the scores with log-sum-exp.',
-       reread=('06', 'Numerical stability')),
-    _m(PS05, "softmax_cross_entropy", "labels indexed as probs[:, y]",
-       ("loss = -np.mean(log_probs[rows, y])", "loss = -np.mean(log_probs[:, y])"),
-       id='ps05.softmax_cross_entropy.labels-indexed-as-probs-y',
-       functions=('softmax_cross_entropy',),
-       says="Each sample's loss uses the probabilities of every sample's label instead of only its own label.",
-       reread=('06', 'Cross-entropy')),
-    # ---------------------------------------------------------------- ps06
-    _m(PS06, "relu_backward", "derivative 1 at x == 0 (x >= 0)",
-       ("return dout * (x > 0)", "return dout * (x >= 0)"),
-       id='ps06.relu_backward.derivative-1-at-x-0-x-0',
-       functions=('relu_backward',),
-       says="ReLU's derivative is taken as one at zero; the course's convention is zero there.",
-       reread=('07', 'Dense and ReLU backward')),
-    _m(PS06, "relu_backward", "returns the mask without multiplying by dout",
-       ("return dout * (x > 0)", "return (x > 0).astype(float)"),
-       id='ps06.relu_backward.returns-the-mask-without-multiplying-by-dout',
-       functions=('relu_backward',),
-       says="The backward pass returns ReLU's derivative without multiplying it by the upstream gradient (the chain rule).",
-       reread=('07', 'Dense and ReLU backward')),
-    _m(PS06, "relu_backward", "mask taken from dout instead of x",
-       ("return dout * (x > 0)", "return dout * (dout > 0)"),
-       id='ps06.relu_backward.mask-taken-from-dout-instead-of-x',
-       functions=('relu_backward',),
-       says="The gradient is let through where the upstream gradient is positive instead of where the layer's input was positive.",
-       reread=('07', 'Dense and ReLU backward')),
-    _m(PS06, "relu_backward", "dout zeroed in place and returned",
-       code="""
-def relu_backward(dout, x):
-    dout[x <= 0] = 0
-    return dout
-""",
-       id='ps06.relu_backward.dout-zeroed-in-place',
-       functions=('relu_backward',),
-       says="The upstream gradient is zeroed in place and returned, changing the caller's array instead of computing a new one.",
-       reread=('07', 'Dense and ReLU backward')),
-    _m(PS06, "affine_backward", "dx not reshaped to the input's shape",
-       ("dx = (dout @ w.T).reshape(x.shape)", "dx = dout @ w.T"),
-       id='ps06.affine_backward.dx-not-reshaped-to-the-input-s-shape',
-       functions=('affine_backward',),
-       says="The input gradient is not reshaped back to the shape of the layer's input.",
-       reread=('07', 'Dense and ReLU backward')),
-    _m(PS06, "affine_backward", "db averaged over the batch",
-       ("db = dout.sum(axis=0)", "db = dout.mean(axis=0)"),
-       id='ps06.affine_backward.db-averaged-over-the-batch',
-       functions=('affine_backward',),
-       says='The bias gradient is averaged over the batch instead of summed.',
-       reread=('07', 'Dense and ReLU backward')),
-    _m(PS06, "affine_backward", "dw divided by N a second time",
-       ("dw = X.T @ dout", "dw = X.T @ dout / N"),
-       id='ps06.affine_backward.dw-divided-by-n-a-second-time',
-       functions=('affine_backward',),
-       says='The weight gradient is divided by the batch size again, although the upstream gradient already carries the average.',
-       reread=('07', 'Dense and ReLU backward')),
-    _m(PS06, "affine_backward", "dw transposed (dout.T @ X)",
-       ("dw = X.T @ dout", "dw = dout.T @ X"),
-       id='ps06.affine_backward.dw-transposed-dout-t-x',
-       functions=('affine_backward',),
-       says="The weight gradient is transposed: a parameter's gradient has the parameter's own shape.",
-       reread=('07', 'Dense and ReLU backward')),
-    _m(PS06, "conv2d_backward", "db averaged instead of summed",
-       ("db = dout.sum(axis=(0, 2, 3))", "db = dout.mean(axis=(0, 2, 3))"),
-       id='ps06.conv2d_backward.db-averaged-instead-of-summed',
-       functions=('conv2d_backward',),
-       says='The bias gradient is averaged over samples and positions instead of summed.',
-       reread=('07', 'Convolution backward is a convolution')),
-    _m(PS06, "conv2d_backward", "db from the first sample only",
-       ("db = dout.sum(axis=(0, 2, 3))", "db = dout[0].sum(axis=(1, 2))"),
-       id='ps06.conv2d_backward.db-from-the-first-sample-only',
-       functions=('conv2d_backward',),
-       says='The bias gradient uses only the first sample instead of the whole batch.',
-       reread=('07', 'Convolution backward is a convolution')),
-    _m(PS06, "conv2d_backward", "dw with = instead of +=",
-       ("dw[f] += g * xp", "dw[f] = g * xp"),
-       id='ps06.conv2d_backward.dw-with-instead-of',
-       functions=('conv2d_backward',),
-       says='The filter gradient is overwritten at each position instead of accumulated over all positions and samples.',
-       reread=('07', 'Convolution backward is a convolution')),
-    _m(PS06, "conv2d_backward", "dw from the last sample only",
-       ("for n in range(N):\n", "for n in range(N):\n        dw = np.zeros(w.shape)\n"),
-       id='ps06.conv2d_backward.dw-from-the-last-sample-only',
-       functions=('conv2d_backward',),
-       says="The filter gradient is reset for each sample, so only the last sample's contribution remains.",
-       reread=('07', 'Convolution backward is a convolution')),
-    _m(PS06, "conv2d_backward", "dx with = instead of +=",
-       ("dxp[n, :, top:top + HH, left:left + WW] += g * w[f]",
-        "dxp[n, :, top:top + HH, left:left + WW] = g * w[f]"),
-       id='ps06.conv2d_backward.dx-with-instead-of',
-       functions=('conv2d_backward',),
-       says='The input gradient is overwritten where windows overlap instead of accumulated.',
-       reread=('07', 'Convolution backward is a convolution')),
-    _m(PS06, "conv2d_backward", "padding not cut off dx",
-       ("dx = dxp[:, :, pad:pad + H, pad:pad + W]", "dx = dxp"),
-       id='ps06.conv2d_backward.padding-not-cut-off-dx',
-       functions=('conv2d_backward',),
-       says="The input gradient keeps the padded border instead of being cut back to the input's size.",
-       reread=('07', 'Convolution backward is a convolution')),
-    _m(PS06, "conv2d_backward", "padding cut off one side only",
-       ("dx = dxp[:, :, pad:pad + H, pad:pad + W]", "dx = dxp[:, :, :H, :W]"),
-       id='ps06.conv2d_backward.padding-cut-off-one-side-only',
-       functions=('conv2d_backward',),
-       says='The padded border is cut from one side only (bottom and right) instead of from all four sides.',
-       reread=('07', 'Convolution backward is a convolution')),
-    _m(PS06, "conv2d_backward", "ignored stride in the backward pass",
-       ("top, left = i * stride, j * stride", "top, left = i, j"),
-       id='ps06.conv2d_backward.ignored-stride-in-the-backward-pass',
-       functions=('conv2d_backward',),
-       says='The backward pass moves the window by one position instead of by the stride.',
-       reread=('07', 'Convolution backward is a convolution')),
-    _m(PS06, "conv2d_backward", "dx with the flipped kernel",
-       ("+= g * w[f]", "+= g * w[f, :, ::-1, ::-1]"),
-       id='ps06.conv2d_backward.dx-with-the-flipped-kernel',
-       functions=('conv2d_backward',),
-       says="The input gradient spreads each window's gradient with the flipped filter; window by window it uses the filter as it is.",
-       reread=('07', 'Convolution backward is a convolution')),
-    _m(PS06, "conv2d_backward", "dw from the unpadded input",
-       ("dw[f] += g * xp[n", "dw[f] += g * x[n"),
-       id='ps06.conv2d_backward.dw-from-the-unpadded-input',
-       functions=('conv2d_backward',),
-       says='The filter gradient is computed from the unpadded input instead of the padded input the forward pass used.',
-       reread=('07', 'Convolution backward is a convolution')),
-    _m(PS06, "maxpool2d_backward", "= instead of += (overlapping windows)",
-       ("dx[n, c, top + di, left + dj] += dout[n, c, i, j]",
-        "dx[n, c, top + di, left + dj] = dout[n, c, i, j]"),
-       id='ps06.maxpool2d_backward.instead-of-overlapping-windows',
-       functions=('maxpool2d_backward',),
-       says='Where pooling windows overlap, gradients routed to the same input overwrite each other instead of adding up.',
-       reread=('07', 'Max-pool backward: routing to the maximum')),
-    _m(PS06, "maxpool2d_backward", "gradient to every maximum of a window (ties)",
-       code="""
-def maxpool2d_backward(dout, x, size=2, stride=2):
-    N, C, Ho, Wo = dout.shape
-    dx = np.zeros(x.shape)
-    for n in range(N):
-        for c in range(C):
-            for i in range(Ho):
-                for j in range(Wo):
-                    top, left = i * stride, j * stride
-                    window = x[n, c, top:top + size, left:left + size]
-                    mask = window == np.max(window)
-                    dx[n, c, top:top + size, left:left + size] += mask * dout[n, c, i, j]
-    return dx
-""",
-       id='ps06.maxpool2d_backward.gradient-to-every-maximum-of-a-window-ties',
-       functions=('maxpool2d_backward',),
-       says='Max-pool backward sends the gradient to every maximum of a window instead of to the one position the forward pass picked.',
-       reread=('07', 'Max-pool backward: routing to the maximum')),
-    _m(PS06, "maxpool2d_backward", "routes 1 instead of dout",
-       ("+= dout[n, c, i, j]", "+= 1"),
-       id='ps06.maxpool2d_backward.routes-1-instead-of-dout',
-       functions=('maxpool2d_backward',),
-       says='Max-pool backward routes a gradient of one to the maximum instead of the upstream gradient.',
-       reread=('07', 'Max-pool backward: routing to the maximum')),
-    _m(PS06, "maxpool2d_backward", "argmax position decoded with the image width",
-       ("di, dj = divmod(int(np.argmax(window)), size)",
-        "di, dj = divmod(int(np.argmax(window)), x.shape[3])"),
-       id='ps06.maxpool2d_backward.argmax-position-decoded-with-the-image-width',
-       functions=('maxpool2d_backward',),
-       says="The position of the maximum inside the window is turned into a row and column with the image's width instead of the window's.",
-       reread=('07', 'Max-pool backward: routing to the maximum')),
-    _m(PS06, "avgpool2d_backward", "not dividing by the window area",
-       ("share = dout[n, c, i, j] / (size * size)", "share = dout[n, c, i, j]"),
-       id='ps06.avgpool2d_backward.not-dividing-by-the-window-area',
-       functions=('avgpool2d_backward',),
-       says='Average-pool backward gives every input of the window the whole upstream gradient instead of an equal share of it.',
-       reread=('07', 'Average-pool backward: sharing equally')),
-    _m(PS06, "avgpool2d_backward", "dividing by size instead of size**2",
-       ("share = dout[n, c, i, j] / (size * size)", "share = dout[n, c, i, j] / size"),
-       id='ps06.avgpool2d_backward.dividing-by-size-instead-of-size-2',
-       functions=('avgpool2d_backward',),
-       says="Average-pool backward divides the upstream gradient by the window's side instead of by its number of entries.",
-       reread=('07', 'Average-pool backward: sharing equally')),
-    _m(PS06, "avgpool2d_backward", "= instead of += (overlapping windows)",
-       ("left:left + size] += share", "left:left + size] = share"),
-       id='ps06.avgpool2d_backward.instead-of-overlapping-windows',
-       functions=('avgpool2d_backward',),
-       says='Where average-pooling windows overlap, the shares overwrite each other instead of adding up.',
-       reread=('07', 'Average-pool backward: sharing equally')),
-    _m(PS06, "conv2d_backward", "the reference imported instead of written",
-       code="""
-from cnnbook import layers
 
-conv2d_backward = layers.conv2d_backward
-""",
-       id='ps06.conv2d_backward.the-reference-imported-instead-of-written',
-       functions=('conv2d_backward',),
-       says="The course's reference implementation is imported instead of written.",
-       reread=('07', 'Graded assignment'),
-       diagnose=False),
-    # ---------------------------------------------------------------- ps07
-    _m(PS07, "model_backward", "ReLU skipped in the backward pass",
-       ("da1 = relu_backward(dr1, a1)", "da1 = dr1"),
-       id='ps07.model_backward.relu-skipped-in-the-backward-pass',
-       functions=('model_backward', 'train'),
-       says='The backward pass skips the ReLU: the gradient must be stopped where the forward ReLU cut values to zero.',
-       reread=('07', 'Dense and ReLU backward')),
-    _m(PS07, "model_forward", "ReLU left out of the forward pass",
-       ("r1 = relu_forward(a1)", "r1 = a1"),
-       id='ps07.model_forward.relu-left-out-of-the-forward-pass',
-       functions=('model_forward', 'train'),
-       says='The network leaves out the ReLU after the convolution.',
-       reread=('08', 'The network')),
-    _m(PS07, "model_forward", "average pooling instead of max pooling",
-       ("p1 = maxpool2d_forward(r1, size=2, stride=2)",
-        "from cnnbook.layers import avgpool2d_forward\n    p1 = avgpool2d_forward(r1, size=2, stride=2)"),
-       id='ps07.model_forward.average-pooling-instead-of-max-pooling',
-       functions=('model_forward', 'train'),
-       says='The network uses average pooling where its design has max pooling.',
-       reread=('08', 'The network')),
-    _m(PS07, "sgd_step", "gradient ascent (+= instead of -=)",
-       ("params[key] -= lr * grads[key]", "params[key] += lr * grads[key]"),
-       id='ps07.sgd_step.gradient-ascent-instead-of',
-       functions=('sgd_step', 'train'),
-       says='The parameters move along the gradient instead of against it (gradient ascent).',
-       reread=('07', 'Gradient descent and the learning rate')),
-    _m(PS07, "sgd_step", "new arrays bound to a local name, params never updated",
-       code="""
-def sgd_step(params, grads, lr):
-    params = {key: params[key] - lr * grads[key] for key in params}
-""",
-       id='ps07.sgd_step.new-arrays-bound-to-a-local-name-params-never-up',
-       functions=('sgd_step', 'train'),
-       says="The update builds new arrays under a local name, so the caller's parameters never change; update them in place.",
-       reread=('07', 'Gradient descent and the learning rate')),
-    _m(PS07, "train", "the same first mini-batch at every step",
-       ("batch = order[start:start + batch_size]", "batch = np.arange(batch_size)"),
-       id='ps07.train.the-same-first-mini-batch-at-every-step',
-       functions=('train',),
-       says='Every step trains on the same first mini-batch instead of moving through the shuffled training set.',
-       reread=('08', 'Iterations and epochs')),
-    _m(PS07, "train", "learning rate far too large",
-       ("lr=0.2", "lr=50.0"),
-       id='ps07.train.learning-rate-far-too-large',
-       functions=('train',),
-       says='The learning rate is far too large, so the loss blows up instead of going down.',
-       reread=('07', 'Gradient descent and the learning rate')),
-]
+MISCONCEPTIONS: list[Misconception] = load()
 
-BY_ID: dict[str, Misconception] = {m.id: m for m in MISCONCEPTIONS}
+#: Every entry by id, and by each of its former ids (``aliases``: gradebooks keep ids).
+BY_ID: dict[str, Misconception] = {
+    name: m for m in MISCONCEPTIONS for name in (m.id, *m.aliases)
+}  # fmt: skip
 
 
 def for_assignment(assignment: str, diagnosable: bool = True) -> list[Misconception]:

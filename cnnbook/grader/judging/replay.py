@@ -14,9 +14,12 @@ import json
 from pathlib import Path
 
 from nbformat.v4 import new_output
-from nbgrader.preprocessors import NbGraderPreprocessor
+from nbgrader.converters import Autograde
+from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import Unicode
+from traitlets.config import Config
 
+from cnnbook.grader import cells
 from cnnbook.grader.isolation.execution import ExecutionRecord, merge_outputs
 from cnnbook.grader.judging import judge
 
@@ -57,10 +60,26 @@ def verdict_outputs(verdict: dict | None) -> list:
                 "error",
                 ename="AssertionError",
                 evalue=message,
-                traceback=[f"AssertionError: {message}"],
+                # Formgrader shows the traceback in <pre>, which never wraps: wrapped here
+                traceback=[wrap_lines(f"AssertionError: {message}")],
             )
         )
     return outputs
+
+
+def wrap_lines(text: str, width: int = 100) -> str:
+    """Every line of ``text`` wrapped at ``width`` characters (a link is never cut)."""
+    import textwrap
+
+    out = []
+    for line in text.splitlines() or [""]:
+        if len(line) <= width:
+            out.append(line)
+            continue
+        indent = " " * (len(line) - len(line.lstrip()))
+        out += textwrap.wrap(line, width, subsequent_indent=indent, break_long_words=False,
+                             break_on_hyphens=False) or [line]  # fmt: skip
+    return "\n".join(out)
 
 
 def put_verdicts(nb, verdicts: dict | None) -> None:
@@ -70,9 +89,39 @@ def put_verdicts(nb, verdicts: dict | None) -> None:
         if judge.cell_kind(cell) is not judge.CellKind.TEST:
             continue
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "")
-        cell.source = judge.HIDDEN_RE.sub("", cell.source).rstrip()
+        cell.source = cells.without_hidden_tests(cell.source).rstrip()
         cell.outputs = verdict_outputs((verdicts or {}).get(grade_id))
         cell.execution_count = None
 
 
-# --------------------------------------------------------------------------- grading
+def _step_name(pp) -> str:
+    """The class name of a preprocessor given as a class or a dotted string."""
+    return pp.rsplit(".", 1)[-1] if isinstance(pp, str) else getattr(pp, "__name__", "")
+
+
+def autograde_config(course_config: Config, jobs_dir: Path, staged: Path) -> Config:
+    """nbgrader's Autograde configuration for a run: the course's, with Execute replaced by
+    :class:`ReplayExecute` (reading the sandbox's outputs from ``jobs_dir``) and the
+    staged (already sanitized) submissions in ``staged``."""
+    cfg = Config()
+    cfg.merge(course_config)
+    cfg.CourseDirectory.submitted_directory = str(staged)
+    pps = list(cfg.Autograde.get("autograde_preprocessors", []) or [])
+    if not pps:
+        pps = list(Autograde.class_traits()["autograde_preprocessors"].default())
+    # Execute, or the door's JudgedExecute (the course's config, cnnbook.grader.doors): the
+    # sandbox has run already, replay its outputs; the door's RecordJudgement is the
+    # autograder's own record
+    pps = [
+        ReplayExecute if (p is Execute or _step_name(p) in ("Execute", "JudgedExecute")) else p
+        for p in pps
+        if _step_name(p) != "RecordJudgement"
+    ]
+    if ReplayExecute not in pps:
+        raise ValueError("Autograde.autograde_preprocessors has no Execute to replace")
+    cfg.Autograde.autograde_preprocessors = pps
+    # the staged notebooks were sanitized (isolation.staging.sanitize) with nbgrader's own
+    # preprocessors (and executed as such): grading them as they are avoids doing it twice
+    cfg.Autograde.sanitize_preprocessors = []
+    cfg.ReplayExecute.jobs_dir = str(jobs_dir)
+    return cfg

@@ -2,8 +2,10 @@
 
 Protocol (small, so that a cluster node can run it too):
 
-* standard input: one JSON object ``{"spec": {...}, "notebook": {...}}``. The notebook
-  (with nbgrader's hidden tests restored) never touches the sandbox's disk.
+* standard input: one JSON object ``{"spec": {...}, "notebook": {...}}`` (the spec is a
+  :class:`~cnnbook.grader.sandboxed.job_spec.JobSpec`). The notebook (the student's code
+  and the locked set-up cells; test and driver cells emptied, so no test code enters
+  the sandbox) never touches the sandbox's disk.
   With ``"calls"`` (the trusted judge's inputs, see :mod:`cnnbook.grader.judging.judge`), one
   more cell runs after the notebook: :mod:`cnnbook.grader.sandboxed.harness` calls the student's
   functions on those inputs and writes plain-data results to a file.
@@ -28,6 +30,8 @@ import os
 import shutil
 import sys
 from pathlib import Path
+
+from cnnbook.grader.sandboxed.job_spec import JobSpec
 
 # jsonschema (through nbformat) imports optional format checkers, and rfc3987_syntax
 # builds a grammar at import time: seconds of CPU per notebook under load, for format
@@ -87,7 +91,7 @@ def _make_private() -> None:
 # nbgrader's Execute preprocessor (nbgrader/preprocessors/execute.py, 0.9) is an
 # nbclient NotebookClient with these settings and the on_cell_executed hook below. The
 # runner re-creates it on nbclient alone, because importing nbgrader (server extensions,
-# exchange, SQLAlchemy) costs seconds of CPU per notebook; tests/test_grader_runner.py
+# exchange, SQLAlchemy) costs seconds of CPU per notebook; tests/test_grader_sandboxed_runner.py
 # checks that the two agree.
 NBGRADER_EXECUTE = {
     "timeout": 30,
@@ -188,8 +192,8 @@ def main() -> int:
     _make_private()
     CHANNEL = Channel(os.dup(1))  # os.dup: not inherited by the kernel (PEP 446)
     payload = json.loads(sys.stdin.buffer.read())
-    spec = payload["spec"]
-    work = Path(spec["work_dir"])
+    spec = JobSpec.from_json(payload["spec"])
+    work = Path(spec.work_dir)
     work.mkdir(parents=True, exist_ok=True)
     Path(os.environ.get("TMPDIR", "/tmp")).mkdir(parents=True, exist_ok=True)
     log_path = work.parent / ".kernel.log"
@@ -212,8 +216,8 @@ def main() -> int:
     return 0
 
 
-def _execute(payload: dict, spec: dict, work: Path) -> tuple[str, str]:
-    files = spec.get("files_dir")
+def _execute(payload: dict, spec: JobSpec, work: Path) -> tuple[str, str]:
+    files = spec.files_dir
     if files and Path(files).is_dir():
         shutil.copytree(files, work, dirs_exist_ok=True)
 
@@ -224,7 +228,7 @@ def _execute(payload: dict, spec: dict, work: Path) -> tuple[str, str]:
     calls = payload.get("calls")
     results_path = work.parent / RESULTS_FILE
     if calls:
-        calls = dict(calls, call_timeout=spec.get("call_timeout"))
+        calls = dict(calls, call_timeout=spec.call_timeout)
         calls_path = work.parent / CALLS_FILE
         calls_path.write_text(json.dumps(calls))
         results_path.unlink(missing_ok=True)
@@ -234,7 +238,7 @@ def _execute(payload: dict, spec: dict, work: Path) -> tuple[str, str]:
     cls = _make_executor_class()
     settings = {**NBGRADER_EXECUTE}
     allowed = set(cls.class_trait_names())
-    settings.update({k: v for k, v in spec.get("execute", {}).items() if k in allowed})
+    settings.update({k: v for k, v in spec.execute.items() if k in allowed})
     # every output is in once the last cell is idle, and the sandbox is thrown away
     # next: no need for nbclient's graceful kernel shutdown (up to seconds of waiting)
     settings["shutdown_kernel"] = "immediate"
@@ -246,12 +250,12 @@ def _execute(payload: dict, spec: dict, work: Path) -> tuple[str, str]:
 
         def timeout_for(cell):
             if cell is nb.cells[harness_index]:
-                return int(spec.get("harness_timeout") or 3600)
+                return int(spec.harness_timeout or 3600)
             return cell_timeout
 
         settings["timeout_func"] = timeout_for
     executor = cls(nb, resources={"metadata": {"path": str(work)}}, **settings)
-    executor.max_output_bytes = int(spec.get("max_output_bytes", 4_000_000))
+    executor.max_output_bytes = int(spec.max_output_bytes)
     os.environ["NBGRADER_EXECUTION"] = "autograde"
     os.environ["CNNBOOK_RUNNER"] = "1"  # the sandbox's kernel (cnnbook.grading.door_guard)
     try:

@@ -10,9 +10,12 @@ from pathlib import Path
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from cnnbook.grader.isolation.bubblewrap import Limits, bwrap_command, run_job, sandbox_available
+from cnnbook.grader.isolation.bubblewrap import Bubblewrap, bwrap_command, sandbox_available
+from cnnbook.grader.isolation.engine import NoIsolation
 from cnnbook.grader.isolation.execution import read_job
 from cnnbook.grader.isolation.executor import Job, LocalExecutor
+from cnnbook.grader.isolation.jobs import choose, run_job
+from cnnbook.grader.isolation.limits import Limits
 
 
 def test_bwrap_command_exposes_no_course_files(tmp_path):
@@ -43,9 +46,9 @@ def _tiny_job(tmp_path: Path, cells: list[str], cell_timeout: int = 30) -> Job:
 def test_wall_clock_limit_kills_a_job_that_ignores_interrupts(tmp_path):
     code = "import time\nwhile True:\n    try:\n        time.sleep(0.1)\n    except BaseException:\n        pass"
     job = _tiny_job(tmp_path, ["print('first')", code, "print('never')"])
-    use = sandbox_available()
+    use = choose()
     # 12 s: room for the kernel to start and run the first cell on a busy machine
-    outcome = run_job(job.job_dir, Limits(timeout=12), use_sandbox=use)
+    outcome = run_job(job.job_dir, Limits(timeout=12), use)
     assert outcome.timed_out
     record = read_job(job.job_dir, outcome, 12, 512)
     assert record.status == "timeout" and not record.complete
@@ -59,7 +62,7 @@ def test_limits_hold_without_bubblewrap(tmp_path):
         tmp_path,
         ["import numpy as np\nx = np.ones(40 * 1024**3 // 8)", "print('y' * 9_000_000)"],
     )
-    results = list(LocalExecutor(1, Limits(timeout=60, memory_mb=1024), sandbox=False).run([job]))
+    results = list(LocalExecutor(1, Limits(timeout=60, memory_mb=1024), NoIsolation()).run([job]))
     (result,) = results
     record = read_job(job.job_dir, result.outcome, 60, 1024)
     assert record.status == "ok"
@@ -69,15 +72,15 @@ def test_limits_hold_without_bubblewrap(tmp_path):
 
 
 def test_process_limit_only_when_not_root(monkeypatch):
-    from cnnbook.grader.isolation import bubblewrap as sandbox
+    from cnnbook.grader.isolation import limits
 
-    monkeypatch.setattr(sandbox.os, "getuid", lambda: 0)
-    assert "nproc" not in sandbox._rlimits(Limits())
-    monkeypatch.setattr(sandbox.os, "getuid", lambda: 4242)
-    monkeypatch.setattr(sandbox, "user_tasks", lambda uid: 100)
-    assert sandbox._rlimits(Limits(tasks=50))["nproc"] == 150
-    assert "--nproc=150" in sandbox._prlimit_args(Limits(tasks=50))
-    assert sandbox.user_tasks(os.getuid()) >= 1
+    monkeypatch.setattr(limits.os, "getuid", lambda: 0)
+    assert "nproc" not in limits.rlimits(Limits())
+    monkeypatch.setattr(limits.os, "getuid", lambda: 4242)
+    monkeypatch.setattr(limits, "user_tasks", lambda uid: 100)
+    assert limits.rlimits(Limits(tasks=50))["nproc"] == 150
+    assert "--nproc=150" in limits.prlimit_args(Limits(tasks=50))
+    assert limits.user_tasks(os.getuid()) >= 1
 
 
 @pytest.mark.slow
@@ -97,8 +100,8 @@ def test_sandbox_works_when_the_course_lives_under_tmp(tmp_path, monkeypatch):
 
     shared = Path(tempfile.mkdtemp(dir="/tmp", prefix="cnnbook-course-"))
     (shared / "marker.txt").write_text("visible, read-only")
-    real_roots = sandbox._readonly_roots()
-    monkeypatch.setattr(sandbox, "_readonly_roots", lambda: [*real_roots, str(shared)])
+    real_roots = sandbox.readonly_roots()
+    monkeypatch.setattr(sandbox, "readonly_roots", lambda: [*real_roots, str(shared)])
     job_dir = tmp_path / "job"
     job_dir.mkdir()
     job = _tiny_job(
@@ -109,7 +112,7 @@ def test_sandbox_works_when_the_course_lives_under_tmp(tmp_path, monkeypatch):
             f"try:\n    open('{shared}/marker.txt', 'w')\nexcept OSError:\n    print('read-only')",
         ],
     )
-    outcome = run_job(job.job_dir, Limits(timeout=60), use_sandbox=True)
+    outcome = run_job(job.job_dir, Limits(timeout=60), Bubblewrap())
     record = read_job(job.job_dir, outcome, 60, 512)
     assert record.status == "ok", (record.status, record.reason)
     printed = "".join(
@@ -124,9 +127,9 @@ def test_sandbox_works_when_the_course_lives_under_tmp(tmp_path, monkeypatch):
 def test_process_cap_holds_for_root_too(tmp_path):
     """A job that starts processes until it cannot: a pids cgroup stops it near
     Limits.tasks whoever runs cnnbook (RLIMIT_NPROC alone would not hold for root)."""
-    from cnnbook.grader.isolation import bubblewrap as sandbox
+    from cnnbook.grader.isolation.process_cap import process_cap_mode
 
-    mode = sandbox.process_cap_mode()
+    mode = process_cap_mode()
     if mode == "none":
         pytest.skip("root without a pids cgroup: nothing can cap processes here")
     job = _tiny_job(
@@ -138,7 +141,7 @@ def test_process_cap_holds_for_root_too(tmp_path):
         ],
     )
     limits = Limits(timeout=60, tasks=64)
-    outcome = run_job(job.job_dir, limits, use_sandbox=sandbox_available())
+    outcome = run_job(job.job_dir, limits, choose())
     record = read_job(job.job_dir, outcome, 60, 512)
     printed = "".join(o.get("text", "") for _, outs in record.cells.values() for o in outs)
     started = int(printed.split("started", 1)[1].split()[0])

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from cnnbook.grader.isolation.bubblewrap import RunOutcome
+from cnnbook.grader.isolation.engine import RunOutcome
 from cnnbook.grader.isolation.execution import (
     NOT_EXECUTED,
     ExecutionRecord,

@@ -26,7 +26,7 @@ from cnnbook.cli import main as cnnbook
 from cnnbook.grader import gradebook, samples
 from cnnbook.grader.autograde import Autograder
 from cnnbook.grader.course import Course
-from cnnbook.grader.isolation.bubblewrap import Limits, sandbox_available
+from cnnbook.grader.isolation.bubblewrap import sandbox_available
 from cnnbook.grader.isolation.dask_executor import (
     ClusterError,
     DaskExecutor,
@@ -35,7 +35,9 @@ from cnnbook.grader.isolation.dask_executor import (
     receive,
     run_packed,
 )
+from cnnbook.grader.isolation.engine import NoIsolation
 from cnnbook.grader.isolation.executor import Job
+from cnnbook.grader.isolation.limits import Limits
 
 from .dask_support import DaskCluster
 from .postgres_support import PostgresServer, free_port, pg_bindir
@@ -159,7 +161,7 @@ def test_job_travels_as_bytes(tmp_path):
     with pytest.raises(ValueError):
         receive(Job("s", "nb", job_dir), {**result, "out": {"../escape": b""}})
     # a job that cannot even start comes back as an error, never as an exception
-    broken = run_packed({"job.json": b"not json"}, Limits(), False, "x")
+    broken = run_packed({"job.json": b"not json"}, Limits(), NoIsolation(), "x")
     assert "error" in broken
     assert parse_cluster("local:3") == ("local", 3)
     assert parse_cluster("10.0.0.5:8786") == ("tcp://10.0.0.5:8786", None)

@@ -1,6 +1,6 @@
 """The judge names the misconception (cnnbook.grader.judging.diagnosis), on the real assignments.
 
-In-process grading as in tests/test_grader_judge.py (the harness makes the recorded
+In-process grading as in tests/test_grader_judging_judge.py (the harness makes the recorded
 calls on the student's namespace, the judge grades the decoded results): every
 catalogued mistake submitted alone must get its own ``Likely mistake:`` line; correct
 alternatives, the reference and random wrong answers (random arrays of the right
@@ -16,13 +16,13 @@ import textwrap
 import numpy as np
 import pytest
 
-from cnnbook.grader.judging import diagnosis, judge, misconceptions
+from cnnbook.grader.judging import diagnosis, judge, misconceptions, visible_table
 from cnnbook.grader.sandboxed import harness
 from cnnbook.grading import CHAPTERS
 from tests import judge_harness
 from tests.exercise_catalogue import ALTERNATIVES, MISTAKES
 from tests.exercise_harness import ASSIGNMENTS, ROOT, reference_answers, solution_path
-from tests.test_grader_judge import grade
+from tests.test_grader_judging_judge import grade
 
 
 def recording(assignment: str):
@@ -157,11 +157,11 @@ def test_outcomes_compare_within_the_cells_tolerance():
     assert not diagnosis.close(a, a.astype(int)) and not diagnosis.close(3, 3.0)
     assert not diagnosis.close((a,), [a]) and diagnosis.close({"w": a}, {"w": a.copy()})
     assert diagnosis.close(np.array([np.nan]), np.array([np.nan]))
-    boom = judge.Outcome(raised={"type": "ValueError", "mro": [], "message": "axes"})
-    other = judge.Outcome(raised={"type": "ValueError", "mro": [], "message": "other"})
+    boom = judge.CallOutcome(raised={"type": "ValueError", "mro": [], "message": "axes"})
+    other = judge.CallOutcome(raised={"type": "ValueError", "mro": [], "message": "other"})
     assert diagnosis.same_outcome(boom, boom, 1e-6, 1e-9)
     assert not diagnosis.same_outcome(boom, other, 1e-6, 1e-9)
-    assert not diagnosis.same_outcome(judge.Outcome(missing="no"), boom, 1e-6, 1e-9)
+    assert not diagnosis.same_outcome(judge.CallOutcome(missing="no"), boom, 1e-6, 1e-9)
 
 
 # ---------------------------------------------------------------------------- the data
@@ -205,7 +205,7 @@ def test_declared_functions_cover_what_a_mistake_changes(assignment):
 def test_release_data_is_fresh_and_holds_no_code():
     a = "ps03_pooling"
     tests = judge.AssignmentTests.from_path(solution_path(a), a)
-    fresh = json.loads(json.dumps(diagnosis.visible_table(tests), sort_keys=True))
+    fresh = json.loads(json.dumps(visible_table.visible_table(tests), sort_keys=True))
     for folder in ("solutions", "exercises"):
         shipped = json.loads((ROOT / folder / a / "misconceptions.json").read_text())
         assert shipped == fresh, f"{folder}/{a}: run python tools/build_solutions.py"
