@@ -14,7 +14,8 @@ Then:
    PATH and runs ``nbgrader collect`` from her home folder (the course root is in her own
    nbgrader config); in Formgrader, opened in its own tab (the hub forbids framing), she
    presses Autograde for ben (judged: 13; run unsandboxed: 5); then ``cnnbook autograde`` grades the class. Both doors
-   give 15 / 13 / 0;
+   give 15 / 13 / 0, and ``cnnbook`` closes the 0777 folders ``collect`` left in
+   ``submitted/``;
 3. ``cnnbook feedback`` and ``nbgrader release_feedback``; each student fetches her
    feedback from the Assignment List and reads it: ben's names his mistake ("Likely
    mistake"), and no page shows a hidden test;
@@ -433,6 +434,11 @@ def test_course_on_a_real_jupyterhub(hub, browser):
     shell = hs.login_shell(INSTRUCTOR, f"cd ~/course && cnnbook autograde {A} --jobs 2 --no-progress")
     assert shell.returncode == 0, shell.stdout + shell.stderr
     by_door["cnnbook"] = _gradebook_scores(course)
+    # nbgrader collect left submitted/ open to every account (0777); cnnbook closed it
+    # and said so
+    opened = [p for p in (course / "submitted").rglob("*") if p.stat().st_mode & 0o007]
+    assert not opened, f"still open to other accounts after cnnbook autograde: {opened[:5]}"
+    assert "submitted" in shell.stdout + shell.stderr, shell.stdout + shell.stderr
     print(f"\ngrades by door: {by_door}; Formgrader's row: {formgrader_score!r}; "
           f"its dialog: {dialog[:200]!r}")
     assert by_door["cnnbook"] == EXPECTED, by_door
@@ -442,8 +448,14 @@ def test_course_on_a_real_jupyterhub(hub, browser):
         formgrader_score
 
     # 3. feedback out; each student fetches hers and reads it
+    # cnnbook keeps the course's feedback files private (0640) and nbgrader's
+    # release_feedback copies that mode into the exchange: the released pages are made
+    # readable again (docs/jupyterhub.md, section 7), or no student could fetch hers
+    feedback_dir = hub["exchange"] / hs.COURSE_ID / "feedback"
     shell = hs.login_shell(INSTRUCTOR, f"cd ~/course && cnnbook feedback {A} && "
-                                       f"nbgrader release_feedback {A}")
+                                       f"nbgrader release_feedback {A} && "
+                                       f"find {feedback_dir} -type f -user $USER "
+                                       "-exec chmod a+r {} +")
     assert shell.returncode == 0, shell.stdout + shell.stderr
     hidden = _hidden_test_lines()
     pages = {}
