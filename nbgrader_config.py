@@ -48,7 +48,9 @@ c.Autograde.autograde_preprocessors = [
 ]
 
 # Student data stays private on a shared server (cnnbook/grader/permissions.py repairs
-# the folders; docs/instructors.md, "On a shared server"): autograded copies and feedback
-# pages readable by you and your group only.
+# the folders; docs/instructors.md, "On a shared server"): autograded copies readable by
+# you and your group only. Feedback pages are 0644 inside folders only you and your group
+# can enter: `nbgrader release_feedback` copies a page's mode into the exchange, where its
+# student must be able to read it (named by a hash only that student can compute).
 c.Autograde.permissions = 440
-c.GenerateFeedback.permissions = 640
+c.GenerateFeedback.permissions = 644

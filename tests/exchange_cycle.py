@@ -12,8 +12,10 @@ student (ada) runs the student commands (``nbgrader fetch_assignment``, ``submit
 ``fetch_feedback``) as written in the docs; the others run the same exchange classes
 of nbgrader in this process (the commands are thin wrappers around them), which saves
 two seconds of start-up per call. Students are told apart by ``--student`` (on a
-JupyterHub, their login), not by Unix accounts: this Python lives under root's 0700
-home, where other accounts could not run it.
+JupyterHub, their login), not by Unix accounts: that keeps this cycle quick and free of
+root. Other accounts can run the course's Python when it is a venv made from a Python
+they can run (Debian's ``/usr/bin/python3.11``) in a folder they can read;
+tests/test_jupyterhub.py does so, with real accounts on a real JupyterHub.
 """
 
 from __future__ import annotations

@@ -107,6 +107,17 @@ def test_other_accounts_lose_access_when_cnnbook_runs(shared_course, other_accou
     assert "repaired permissions of 1 path(s)" in err
     for path in student_data(root):
         assert not path.stat().st_mode & 0o027, path
+    # feedback pages are readable (release_feedback copies their mode into the exchange,
+    # where their students read them) inside folders no other account can enter
+    assert cnnbook(["--root", str(root), "feedback", samples.TINY]) == 0
+    pages = list((root / "feedback").rglob("*.html"))
+    assert pages
+    for page in pages:
+        assert page.stat().st_mode & 0o777 == 0o644, (page, oct(page.stat().st_mode))
+        assert not as_user(other_account, "cat", str(page))
+    for path in student_data(root):
+        if path.is_dir():
+            assert not path.stat().st_mode & 0o027, path
 
 
 @needs_root

@@ -9,7 +9,10 @@ course root, ``submitted/``, ``autograded/``, ``feedback/``, ``reports/``, every
 below the first three, and a SQLite gradebook:
 
 * **repaired** when you own it: "other" loses every permission, the group loses write
-  (folders at most 0750, files at most 0640). The group keeps read, for a group of
+  (folders at most 0750, files at most 0640), except that a feedback page may stay
+  readable (0644): the folders above it keep it private, and ``nbgrader
+  release_feedback`` copies each page's mode into the exchange, where its student must
+  be able to read it. The group keeps read, for a group of
   teaching assistants (give the course root a group of its own: ``chgrp -R tas ROOT``);
   a course root that is private to you (0700) needs no group at all.
 * **refused** when you do not own it (chmod would fail): the command stops, changes
@@ -31,6 +34,9 @@ from cnnbook.grader.errors import CnnbookError
 
 #: bits no other account may have: all of "other", and the group's write
 FORBIDDEN = stat.S_IRWXO | stat.S_IWGRP
+#: a feedback page may be read by all (its folders are private; the exchange copy must be
+#: readable by its student): only writing and executing are forbidden
+FORBIDDEN_FEEDBACK_PAGE = stat.S_IWOTH | stat.S_IXOTH | stat.S_IWGRP
 SHOWN = 8  # repairs listed one by one; the rest are counted
 
 
@@ -42,43 +48,51 @@ def _mode(path: Path) -> int:
     return stat.S_IMODE(path.lstat().st_mode)
 
 
-def _paths(course) -> list[Path]:
-    """The course root, its student-data folders and everything below them, and a SQLite
-    gradebook file (links are never followed)."""
+def _paths(course) -> list[tuple[Path, int]]:
+    """(path, the permission bits forbidden on it): the course root, its student-data
+    folders and everything below them, and a SQLite gradebook file (links are never
+    followed)."""
     from cnnbook.grader import gradebook
 
-    out = [course.root]
+    out = [(course.root, FORBIDDEN)]
     for kind in ("submitted", "autograded", "feedback"):
         base = course.path(kind)
         if base.is_dir() and not base.is_symlink():
-            out.append(base)
+            out.append((base, FORBIDDEN))
+            page = FORBIDDEN_FEEDBACK_PAGE if kind == "feedback" else FORBIDDEN
             for folder, dirs, files in os.walk(base):
-                out += [Path(folder) / d for d in dirs if not (Path(folder) / d).is_symlink()]
-                out += [Path(folder) / f for f in files if not (Path(folder) / f).is_symlink()]
+                out += [
+                    (Path(folder) / d, FORBIDDEN)
+                    for d in dirs if not (Path(folder) / d).is_symlink()
+                ]  # fmt: skip
+                out += [
+                    (Path(folder) / f, page)
+                    for f in files if not (Path(folder) / f).is_symlink()
+                ]  # fmt: skip
     reports = course.root / "reports"
     if reports.is_dir() and not reports.is_symlink():
-        out.append(reports)
+        out.append((reports, FORBIDDEN))
     db = gradebook.sqlite_file(course.db_url)
     if db is not None and Path(db).is_file():
-        out.append(Path(db))
+        out.append((Path(db), FORBIDDEN))
     return out
 
 
-def audit(course) -> tuple[list[tuple[Path, int]], list[tuple[Path, int, int]]]:
-    """(paths you own that others can reach, with their mode), (paths others can reach
-    that you do not own, with their mode and owner)."""
+def audit(course) -> tuple[list[tuple[Path, int, int]], list[tuple[Path, int, int]]]:
+    """(paths you own that others can reach, with their mode and the bits forbidden on
+    them), (paths others can reach that you do not own, with their mode and owner)."""
     me = os.geteuid()
     mine, theirs = [], []
-    for path in _paths(course):
+    for path, forbidden in _paths(course):
         try:
             st = path.lstat()
         except OSError:
             continue
         mode = stat.S_IMODE(st.st_mode)
-        if not mode & FORBIDDEN:
+        if not mode & forbidden:
             continue
         if st.st_uid == me:  # even root leaves other accounts' files to them
-            mine.append((path, mode))
+            mine.append((path, mode, forbidden))
         else:
             theirs.append((path, mode, st.st_uid))
     return mine, theirs
@@ -96,8 +110,8 @@ def secure(course, log=print) -> list[str]:
             f"`chmod -R o-rwx,g-w {path}`, then run the command again. Nothing was changed."
         )
     done = []
-    for path, mode in mine:
-        new = mode & ~FORBIDDEN
+    for path, mode, forbidden in mine:
+        new = mode & ~forbidden
         try:
             os.chmod(path, new)
         except OSError as e:

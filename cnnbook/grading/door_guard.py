@@ -31,8 +31,17 @@ def unsandboxed_autograde() -> bool:
     return (
         os.environ.get("NBGRADER_EXECUTION") == "autograde"
         and not os.environ.get("CNNBOOK_RUNNER")
-        and "ipykernel" in sys.modules  # a kernel, not the judge in the grading process
+        and _in_a_kernel()  # not the judge in the grading process (Formgrader's server)
     )
+
+
+def _in_a_kernel() -> bool:
+    """This process is a running IPython kernel. (``"ipykernel" in sys.modules`` is not
+    enough: a Jupyter server imports ``ipykernel.kernelspec`` when it lists kernels, and
+    Formgrader's Autograde runs the judge's pipeline in that server, with nbgrader's
+    ``NBGRADER_EXECUTION=autograde`` set: the guard then ended the instructor's server.)"""
+    kernelapp = sys.modules.get("ipykernel.kernelapp")
+    return kernelapp is not None and kernelapp.IPKernelApp.initialized()
 
 
 def refuse_unsandboxed_autograde() -> None:
