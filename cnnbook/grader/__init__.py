@@ -17,6 +17,10 @@ report      ``cnnbook report``: per-student x per-test table, lateness, roster, 
 report_misconceptions  the report's part on the known mistakes the class holds
 report_charts  the report's charts: pass rates per test, score distribution
 status_table  ``autograde_status.csv``: how grading ended for every student
+doors       plain ``nbgrader autograde`` and Formgrader's Autograde button through the judge
+drift       gradebook scores or autograded copies that are no longer the judge's
+permissions student data no other account can read or change, on a shared server
+lms         grade files for Canvas's and Moodle's gradebook imports
 demo        ``cnnbook demo``: a demo class through the whole cycle
 
 Modules (the course, the gradebook, shared types)

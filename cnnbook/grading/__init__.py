@@ -35,6 +35,9 @@ checks         check_array, check_output, ... : what every test cell ends with
 tolerances     the course's rtol and atol, in one place
 judge_mode     the one switch to the trusted judge (its session answers the calls)
 likely_mistake the visible checks' "Likely mistake:" line, from misconceptions.json
+numpy2         code written for NumPy 1: what NumPy 2 changed, and the one-line fix
+door_guard     refuses nbgrader's own unsandboxed Execute (a kernel the course's
+               configuration did not start)
 
 Typical test cell::
 
