@@ -16,6 +16,7 @@ feedback    ``cnnbook feedback``: feedback every graded student can fetch throug
 report      ``cnnbook report``: per-student x per-test table, lateness, roster, similarity
 report_misconceptions  the report's part on the known mistakes the class holds
 report_charts  the report's charts: pass rates per test, score distribution
+report_submissions  what the report reads from each submission folder (never through a link)
 status_table  ``autograde_status.csv``: how grading ended for every student
 doors       plain ``nbgrader autograde`` and Formgrader's Autograde button through the judge
 drift       gradebook scores or autograded copies that are no longer the judge's
@@ -29,6 +30,7 @@ course      the course root through nbgrader's configuration, layout and API
 assignments the graded assignments (course data): the one list tools, tests and docs read
 cells       nbgrader's notebook conventions: cell metadata, cell kinds, markers
 gradebook   everything written to the gradebook (parent process only), side table
+gradebook_url  the gradebook's address (SQLite or not, lock timeout) and its errors in words
 outcomes    how grading a submission ended: statuses and outcomes, as types
 errors      the tools' own exception types (the CLI maps them to exit codes)
 interrupts  Ctrl-C that nbgrader's log capture cannot swallow

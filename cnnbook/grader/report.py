@@ -27,10 +27,8 @@ import os
 import re
 import statistics
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import nbformat
 from jinja2 import Environment, PackageLoader, select_autoescape
 from nbgrader.utils import parse_utc
 
@@ -45,7 +43,8 @@ from cnnbook.grader import (
 )
 from cnnbook.grader.course import Course
 from cnnbook.grader.errors import CnnbookError
-from cnnbook.grader.feedback import read_small, regular_file
+from cnnbook.grader.feedback import regular_file
+from cnnbook.grader.report_submissions import SubmissionFiles, read_notebook, read_submission
 
 NOT_SUBMITTED = "not_submitted"
 #: the course's modules that hold reference answers: a submission whose answer cells
@@ -103,75 +102,6 @@ def by_test_table(cells: list[dict], students: list[str]) -> tuple[list[str], li
     return [names[t] for t in tests], rows
 
 
-# --------------------------------------------------------------------------- folders
-
-
-def _read_notebook(path: Path):
-    if not regular_file(path) or path.stat().st_size > 50 * 1024 * 1024:
-        return None
-    try:
-        return nbformat.read(str(path), as_version=4)
-    except Exception:  # noqa: BLE001 - corrupt: the status already says so
-        return None
-
-
-def _links(folder: Path) -> list[str]:
-    """Symbolic links in a submission folder (never followed)."""
-    found = []
-    if folder.is_dir() and not folder.is_symlink():
-        for dirpath, dirnames, filenames in os.walk(folder):
-            for name in dirnames + filenames:
-                p = Path(dirpath) / name
-                if p.is_symlink():
-                    found.append(f"{p.relative_to(folder)} -> {os.readlink(p)}")
-    return sorted(found)
-
-
-@dataclass
-class SubmissionFiles:
-    """What the report reads from one submission folder."""
-
-    answers: str = ""  # the answer cells' code (for similarity)
-    blank: bool = False  # every answer cell as released
-    timestamp: dt.datetime | None = None
-    links: list[str] = field(default_factory=list)
-
-
-def read_submission(folder: Path, notebooks: list[str], release) -> SubmissionFiles:
-    """``release``: notebook name -> the released notebook (for blank detection)."""
-    out = SubmissionFiles(links=_links(folder))
-    text = read_small(folder / "timestamp.txt")
-    if text:
-        try:
-            out.timestamp = parse_utc(text.strip())
-        except (ValueError, TypeError, OverflowError):
-            pass
-    codes, unchanged, seen = [], [], 0
-    for name in notebooks:
-        nb = _read_notebook(folder / f"{name}.ipynb")
-        if nb is None:
-            continue
-        seen += 1
-        codes.append(similarity.answer_code(nb))
-        released = release.get(name)
-        if released is not None:
-            stubs = _answer_sources(released)
-            mine = _answer_sources(nb)
-            unchanged.append(all(mine.get(k, "").strip() == v.strip() for k, v in stubs.items()))
-    out.answers = "\n\n".join(codes)
-    out.blank = bool(seen) and all(unchanged) and len(unchanged) == seen
-    return out
-
-
-def _answer_sources(nb) -> dict[str, str]:
-    out = {}
-    for cell in nb.cells:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if meta.get("solution"):
-            out[meta.get("grade_id", "")] = str(cell.get("source", ""))
-    return out
-
-
 def _fmt_time(t: dt.datetime | None) -> str:
     if t is None:
         return ""
@@ -209,14 +139,14 @@ def build_report(course: Course, assignment: str, out_dir: Path | None = None) -
     notebooks = gradebook.notebook_names(course.db_url, assignment)
     release = {}
     for name in notebooks:
-        nb = _read_notebook(course.path("release", ".", assignment) / f"{name}.ipynb")
+        nb = read_notebook(course.path("release", ".", assignment) / f"{name}.ipynb")
         if nb is not None:
             release[name] = nb
     stub = "\n\n".join(similarity.answer_code(nb) for nb in release.values())
     reference = "\n\n".join(
         _strip_markers(similarity.answer_code(nb))
         for nb in (
-            _read_notebook(course.path("source", ".", assignment) / f"{n}.ipynb") for n in notebooks
+            read_notebook(course.path("source", ".", assignment) / f"{n}.ipynb") for n in notebooks
         )
         if nb is not None
     )
