@@ -58,13 +58,20 @@ from cnnbook.grader.isolation.staging import (
     MAX_STUDENT_FILES_BYTES,
     fingerprint,
     in_shard,
-    only_plain_files,
+    stage_submission,
     student_code_only,
     student_files,
 )
 from cnnbook.grader.judging import judge
 from cnnbook.grader.judging.replay import ReplayExecute
-from cnnbook.grader.outcomes import NOT_RUN, RETRIED, NotebookOutcome, Status, SubmissionOutcome
+from cnnbook.grader.outcomes import (
+    NOT_RUN,
+    RETRIED,
+    NotebookOutcome,
+    Status,
+    SubmissionOutcome,
+    text,
+)
 
 __all__ = [
     "Autograder",
@@ -75,6 +82,11 @@ __all__ = [
     "MAX_STUDENT_FILES_BYTES",
     "read_job",
 ]
+
+
+#: A notebook with more cells than this is not graded (nbgrader's steps are linear in
+#: cells, and slow: 100 000 cells would hold up a grader for many minutes).
+MAX_CELLS = 5000
 
 
 class AutogradeError(CnnbookError):
@@ -147,6 +159,9 @@ class Autograder:
     def _sanitize(self, path: Path, student: str, notebook: str):
         """nbgrader's sanitize stage, exactly as its Autograde converter configures it."""
         nb = nbformat.read(str(path), as_version=4)
+        if not isinstance(nb.get("cells"), list) or len(nb.cells) > MAX_CELLS:
+            n = len(nb.cells) if isinstance(nb.get("cells"), list) else "no list of"
+            raise ValueError(f"it has {n} cells (at most {MAX_CELLS} are graded)")
         resources = {
             "nbgrader": {
                 "student": student,
@@ -202,7 +217,10 @@ class Autograder:
         todo: list[str] = []
         for student in students:
             src = self.course.path("submitted", student, self.assignment)
-            prints[student] = fp = fingerprint(src)
+            try:
+                prints[student] = fp = fingerprint(src)
+            except Exception as e:  # noqa: BLE001 - never fatal: graded again, and said
+                prints[student] = fp = f"unreadable: {type(e).__name__}"
             prev = previous.get(student)
             graded_dir = self.course.path("autograded", student, self.assignment)
             if (
@@ -223,8 +241,17 @@ class Autograder:
 
         def finish(student: str) -> None:
             out = outcomes[student]
-            self._grade(student, out, jobs_dir, staged_root)
+            try:
+                self._grade(student, out, jobs_dir, staged_root)
+            except Exception as e:  # noqa: BLE001 - one bad submission never stops all
+                interrupts.check()
+                reason = f"could not grade the submission: {type(e).__name__}: {e}"
+                out.notebooks.append(NotebookOutcome("*", Status.GRADING_ERROR, text(reason)))
+                gradebook.zero_submission(self.course.db_url, self.assignment, student)
+                out.summarize()
             self._record(student, out, prints[student])
+            # the job's folders are not needed any more: a big class leaves no pile
+            shutil.rmtree(jobs_dir / student, ignore_errors=True)
             if bar is not None:
                 bar.update(1)
                 bar.set_postfix_str(f"{student}: {out.status}")
@@ -239,7 +266,8 @@ class Autograder:
                     student_jobs = self._stage(student, src, staged_root, jobs_dir, notebooks, out)
                 except Exception as e:  # noqa: BLE001 - one bad submission never stops all
                     reason = f"could not stage the submission: {type(e).__name__}: {e}"
-                    out.notebooks.append(NotebookOutcome("*", Status.GRADING_ERROR, reason[:300]))
+                    reason = text(reason, 300)
+                    out.notebooks.append(NotebookOutcome("*", Status.GRADING_ERROR, reason))
                     student_jobs = []
                 pending[student] = {j.notebook for j in student_jobs}
                 if not student_jobs:  # nothing to execute: graded right away
@@ -287,17 +315,21 @@ class Autograder:
     def _stage(self, student, src, staged_root, jobs_dir, notebooks, out) -> list[Job]:
         """Copy one submission to the staging folder and prepare its jobs."""
         dest = staged_root / student / self.assignment
-        shutil.copytree(src, dest, symlinks=True, ignore=only_plain_files)
-        for p in dest.rglob("*"):  # a submission cannot smuggle links to other files
-            if p.is_symlink():
-                p.unlink()
-        ts = src / "timestamp.txt"
-        if ts.is_file() and not ts.is_symlink():
-            shutil.copy(ts, dest / "timestamp.txt")
+        # only the notebooks, timestamp.txt and the student's files within the caps: what
+        # is staged is what nbgrader copies to autograded/
+        problems, refused = stage_submission(src, dest, notebooks)
+        if refused:
+            out.notes.append("files not given to the notebook: " + "; ".join(refused))
         jobs = []
         files_src = self.course.path("source", ".", self.assignment)
         for name in notebooks:
             path = dest / f"{name}.ipynb"
+            unreadable = [p for p in problems if p.startswith(f"{name}.ipynb ")]
+            if unreadable:
+                out.notebooks.append(
+                    NotebookOutcome(name, Status.CORRUPT_NOTEBOOK, unreadable[0][:300])
+                )
+                continue
             if not path.exists():
                 out.notebooks.append(
                     NotebookOutcome(
@@ -321,9 +353,7 @@ class Autograder:
                 continue
             job_dir = jobs_dir / student / name
             (job_dir / "files").mkdir(parents=True)
-            refused = student_files(dest, job_dir / "files")
-            if refused:
-                out.notes.append("files not given to the notebook: " + "; ".join(refused))
+            student_files(dest, job_dir / "files")  # all within the caps: staged so
             shutil.copytree(staged_root.parent / "package" / name, job_dir / "package")
             # the assignment's other files (data, helper modules), as nbgrader provides them
             if files_src.is_dir():

@@ -18,7 +18,7 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
 
 from cnnbook.grader.isolation.execution import ExecutionRecord, merge_outputs
-from cnnbook.grader.judging import judge
+from cnnbook.grader.judging import inert, judge
 
 
 class ReplayExecute(NbGraderPreprocessor):
@@ -39,6 +39,8 @@ class ReplayExecute(NbGraderPreprocessor):
         )
         merge_outputs(nb, record)
         put_verdicts(nb, info.get("verdicts"))
+        # Formgrader and the feedback pages render this notebook: student output as text
+        inert.make_inert(nb, inert.written_by_student)
         return nb, resources
 
 
