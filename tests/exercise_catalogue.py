@@ -33,6 +33,7 @@ class Mistake:
     name: str
     edits: tuple[tuple[str, str], ...] = ()
     code: str | None = None
+    functions: tuple[str, ...] = ()  # the graded functions whose results it changes
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,8 @@ class Alternative:
 # the misconception in teaching terms and the book section, which the judge names in
 # the feedback. Adding a mistake is adding one entry there.
 MISTAKES: list[Mistake] = [
-    Mistake(m.assignment, m.cell, m.name, m.edits, m.code) for m in MISCONCEPTIONS
+    Mistake(m.assignment, m.cell, m.name, m.edits, m.code, tuple(m.functions))
+    for m in MISCONCEPTIONS
 ]
 
 ALTERNATIVES: list[Alternative] = [

@@ -54,21 +54,47 @@ def test_reference_full_marks_and_stub_zero(assignment, tmp_path):
     assert score == 0
 
 
+def tested_functions(assignment: str) -> dict[str, set[str]]:
+    """grade_id of each test cell -> the graded functions its recorded calls call."""
+    rec = judge_harness.recording(solution_path(assignment), assignment)
+    out: dict[str, set[str]] = {c.grade_id: set() for c in rec.tests.tests}
+    for call in rec.calls:
+        out.setdefault(call.cell, set()).add(call.fn)
+    return out
+
+
+def harmed_tests(assignment: str, functions, verdicts) -> list[str]:
+    """Failed tests that call none of ``functions``: points a mistake must not cost."""
+    tested = tested_functions(assignment)
+    return [
+        f"{v.grade_id}: {v.message[:200]}"
+        for v in verdicts
+        if not v.passed and not (tested.get(v.grade_id, set()) & set(functions))
+    ]
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_every_mistake_loses_points_every_alternative_keeps_them(assignment, tmp_path):
+    """Every mistake loses points, and only in the tests of the functions it changes
+    (its catalogue entry's ``functions``): the other functions keep theirs."""
     answers = reference_answers(assignment)
-    caught, missed = 0, []
+    caught, missed, harmed = 0, [], {}
     for mistake in MISTAKES:
         if mistake.assignment != assignment or "reference imported" in mistake.name:
             continue
-        score, total, _ = grade(assignment, {**answers, mistake.cell: mistake_source(mistake)},
-                                tmp_path)  # fmt: skip
+        score, total, verdicts = grade(
+            assignment, {**answers, mistake.cell: mistake_source(mistake)}, tmp_path
+        )
         if score < total:
             caught += 1
         else:
             missed.append(mistake.name)
+        assert mistake.functions, mistake.name
+        if lost := harmed_tests(assignment, mistake.functions, verdicts):
+            harmed[mistake.name] = lost
     assert not missed, f"mistakes the judge does not catch: {missed}"
+    assert not harmed, f"mistakes that cost other functions' points: {harmed}"
     assert caught > 0
     for alternative in ALTERNATIVES:
         if alternative.assignment != assignment:
@@ -155,3 +181,21 @@ def test_a_helper_mistake_is_charged_once(tmp_path):
     )
     score, _, _ = grade("ps02_convolution", answers, tmp_path)
     assert score == 15 - 8
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "how",
+    ["raise NotImplementedError()", "raise ValueError('oops')", "return dout * (x >= 0)"],
+)
+def test_ps06_a_failed_relu_backward_costs_its_own_points_only(how, tmp_path):
+    """The ps06 cascade (issue 20): a relu_backward that stops its test cell early (a
+    stub, an exception) or fails its first check (``x >= 0``) used to change what every
+    later cell drew from the shared generator: 2/18 instead of 16/18."""
+    answers = reference_answers("ps06_backprop")
+    answers["relu_backward"] = f"def relu_backward(dout, x):\n    {how}"
+    score, total, verdicts = grade("ps06_backprop", answers, tmp_path)
+    assert [v.grade_id for v in verdicts if not v.passed] == ["test_relu_backward"], [
+        (v.grade_id, v.message[:200]) for v in verdicts if not v.passed
+    ]
+    assert (score, total) == (16, 18)
