@@ -54,18 +54,26 @@ def test_reference_full_marks_and_stub_zero(assignment, tmp_path):
     assert score == 0
 
 
-def tested_functions(assignment: str) -> dict[str, set[str]]:
-    """grade_id of each test cell -> the graded functions its recorded calls call."""
+def functions_tested(assignment: str) -> dict[str, set[str]]:
+    """grade_id of each test cell -> the graded functions its recorded calls call; a
+    test cell that makes no call (it checks what a driver cell's training run left)
+    tests the functions of the driver cell before it."""
     rec = judge_harness.recording(solution_path(assignment), assignment)
-    out: dict[str, set[str]] = {c.grade_id: set() for c in rec.tests.tests}
+    by_cell: dict[str, set[str]] = {}
     for call in rec.calls:
-        out.setdefault(call.cell, set()).add(call.fn)
+        by_cell.setdefault(call.cell, set()).add(call.fn)
+    out, driven = {}, set()
+    for cell in rec.tests.cells:
+        if cell.kind is judge.CellKind.DRIVER:
+            driven = by_cell.get(cell.grade_id, set())
+        elif cell.kind is judge.CellKind.TEST:
+            out[cell.grade_id] = by_cell.get(cell.grade_id) or driven
     return out
 
 
 def harmed_tests(assignment: str, functions, verdicts) -> list[str]:
     """Failed tests that call none of ``functions``: points a mistake must not cost."""
-    tested = tested_functions(assignment)
+    tested = functions_tested(assignment)
     return [
         f"{v.grade_id}: {v.message[:200]}"
         for v in verdicts

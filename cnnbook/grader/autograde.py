@@ -278,7 +278,14 @@ class Autograder:
         try:
             for result in self.executor.run(staged_jobs()):
                 student = result.job.student
-                self._collect(result, outcomes[student])
+                try:
+                    self._collect(result, outcomes[student])
+                except Exception as e:  # noqa: BLE001 - what came back cannot stop the batch
+                    interrupts.check()
+                    reason = text(f"could not read the job's results: {type(e).__name__}: {e}", 300)
+                    outcomes[student].notebooks.append(
+                        NotebookOutcome(result.job.notebook, Status.GRADING_ERROR, reason)
+                    )
                 pending[student].discard(result.job.notebook)
                 if not pending[student]:
                     finish(student)

@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import cnnbook
+from cnnbook.grader.isolation import cgroups
 
 SANDBOX_HOME = "/home/student"
 SANDBOX_JOB = "/job"
@@ -51,7 +52,8 @@ class Limits:
     """Resource limits for one submission."""
 
     timeout: float = 600.0  # wall-clock seconds for the whole notebook
-    memory_mb: int = 2048  # address space of each process (RLIMIT_AS)
+    memory_mb: int = 2048  # address space of each process (RLIMIT_AS), and of the whole
+    # job with its in-memory files (the job's memory cgroup, where there is one)
     output_mb: int = 4  # notebook output kept (further output is dropped)
     file_mb: int = 64  # largest file the job may write (RLIMIT_FSIZE)
     workdir_mb: int = 256  # size of the private working folder (tmpfs)
@@ -65,6 +67,7 @@ class RunOutcome:
     seconds: float
     timed_out: bool
     sandboxed: bool
+    oom_kills: int = 0  # processes of the job the kernel killed for the job's memory cap
 
 
 def bwrap_path() -> str | None:
@@ -115,6 +118,9 @@ def bwrap_command(job_dir: Path, limits: Limits) -> list[str]:
         "--clearenv",
         "--proc", "/proc",
         "--dev", "/dev",
+        # shared memory: a tmpfs of its own, within --memory even with no memory cgroup
+        # (with one, its pages count in the job's memory with everything else)
+        "--size", str(limits.memory_mb * MB), "--tmpfs", "/dev/shm",
         # /tmp first: a course (and so its venv) may itself live under /tmp, and its
         # read-only binds below must land inside this tmpfs, not collide with it
         "--size", str(limits.workdir_mb * MB), "--tmpfs", "/tmp",
@@ -204,110 +210,15 @@ def _limit_preexec(limits: Limits):
 
 # --------------------------------------------------------------------------- process cap
 
-CGROUP_ROOT = Path("/sys/fs/cgroup")
-_CAP_COUNTER = iter(range(1, 1 << 62))
-
-
-def _cgroup_v2_root() -> Path | None:
-    for root in (CGROUP_ROOT, CGROUP_ROOT / "unified"):
-        controllers = root / "cgroup.controllers"
-        try:
-            if controllers.is_file() and "pids" in controllers.read_text().split():
-                return root
-        except OSError:
-            continue
-    return None
-
-
-def _cgroup_v1_root() -> Path | None:
-    root = CGROUP_ROOT / "pids"
-    return root if (root / "cgroup.procs").is_file() else None
-
 
 def process_cap_mode() -> str:
-    """How jobs' processes are capped here: ``cgroup-v2``, ``cgroup-v1`` (a pids cgroup
-    per job, which holds for root too), ``rlimit`` (RLIMIT_NPROC, which Linux does not
-    apply to root) or ``none``."""
-    if os.access(CGROUP_ROOT, os.W_OK) or os.getuid() == 0:
-        if _cgroup_v2_root() and _try_cgroup(_cgroup_v2_root(), v2=True):
-            return "cgroup-v2"
-        if _cgroup_v1_root() and _try_cgroup(_cgroup_v1_root(), v2=False):
-            return "cgroup-v1"
+    """How jobs' processes are capped here: ``cgroup-v2``, ``cgroup-v1`` (a cgroup per
+    job, which holds for root too; see :mod:`.cgroups`), ``rlimit`` (RLIMIT_NPROC, which
+    Linux does not apply to root) or ``none``."""
+    hierarchy, _ = cgroups.mode()
+    if hierarchy != "none":
+        return hierarchy
     return "rlimit" if os.getuid() != 0 else "none"
-
-
-def _try_cgroup(root: Path, v2: bool) -> bool:
-    try:
-        with ProcessCap(8, root=root, v2=v2):
-            return True
-    except OSError:
-        return False
-
-
-class ProcessCap:
-    """A pids cgroup for one job: at most ``limit`` processes and threads in it, whoever
-    the user (``pids.max`` holds for root, unlike RLIMIT_NPROC). The job's command is
-    wrapped by :meth:`wrap` so that it joins the cgroup before it runs; leaving the
-    ``with`` block kills whatever is left in it and removes the cgroup."""
-
-    def __init__(self, limit: int, root: Path | None = None, v2: bool | None = None):
-        self.limit = limit
-        if root is None:
-            root, v2 = (
-                (_cgroup_v2_root(), True) if _cgroup_v2_root() else (_cgroup_v1_root(), False)
-            )
-        if root is None:
-            raise OSError("no pids cgroup controller here")
-        self.root, self.v2 = root, v2
-        self.path: Path | None = None
-
-    def __enter__(self) -> ProcessCap:
-        base = self.root / "cnnbook"
-        if not base.is_dir():
-            try:
-                base.mkdir()
-            except FileExistsError:
-                pass
-        if self.v2:
-            for parent in (self.root, base):
-                control = parent / "cgroup.subtree_control"
-                if "pids" not in control.read_text().split():
-                    control.write_text("+pids")
-        self.path = base / f"job-{os.getpid()}-{next(_CAP_COUNTER)}"
-        self.path.mkdir()
-        (self.path / "pids.max").write_text(str(self.limit))
-        return self
-
-    def wrap(self, cmd: list[str]) -> list[str]:
-        join = 'echo $$ > "$0/cgroup.procs" && exec "$@"'
-        return ["/bin/sh", "-c", join, str(self.path), *cmd]
-
-    def peak(self) -> int | None:
-        try:
-            return int((self.path / "pids.peak").read_text())
-        except (OSError, ValueError, TypeError):
-            return None
-
-    def __exit__(self, *exc) -> None:
-        if self.path is None:
-            return
-        for _ in range(50):
-            try:
-                pids = [int(p) for p in (self.path / "cgroup.procs").read_text().split()]
-            except OSError:
-                break
-            if not pids:
-                break
-            for pid in pids:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except (ProcessLookupError, PermissionError):
-                    pass
-            time.sleep(0.02)
-        try:
-            self.path.rmdir()
-        except OSError:
-            pass
 
 
 _LIVE: set[subprocess.Popen] = set()
@@ -348,18 +259,21 @@ def _pump(stream, path: Path, cap: int) -> None:
 
 
 def run_job(job_dir: Path, limits: Limits, use_sandbox: bool = True) -> RunOutcome:
-    """Run the job prepared in ``job_dir``, its processes capped (see :class:`ProcessCap`)."""
+    """Run the job prepared in ``job_dir`` in a cgroup of its own (processes, memory
+    and CPU share of the whole job: see :mod:`.cgroups`)."""
     cap = None
-    if os.getuid() == 0 or os.access(CGROUP_ROOT, os.W_OK):
-        try:
-            cap = ProcessCap(limits.tasks).__enter__()
-        except OSError:
-            cap = None
     try:
-        return _run_job(job_dir, limits, use_sandbox, cap)
+        cap = cgroups.JobCgroup(limits.tasks, limits.memory_mb).__enter__()
+    except OSError:
+        cap = None
+    try:
+        outcome = _run_job(job_dir, limits, use_sandbox, cap)
     finally:
         if cap is not None:
             cap.__exit__(None, None, None)
+    if cap is not None:
+        outcome.oom_kills = cap.oom_kills
+    return outcome
 
 
 def _run_job(job_dir: Path, limits: Limits, use_sandbox: bool, cap) -> RunOutcome:
