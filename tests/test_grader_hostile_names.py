@@ -46,7 +46,19 @@ EXPECTED = {
     "cells100k": ("corrupt_notebook", 0),  # over autograde.MAX_CELLS: refused, said
     "notdict": ("corrupt_notebook", 0),
     "badformat": ("corrupt_notebook", 0),
+    "xss": ("ok", 4),
 }
+
+# live content in every form a notebook can show; any of it running sets window.__pwned
+XSS = """
+from IPython.display import HTML, SVG, Javascript, Markdown, display
+display(HTML('<script>window.__pwned = "html"</script><img src=x onerror="window.__pwned=1">'))
+display(Markdown('<img src=y onerror="window.__pwned = 2"> *md*'))
+display(SVG('<svg xmlns="http://www.w3.org/2000/svg"><script>window.__pwned=3</script></svg>'))
+display(Javascript('window.__pwned = 4'))
+"""
+XSS_CELL = '<img src=z onerror="window.__pwned = 5"><script>window.__pwned = 6</script>'
+
 
 SURROGATE = (
     "def square(x):\n"
@@ -79,7 +91,17 @@ def build_class(root: Path) -> dict[str, Path]:
         answers = {"square": SURROGATE} if student == "surrogate" else HONEST
         if student == "blank":
             answers = {}
-        folders[student] = submit(root, student, answers).parent
+        prefix = XSS if student == "xss" else ""
+        folders[student] = submit(root, student, answers, prefix=prefix).parent
+    # a markdown cell of the student's own, with markup in it
+    path = folders["xss"] / f"{A}.ipynb"
+    nb = json.loads(path.read_text())
+    nb["cells"].insert(
+        1, {"cell_type": "markdown", "id": "mine", "metadata": {}, "source": XSS_CELL}
+    )
+    path.write_text(json.dumps(nb))
+    # a link whose name is a spreadsheet formula (the report lists links)
+    (folders["symloop"] / "=HYPERLINK(1)").symlink_to("a")
     # a file name that is not valid UTF-8, beside one that is
     bad = os.fsencode(folders["badname"]) + b"/notes-\xff\xfe.txt"
     with open(bad, "wb") as f:
@@ -147,12 +169,12 @@ def test_hostile_names_and_shapes_never_stop_the_batch(tmp_path, private_tmp, ca
     assert cnnbook(["--root", str(root), "release"]) == 0
     folders = build_class(root)
     try:
-        check_class(root, private_tmp, capsys)
+        check_class(root, private_tmp, capsys, tmp_path)
     finally:
         remove_deep(folders["deepdir"])
 
 
-def check_class(root: Path, private_tmp: Path, capsys) -> None:
+def check_class(root: Path, private_tmp: Path, capsys, tmp_path: Path) -> None:
     args = ["--root", str(root), "autograde", A, "--jobs", "2", "--timeout", "60"]
     assert cnnbook([*args, "--no-progress"]) == 0
     printed = capsys.readouterr().out
@@ -184,3 +206,44 @@ def check_class(root: Path, private_tmp: Path, capsys) -> None:
         assert {r["student"] for r in csv.DictReader(f)} == set(EXPECTED)
     # nothing left behind in work folders
     assert os.listdir(private_tmp) == []
+
+    # -- what the instructor opens is inert -------------------------------------------
+    nb = json.loads((graded / "xss" / A / f"{A}.ipynb").read_text())
+    kinds = {k for c in nb["cells"] for o in c.get("outputs", []) for k in o.get("data", {})}
+    assert kinds <= {"text/plain", "image/png", "image/jpeg", "image/gif"}, kinds
+    shown = json.dumps(nb)
+    assert "window.__pwned" in shown  # shown as text, not dropped silently
+    assert not any(
+        "<img" in "".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown"
+    )
+    assert cnnbook(["--root", str(root), "feedback", A]) == 0
+    out = tmp_path / "report"
+    assert cnnbook(["--root", str(root), "report", A, "--out", str(out)]) == 0
+    for name in ("grades.csv", "by_test.csv", "tests.csv"):
+        with open(out / name, newline="") as f:
+            for row in csv.reader(f):
+                assert not any(v[:1] in ("=", "+", "-", "@", "\t", "\r") for v in row), row
+    assert "HYPERLINK" in (out / "grades.csv").read_text()
+    page = root / "feedback" / "xss" / A / f"{A}.html"
+    assert page.is_file()
+    assert not ran_in_chromium(page)
+
+
+def ran_in_chromium(page: Path):
+    """``window.__pwned`` after Chromium loaded ``page`` (offline), or dialogs it opened."""
+    sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
+    from tests.test_site_browser import CHROMIUM_ARGS, _chromium
+
+    with sync_api.sync_playwright() as pw:
+        env = {**os.environ, "TMPDIR": "/tmp"}  # its socket path must be short
+        browser = pw.chromium.launch(executable_path=_chromium(), args=CHROMIUM_ARGS, env=env)
+        try:
+            tab = browser.new_page()
+            dialogs = []
+            tab.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+            tab.route("http*://**", lambda route: route.abort())  # offline: only the page
+            tab.goto(page.as_uri(), wait_until="load", timeout=30_000)
+            tab.wait_for_timeout(500)
+            return tab.evaluate("window.__pwned") or dialogs
+        finally:
+            browser.close()

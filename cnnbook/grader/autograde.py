@@ -48,7 +48,7 @@ from traitlets.config import Config
 from cnnbook.grader import gradebook, interrupts
 from cnnbook.grader.course import Course
 from cnnbook.grader.errors import CnnbookError
-from cnnbook.grader.isolation import overlay
+from cnnbook.grader.isolation import cgroups, overlay
 from cnnbook.grader.isolation.bubblewrap import Limits, process_cap_mode, sandbox_available
 from cnnbook.grader.isolation.execution import ExecutionRecord, merge_outputs, read_job
 from cnnbook.grader.isolation.executor import Executor, Job, JobResult, LocalExecutor
@@ -63,6 +63,7 @@ from cnnbook.grader.isolation.staging import (
     student_files,
 )
 from cnnbook.grader.judging import judge
+from cnnbook.grader.judging.inert import csv_cell
 from cnnbook.grader.judging.replay import ReplayExecute
 from cnnbook.grader.outcomes import (
     NOT_RUN,
@@ -201,6 +202,17 @@ class Autograder:
                 "and wall-clock limits. Install it (Debian/Ubuntu: apt-get install "
                 "bubblewrap) before grading untrusted submissions."
             )
+        hierarchy, controllers = cgroups.mode()
+        missing = [c for c in ("memory", "cpu") if c not in controllers]
+        if missing:
+            self.log(
+                f"WARNING: no {' or '.join(missing)} cgroup for the jobs here ({hierarchy}): "
+                + ("memory is capped per process only (RLIMIT_AS), not for the whole job "
+                   "with its in-memory files; " if "memory" in missing else "")
+                + ("a submission that starts many busy processes can slow its classmates "
+                   "down; " if "cpu" in missing else "")
+                + "run as root, or where /sys/fs/cgroup delegates these controllers."
+            )  # fmt: skip
         if process_cap_mode() == "none":
             self.log(
                 "WARNING: no pids cgroup can be created and cnnbook runs as root, so the "
@@ -484,8 +496,8 @@ class Autograder:
                 w.writerow(["student", "status", "score", "max_score", "reason", "skipped"])
                 for student, r in sorted(rows.items()):
                     w.writerow(
-                        [student, r["status"], r["score"], r["max_score"], r["reason"],
-                         skipped.get(student, "")]
+                        [csv_cell(v) for v in (student, r["status"], r["score"],
+                         r["max_score"], r["reason"], skipped.get(student, ""))]
                     )  # fmt: skip
             os.replace(tmp, path)
         self.status_csv = path

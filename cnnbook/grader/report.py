@@ -37,6 +37,7 @@ from cnnbook.grader import gradebook, report_misconceptions, similarity
 from cnnbook.grader.course import Course
 from cnnbook.grader.errors import CnnbookError
 from cnnbook.grader.feedback import read_small, regular_file
+from cnnbook.grader.judging.inert import csv_cell
 
 NOT_SUBMITTED = "not_submitted"
 SIMILARITY_SHOWN = 0.5  # pairs at or above this are listed on the page (all in the CSV)
@@ -394,4 +395,5 @@ def _write_csv(path: Path, rows: list[dict], fields: list[str] | None = None) ->
     with open(path, "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=fields, extrasaction="ignore")
         w.writeheader()
-        w.writerows(rows)
+        # a student's file name or message never reads as a spreadsheet formula
+        w.writerows({k: csv_cell(v) for k, v in row.items()} for row in rows)
