@@ -55,9 +55,8 @@ def test_reference_full_marks_and_stub_zero(assignment, tmp_path):
 
 
 def functions_tested(assignment: str) -> dict[str, set[str]]:
-    """grade_id of each test cell -> the graded functions its recorded calls call; a
-    test cell that makes no call (it checks what a driver cell's training run left)
-    tests the functions of the driver cell before it."""
+    """grade_id of each test cell -> the graded functions its recorded calls call, and
+    those of the driver cell before it (a training run whose result it checks)."""
     rec = judge_harness.recording(solution_path(assignment), assignment)
     by_cell: dict[str, set[str]] = {}
     for call in rec.calls:
@@ -67,7 +66,7 @@ def functions_tested(assignment: str) -> dict[str, set[str]]:
         if cell.kind is judge.CellKind.DRIVER:
             driven = by_cell.get(cell.grade_id, set())
         elif cell.kind is judge.CellKind.TEST:
-            out[cell.grade_id] = by_cell.get(cell.grade_id) or driven
+            out[cell.grade_id] = by_cell.get(cell.grade_id, set()) | driven
     return out
 
 
@@ -207,3 +206,58 @@ def test_ps06_a_failed_relu_backward_costs_its_own_points_only(how, tmp_path):
         (v.grade_id, v.message[:200]) for v in verdicts if not v.passed
     ]
     assert (score, total) == (16, 18)
+
+
+CHEATS = [
+    # (assignment, answer cell, code, the test cell that must fail)
+    ("ps06_backprop", "relu_backward",
+     "def relu_backward(dout, x):\n    x[x <= 0] = 0\n    x[x > 0] = 1\n    x *= dout\n    return x",
+     "test_relu_backward"),
+    ("ps06_backprop", "affine_backward",
+     "from cnnbook import gradcheck\n"
+     "def affine_backward(dout, x, w):\n"
+     "    xf = x.reshape(x.shape[0], -1)\n"
+     "    dx = (dout @ w.T).reshape(x.shape)\n"
+     "    dw, db = xf.T @ dout, dout.sum(axis=0)\n"
+     "    x[...] = 0\n"
+     "    return dx, dw, db",
+     "test_affine_backward"),
+    ("ps07_training", "model_backward",
+     "def model_backward(dlogits, cache, params):\n"
+     "    for value in params.values():\n"
+     "        value[...] = 0\n"
+     "    grads = {k: np.zeros_like(v) for k, v in params.items()}\n"
+     "    grads['b2'] = dlogits.sum(axis=0)\n"
+     "    return grads",
+     "test_model_backward"),
+    ("ps07_training", "train",
+     "def train(x, y, epochs=15, lr=0.2, batch_size=32, seed=0):\n"
+     "    return init_params(seed), list(np.linspace(2.3, 0.05, 600))",
+     "test_training_loss"),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("assignment, cell, code, fails", CHEATS, ids=[c[3] for c in CHEATS])
+def test_cheats_earn_nothing_for_the_cheat(assignment, cell, code, fails, tmp_path):
+    """Changing the caller's inputs, clearing the model, faking the losses: the test of
+    the function that does it fails (issue 20)."""
+    answers = reference_answers(assignment)
+    answers[cell] = code
+    _, _, verdicts = grade(assignment, answers, tmp_path)
+    failed = {v.grade_id: v.message for v in verdicts if not v.passed}
+    assert fails in failed, failed
+
+
+def test_a_result_far_bigger_than_the_reference_is_not_compared():
+    """A 2 MB result where a few numbers are expected never reaches a comparison (a
+    broadcast against it made the judge grow to 1.4 GB, issue 20)."""
+    rec = judge_harness.recording(solution_path("ps02_convolution"), "ps02_convolution")
+    call = next(c for c in rec.calls if c.fn == "conv2d_forward")
+    assert 0 < call.size < 10_000
+    tree, blobs = plaindata.encode(np.zeros(250_000))  # 2 MB
+    line = {"index": call.index, "value": tree, "blobs": plaindata.blobs_to_text(blobs)}
+    out = judge.decode_outcomes(rec, [line])[call.index]
+    assert isinstance(out.value, plaindata.Opaque) and "numbers where" in out.value.what
+    verdicts = judge.judge(rec, judge.decode_outcomes(rec, [line]), diagnose=False)
+    assert not next(v for v in verdicts if v.grade_id == call.cell).passed

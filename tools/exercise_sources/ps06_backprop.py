@@ -103,6 +103,7 @@ CELLS = [
         check_output(relu_backward, (dout, x), {}, numerical_gradient(relu_forward, x, dout), "dx",
                      hint("07", "the gradient of ReLU"), rtol=1e-5, atol=1e-7)
         check_unchanged("dout", dout, relu_backward, dout, x)
+        check_unchanged("x", x, relu_backward, dout, x)
         ### BEGIN HIDDEN TESTS
         from cnnbook.grading import hidden_rng
         from cnnbook import layers as reference
@@ -167,6 +168,8 @@ CELLS = [
                     numerical_gradient(lambda b: affine_forward(x, w, b), b, dout))
         check_output(affine_backward, (dout, x, w), {}, expected, ("dx", "dw", "db"),
                      hint("07", "the gradients of a fully connected layer"), rtol=1e-5, atol=1e-7)
+        for name, value in (("dout", dout), ("x", x), ("w", w)):
+            check_unchanged(name, value, affine_backward, dout, x, w)
         ### BEGIN HIDDEN TESTS
         from cnnbook.grading import hidden_rng
         from cnnbook import layers as reference
@@ -427,6 +430,8 @@ CELLS = [
         expected = numerical_gradient(lambda x: maxpool2d_forward(x, 2, 2), x, dout)
         check_output(maxpool2d_backward, (dout, x), {"size": 2, "stride": 2}, expected, "dx",
                      hint("07", "the gradient of max pooling"), rtol=1e-5, atol=1e-7)
+        check_unchanged("dout", dout, maxpool2d_backward, dout, x, size=2, stride=2)
+        check_unchanged("x", x, maxpool2d_backward, dout, x, size=2, stride=2)
         ### BEGIN HIDDEN TESTS
         from cnnbook.grading import hidden_rng
         from cnnbook import layers as reference
@@ -531,6 +536,8 @@ CELLS = [
         expected = numerical_gradient(lambda x: avgpool2d_forward(x, 3, 1), x, dout)
         check_output(avgpool2d_backward, (dout, x), {"size": 3, "stride": 1}, expected, "dx",
                      hint("07", "overlapping pooling windows"), rtol=1e-5, atol=1e-7)
+        check_unchanged("dout", dout, avgpool2d_backward, dout, x, size=3, stride=1)
+        check_unchanged("x", x, avgpool2d_backward, dout, x, size=3, stride=1)
         ### BEGIN HIDDEN TESTS
         from cnnbook.grading import hidden_rng
         from cnnbook import layers as reference

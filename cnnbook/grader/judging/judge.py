@@ -172,6 +172,9 @@ class Call:
     blobs: list[bytes]
     watch: list[int] = field(default_factory=list)  # arguments whose state after matters
     helpers: tuple[str, ...] = ()  # the course's versions of these, during the call
+    #: numbers in the reference's result and inputs: what a student's result may hold
+    #: (a few times over) before the judge computes anything with it
+    size: int = 0
 
 
 @dataclass
@@ -324,6 +327,7 @@ class Session:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
             value = reference(*args, **kwargs)
+        self.calls[-1].size = max(_numbers(value), _numbers(list(args)), _numbers(kwargs))
         self._register(index, value)
         return value
 
@@ -449,6 +453,27 @@ def _same_array(blob_a: bytes, blob_b: bytes) -> bool:
     if a.dtype.kind == "f":
         return bool(np.allclose(a, b, rtol=1e-9, atol=1e-12, equal_nan=True))
     return bool(np.array_equal(a, b))
+
+
+def _numbers(value, depth: int = 0) -> int:
+    """How many numbers ``value`` holds (arrays, scalars, in containers)."""
+    if isinstance(value, np.ndarray):
+        return int(value.size)
+    if depth < 12 and isinstance(value, tuple | list):
+        return sum(_numbers(v, depth + 1) for v in value)
+    if depth < 12 and isinstance(value, dict):
+        return sum(_numbers(v, depth + 1) for v in value.values())
+    return 1
+
+
+def _bounded(value, call: Call):
+    """A student's result far bigger than the reference's (or than the inputs) is not
+    compared at all: a broadcast against it could make the judge grow to gigabytes."""
+    most = 4 * call.size + 4096
+    n = _numbers(value)
+    if n > most:
+        return plaindata.Opaque(f"a result of {n} numbers where about {call.size} are expected")
+    return value
 
 
 def _digest(value) -> bytes:
@@ -607,7 +632,7 @@ def decode_outcomes(recording: Recording, lines: list[dict], max_bytes: int | No
                     })
                 )  # fmt: skip
                 continue
-            value = plaindata.decode(line.get("value"), blobs, max_bytes=max_bytes)
+            value = _bounded(plaindata.decode(line.get("value"), blobs, max_bytes=max_bytes), call)
             after = {}
             for item in line.get("after", []) or []:
                 if isinstance(item, list) and len(item) == 2 and type(item[0]) is int:
@@ -615,8 +640,9 @@ def decode_outcomes(recording: Recording, lines: list[dict], max_bytes: int | No
                     replaced = (
                         entry.get("replaced") if isinstance(entry.get("replaced"), list) else []
                     )
+                    state = plaindata.decode(entry.get("value"), blobs, max_bytes=max_bytes)
                     after[item[0]] = (
-                        plaindata.decode(entry.get("value"), blobs, max_bytes=max_bytes),
+                        _bounded(state, call),
                         [r for r in replaced if type(r) in (str, int)],
                     )
             outcomes.append(Outcome(value=value, after=after))
