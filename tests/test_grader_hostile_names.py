@@ -123,9 +123,12 @@ def build_class(root: Path) -> dict[str, Path]:
     (folders["longnames"] / ("m" * 250 + ".py")).write_text("y = 2\n")
     # a FIFO, a socket, and (as root) a character device
     os.mkfifo(folders["specials"] / "fifo")
+    short = tempfile.mkdtemp(dir="/tmp")  # AF_UNIX paths are short: bind, then move
     sock = socket.socket(socket.AF_UNIX)
-    sock.bind(str(folders["specials"] / "sock"))
+    sock.bind(f"{short}/sock")
     sock.close()
+    os.rename(f"{short}/sock", folders["specials"] / "sock")
+    os.rmdir(short)
     if os.geteuid() == 0:
         os.mknod(folders["specials"] / "null", stat.S_IFCHR | 0o666, os.makedev(1, 3))
     # a symlink loop and a link to itself
