@@ -46,6 +46,7 @@ from cnnbook.grader import (
 from cnnbook.grader.course import Course
 from cnnbook.grader.errors import CnnbookError
 from cnnbook.grader.feedback import read_small, regular_file
+from cnnbook.grader.judging.inert import csv_cell
 
 NOT_SUBMITTED = "not_submitted"
 #: the course's modules that hold reference answers: a submission whose answer cells
@@ -116,14 +117,13 @@ def _read_notebook(path: Path):
 
 
 def _links(folder: Path) -> list[str]:
-    """Symbolic links in a submission folder (never followed)."""
-    found = []
+    """Symbolic links in a submission folder (never followed, bounded walk)."""
+    from cnnbook.grader.isolation.staging import walk
+
+    found: list[str] = []
     if folder.is_dir() and not folder.is_symlink():
-        for dirpath, dirnames, filenames in os.walk(folder):
-            for name in dirnames + filenames:
-                p = Path(dirpath) / name
-                if p.is_symlink():
-                    found.append(f"{p.relative_to(folder)} -> {os.readlink(p)}")
+        for _ in walk(folder, links=found):
+            pass
     return sorted(found)
 
 
@@ -436,4 +436,5 @@ def _write_csv(path: Path, rows: list[dict], fields: list[str] | None = None) ->
     with open(path, "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=fields, extrasaction="ignore")
         w.writeheader()
-        w.writerows(rows)
+        # a student's file name or message never reads as a spreadsheet formula
+        w.writerows({k: csv_cell(v) for k, v in row.items()} for row in rows)
