@@ -30,6 +30,8 @@ message names the problem.
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 # The argument checks and the output-size formula are shared with
