@@ -18,6 +18,10 @@ report_misconceptions  the report's part on the known mistakes the class holds
 report_charts  the report's charts: pass rates per test, score distribution
 status_table  ``autograde_status.csv``: how grading ended for every student
 demo        ``cnnbook demo``: a demo class through the whole cycle
+doors       the judge inside nbgrader's own Autograde (plain nbgrader, Formgrader)
+drift       grades changed behind the judge's back (digests in the side table)
+permissions student data private on a shared server (repair or refuse)
+lms         Canvas and Moodle grade files (``cnnbook report``)
 
 Modules (the course, the gradebook, shared types)
 -------

@@ -35,6 +35,8 @@ checks         check_array, check_output, ... : what every test cell ends with
 tolerances     the course's rtol and atol, in one place
 judge_mode     the one switch to the trusted judge (its session answers the calls)
 likely_mistake the visible checks' "Likely mistake:" line, from misconceptions.json
+door_guard     stops a kernel of nbgrader's own, unsandboxed autograde (grader/doors.py)
+numpy2         code written for NumPy 1 that fails on NumPy 2, and the one-line fix
 
 Typical test cell::
 
