@@ -28,6 +28,7 @@ class Mistake:
     name: str
     edits: tuple[tuple[str, str], ...] = ()
     code: str | None = None
+    functions: tuple[str, ...] = ()  # the graded functions whose results it changes
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,8 @@ class Alternative:
 # the feedback. Adding a mistake is adding one [[mistake]] table to
 # cnnbook/coursedata/misconceptions/<assignment>.toml.
 MISTAKES: list[Mistake] = [
-    Mistake(m.assignment, m.cell, m.name, m.edits, m.code) for m in MISCONCEPTIONS
+    Mistake(m.assignment, m.cell, m.name, m.edits, m.code, tuple(m.functions))
+    for m in MISCONCEPTIONS
 ]
 
 ALTERNATIVES: list[Alternative] = [

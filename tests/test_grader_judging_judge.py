@@ -54,21 +54,54 @@ def test_reference_full_marks_and_stub_zero(assignment, tmp_path):
     assert score == 0
 
 
+def functions_tested(assignment: str) -> dict[str, set[str]]:
+    """grade_id of each test cell -> the graded functions its recorded calls call, and
+    those of the driver cell before it (a training run whose result it checks)."""
+    rec = judge_harness.recording(solution_path(assignment), assignment)
+    by_cell: dict[str, set[str]] = {}
+    for call in rec.calls:
+        by_cell.setdefault(call.cell, set()).add(call.fn)
+    out, driven = {}, set()
+    for cell in rec.tests.cells:
+        if cell.kind is judge.CellKind.DRIVER:
+            driven = by_cell.get(cell.grade_id, set())
+        elif cell.kind is judge.CellKind.TEST:
+            out[cell.grade_id] = by_cell.get(cell.grade_id, set()) | driven
+    return out
+
+
+def harmed_tests(assignment: str, functions, verdicts) -> list[str]:
+    """Failed tests that call none of ``functions``: points a mistake must not cost."""
+    tested = functions_tested(assignment)
+    return [
+        f"{v.grade_id}: {v.message[:200]}"
+        for v in verdicts
+        if not v.passed and not (tested.get(v.grade_id, set()) & set(functions))
+    ]
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_every_mistake_loses_points_every_alternative_keeps_them(assignment, tmp_path):
+    """Every mistake loses points, and only in the tests of the functions it changes
+    (its catalogue entry's ``functions``): the other functions keep theirs."""
     answers = reference_answers(assignment)
-    caught, missed = 0, []
+    caught, missed, harmed = 0, [], {}
     for mistake in MISTAKES:
         if mistake.assignment != assignment or "reference imported" in mistake.name:
             continue
-        score, total, _ = grade(assignment, {**answers, mistake.cell: mistake_source(mistake)},
-                                tmp_path)  # fmt: skip
+        score, total, verdicts = grade(
+            assignment, {**answers, mistake.cell: mistake_source(mistake)}, tmp_path
+        )
         if score < total:
             caught += 1
         else:
             missed.append(mistake.name)
+        assert mistake.functions, mistake.name
+        if lost := harmed_tests(assignment, mistake.functions, verdicts):
+            harmed[mistake.name] = lost
     assert not missed, f"mistakes the judge does not catch: {missed}"
+    assert not harmed, f"mistakes that cost other functions' points: {harmed}"
     assert caught > 0
     for alternative in ALTERNATIVES:
         if alternative.assignment != assignment:
@@ -166,3 +199,76 @@ def test_a_helper_mistake_is_charged_once(tmp_path):
     )
     score, _, _ = grade("ps02_convolution", answers, tmp_path)
     assert score == 15 - 8
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "how",
+    ["raise NotImplementedError()", "raise ValueError('oops')", "return dout * (x >= 0)"],
+)
+def test_ps06_a_failed_relu_backward_costs_its_own_points_only(how, tmp_path):
+    """The ps06 cascade (issue 20): a relu_backward that stops its test cell early (a
+    stub, an exception) or fails its first check (``x >= 0``) used to change what every
+    later cell drew from the shared generator: 2/18 instead of 16/18."""
+    answers = reference_answers("ps06_backprop")
+    answers["relu_backward"] = f"def relu_backward(dout, x):\n    {how}"
+    score, total, verdicts = grade("ps06_backprop", answers, tmp_path)
+    assert [v.grade_id for v in verdicts if not v.passed] == ["test_relu_backward"], [
+        (v.grade_id, v.message[:200]) for v in verdicts if not v.passed
+    ]
+    assert (score, total) == (16, 18)
+
+
+CHEATS = [
+    # (assignment, answer cell, code, the test cell that must fail)
+    ("ps06_backprop", "relu_backward",
+     "def relu_backward(dout, x):\n    x[x <= 0] = 0\n    x[x > 0] = 1\n    x *= dout\n    return x",
+     "test_relu_backward"),
+    ("ps06_backprop", "affine_backward",
+     "from cnnbook import gradcheck\n"
+     "def affine_backward(dout, x, w):\n"
+     "    xf = x.reshape(x.shape[0], -1)\n"
+     "    dx = (dout @ w.T).reshape(x.shape)\n"
+     "    dw, db = xf.T @ dout, dout.sum(axis=0)\n"
+     "    x[...] = 0\n"
+     "    return dx, dw, db",
+     "test_affine_backward"),
+    ("ps07_training", "model_backward",
+     "def model_backward(dlogits, cache, params):\n"
+     "    for value in params.values():\n"
+     "        value[...] = 0\n"
+     "    grads = {k: np.zeros_like(v) for k, v in params.items()}\n"
+     "    grads['b2'] = dlogits.sum(axis=0)\n"
+     "    return grads",
+     "test_model_backward"),
+    ("ps07_training", "train",
+     "def train(x, y, epochs=15, lr=0.2, batch_size=32, seed=0):\n"
+     "    return init_params(seed), list(np.linspace(2.3, 0.05, 600))",
+     "test_training_loss"),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("assignment, cell, code, fails", CHEATS, ids=[c[3] for c in CHEATS])
+def test_cheats_earn_nothing_for_the_cheat(assignment, cell, code, fails, tmp_path):
+    """Changing the caller's inputs, clearing the model, faking the losses: the test of
+    the function that does it fails (issue 20)."""
+    answers = reference_answers(assignment)
+    answers[cell] = code
+    _, _, verdicts = grade(assignment, answers, tmp_path)
+    failed = {v.grade_id: v.message for v in verdicts if not v.passed}
+    assert fails in failed, failed
+
+
+def test_a_result_far_bigger_than_the_reference_is_not_compared():
+    """A 2 MB result where a few numbers are expected never reaches a comparison (a
+    broadcast against it made the judge grow to 1.4 GB, issue 20)."""
+    rec = judge_harness.recording(solution_path("ps02_convolution"), "ps02_convolution")
+    call = next(c for c in rec.calls if c.fn == "conv2d_forward")
+    assert 0 < call.size < 10_000
+    tree, blobs = plaindata.encode(np.zeros(250_000))  # 2 MB
+    line = {"index": call.index, "value": tree, "blobs": plaindata.blobs_to_text(blobs)}
+    out = judge.decode_outcomes(rec, [line])[call.index]
+    assert isinstance(out.value, plaindata.Opaque) and "numbers where" in out.value.what
+    verdicts = judge.judge(rec, judge.decode_outcomes(rec, [line]), diagnose=False)
+    assert not next(v for v in verdicts if v.grade_id == call.cell).passed

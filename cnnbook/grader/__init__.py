@@ -23,6 +23,10 @@ drift       gradebook scores or autograded copies that are no longer the judge's
 permissions student data no other account can read or change, on a shared server
 lms         grade files for Canvas's and Moodle's gradebook imports
 demo        ``cnnbook demo``: a demo class through the whole cycle
+doors       the judge inside nbgrader's own Autograde (plain nbgrader, Formgrader)
+drift       grades changed behind the judge's back (digests in the side table)
+permissions student data private on a shared server (repair or refuse)
+lms         Canvas and Moodle grade files (``cnnbook report``)
 
 Modules (the course, the gradebook, shared types)
 -------

@@ -46,7 +46,7 @@ from sqlalchemy.exc import SAWarning
 from cnnbook.grader import drift, gradebook, interrupts
 from cnnbook.grader.course import Course
 from cnnbook.grader.errors import CnnbookError
-from cnnbook.grader.isolation import overlay
+from cnnbook.grader.isolation import cgroups, overlay
 from cnnbook.grader.isolation.engine import Isolation
 from cnnbook.grader.isolation.execution import ExecutionRecord, merge_outputs, read_job
 from cnnbook.grader.isolation.executor import Executor, Job, JobResult, LocalExecutor
@@ -54,20 +54,28 @@ from cnnbook.grader.isolation.jobs import choose
 from cnnbook.grader.isolation.limits import Limits
 from cnnbook.grader.isolation.process_cap import process_cap_mode
 from cnnbook.grader.isolation.staging import (
+    MAX_CELLS,
     MAX_STUDENT_FILE_BYTES,
     MAX_STUDENT_FILES,
     MAX_STUDENT_FILES_BYTES,
     fingerprint,
     in_shard,
-    only_plain_files,
     sanitize,
+    stage_submission,
     student_code_only,
     student_files,
 )
 from cnnbook.grader.judging import judge
 from cnnbook.grader.judging.assignment_tests import imported_names
 from cnnbook.grader.judging.replay import autograde_config
-from cnnbook.grader.outcomes import NOT_RUN, RETRIED, NotebookOutcome, Status, SubmissionOutcome
+from cnnbook.grader.outcomes import (
+    NOT_RUN,
+    RETRIED,
+    NotebookOutcome,
+    Status,
+    SubmissionOutcome,
+    text,
+)
 from cnnbook.grader.sandboxed.job_spec import JobSpec
 from cnnbook.grader.status_table import write_status_table
 
@@ -75,6 +83,7 @@ __all__ = [
     "Autograder",
     "AutogradeError",
     "autograde",
+    "MAX_CELLS",
     "MAX_STUDENT_FILE_BYTES",
     "MAX_STUDENT_FILES",
     "MAX_STUDENT_FILES_BYTES",
@@ -161,7 +170,10 @@ class Autograder:
         self._notebooks = notebooks
         for student in students:
             src = self.course.path("submitted", student, self.assignment)
-            prints[student] = fp = fingerprint(src)
+            try:
+                prints[student] = fp = fingerprint(src)
+            except Exception as e:  # noqa: BLE001 - never fatal: graded again, and said
+                prints[student] = fp = f"unreadable: {type(e).__name__}"
             prev = previous.get(student)
             graded_dir = self.course.path("autograded", student, self.assignment)
             unchanged = (
@@ -192,8 +204,17 @@ class Autograder:
 
         def finish(student: str) -> None:
             out = outcomes[student]
-            self._grade(student, out, jobs_dir, staged_root)
+            try:
+                self._grade(student, out, jobs_dir, staged_root)
+            except Exception as e:  # noqa: BLE001 - one bad submission never stops all
+                interrupts.check()
+                reason = f"could not grade the submission: {type(e).__name__}: {e}"
+                out.notebooks.append(NotebookOutcome("*", Status.GRADING_ERROR, text(reason)))
+                gradebook.zero_submission(self.course.db_url, self.assignment, student)
+                out.summarize()
             self._record(student, out, prints[student])
+            # the job's folders are not needed any more: a big class leaves no pile
+            shutil.rmtree(jobs_dir / student, ignore_errors=True)
             if bar is not None:
                 bar.update(1)
                 bar.set_postfix_str(f"{student}: {out.status}")
@@ -210,7 +231,8 @@ class Autograder:
                     student_jobs = self._stage(student, src, staged_root, jobs_dir, notebooks, out)
                 except Exception as e:  # noqa: BLE001 - one bad submission never stops all
                     reason = f"could not stage the submission: {type(e).__name__}: {e}"
-                    out.notebooks.append(NotebookOutcome("*", Status.GRADING_ERROR, reason[:300]))
+                    reason = text(reason, 300)
+                    out.notebooks.append(NotebookOutcome("*", Status.GRADING_ERROR, reason))
                     student_jobs = []
                 pending[student] = {j.notebook for j in student_jobs}
                 if not student_jobs:  # nothing to execute: graded right away
@@ -221,7 +243,14 @@ class Autograder:
         try:
             for result in self.executor.run(staged_jobs()):
                 student = result.job.student
-                self._collect(result, outcomes[student])
+                try:
+                    self._collect(result, outcomes[student])
+                except Exception as e:  # noqa: BLE001 - what came back cannot stop the batch
+                    interrupts.check()
+                    reason = text(f"could not read the job's results: {type(e).__name__}: {e}", 300)
+                    outcomes[student].notebooks.append(
+                        NotebookOutcome(result.job.notebook, Status.GRADING_ERROR, reason)
+                    )
                 pending[student].discard(result.job.notebook)
                 if not pending[student]:
                     finish(student)
@@ -258,6 +287,17 @@ class Autograder:
                 "and wall-clock limits. Install it (Debian/Ubuntu: apt-get install "
                 "bubblewrap) before grading untrusted submissions."
             )
+        hierarchy, controllers = cgroups.mode()
+        missing = [c for c in ("memory", "cpu") if c not in controllers]
+        if missing:
+            self.log(
+                f"WARNING: no {' or '.join(missing)} cgroup for the jobs here ({hierarchy}): "
+                + ("memory is capped per process only (RLIMIT_AS), not for the whole job "
+                   "with its in-memory files; " if "memory" in missing else "")
+                + ("a submission that starts many busy processes can slow its classmates "
+                   "down; " if "cpu" in missing else "")
+                + "run as root, or where /sys/fs/cgroup delegates these controllers."
+            )  # fmt: skip
         if process_cap_mode() == "none":
             self.log(
                 "WARNING: no pids cgroup can be created and cnnbook runs as root, so the "
@@ -289,17 +329,21 @@ class Autograder:
     def _stage(self, student, src, staged_root, jobs_dir, notebooks, out) -> list[Job]:
         """Copy one submission to the staging folder and prepare its jobs."""
         dest = staged_root / student / self.assignment
-        shutil.copytree(src, dest, symlinks=True, ignore=only_plain_files)
-        for p in dest.rglob("*"):  # a submission cannot smuggle links to other files
-            if p.is_symlink():
-                p.unlink()
-        ts = src / "timestamp.txt"
-        if ts.is_file() and not ts.is_symlink():
-            shutil.copy(ts, dest / "timestamp.txt")
+        # only the notebooks, timestamp.txt and the student's files within the caps: what
+        # is staged is what nbgrader copies to autograded/
+        problems, refused = stage_submission(src, dest, notebooks)
+        if refused:
+            out.notes.append("files not given to the notebook: " + "; ".join(refused))
         jobs = []
         files_src = self.course.path("source", ".", self.assignment)
         for name in notebooks:
             path = dest / f"{name}.ipynb"
+            unreadable = [p for p in problems if p.startswith(f"{name}.ipynb ")]
+            if unreadable:
+                out.notebooks.append(
+                    NotebookOutcome(name, Status.CORRUPT_NOTEBOOK, unreadable[0][:300])
+                )
+                continue
             if not path.exists():
                 out.notebooks.append(
                     NotebookOutcome(
@@ -323,9 +367,7 @@ class Autograder:
                 continue
             job_dir = jobs_dir / student / name
             (job_dir / "files").mkdir(parents=True)
-            refused = student_files(dest, job_dir / "files")
-            if refused:
-                out.notes.append("files not given to the notebook: " + "; ".join(refused))
+            student_files(dest, job_dir / "files")  # all within the caps: staged so
             shutil.copytree(staged_root.parent / "package" / name, job_dir / "package")
             # the assignment's other files (data, helper modules), as nbgrader provides them
             if files_src.is_dir():

@@ -55,6 +55,9 @@ class Course:
         loader = PyFileConfigLoader(CONFIG_FILE, path=str(self.root))
         cfg.merge(loader.load_config())
         cfg.CourseDirectory.root = str(self.root)
+        # the feedback pages nbgrader renders: no student HTML, script or handler is live
+        # (the autograded notebook's outputs are made inert already: judging/inert.py)
+        cfg.HTMLExporter.sanitize_html = True
         if db_url:
             cfg.CourseDirectory.db_url = db_url
         url = CourseDirectory(config=cfg).db_url

@@ -36,6 +36,13 @@ RETRIED = (Status.SANDBOX_ERROR, Status.GRADING_ERROR)
 NOT_RUN = (Status.CORRUPT_NOTEBOOK, Status.MISSING_NOTEBOOK)
 
 
+def text(value: object, most: int = 2000) -> str:
+    """Any message as text that can be stored and written anywhere: a lone surrogate or
+    a name that is not UTF-8 (a student can put either in an exception) is escaped."""
+    s = str(value)[:most]
+    return s.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def worst(statuses) -> Status:
     statuses = [Status(s) for s in statuses] or [Status.OK]
     return min(statuses, key=list(Status).index)
@@ -66,7 +73,7 @@ class SubmissionOutcome:
             "assignment": assignment,
             "student": self.student,
             "status": str(self.status),
-            "reason": self.reason,
+            "reason": text(self.reason),
             "score": self.score,
             "max_score": self.max_score,
             "fingerprint": fingerprint,
@@ -77,11 +84,13 @@ class SubmissionOutcome:
     def summarize(self) -> None:
         """Set ``status`` and ``reason`` from the notebooks' outcomes and the notes."""
         self.status = worst(n.status for n in self.notebooks)
-        self.reason = "; ".join(
-            [
-                f"{n.notebook}: {n.reason}" if len(self.notebooks) > 1 else n.reason
-                for n in self.notebooks
-                if n.status != Status.OK
-            ]
-            + self.notes
+        self.reason = text(
+            "; ".join(
+                [
+                    f"{n.notebook}: {n.reason}" if len(self.notebooks) > 1 else n.reason
+                    for n in self.notebooks
+                    if n.status != Status.OK
+                ]
+                + self.notes
+            )
         )

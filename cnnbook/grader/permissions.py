@@ -44,38 +44,84 @@ class UnsafePermissionsError(CnnbookError):
     """Student data that other accounts can reach, and that cnnbook cannot repair."""
 
 
-def _mode(path: Path) -> int:
-    return stat.S_IMODE(path.lstat().st_mode)
+def _shown(path: Path) -> str:
+    """A path as text that can always be printed (a name that is not UTF-8 is escaped)."""
+    return os.fsencode(str(path)).decode("utf-8", "backslashreplace")
 
 
-def _paths(course) -> list[tuple[Path, int]]:
-    """(path, the permission bits forbidden on it): the course root, its student-data
-    folders and everything below them, and a SQLite gradebook file (links are never
-    followed)."""
+def _walk(course):
+    """``(path, dir_fd, name, stat)`` of the course root, its student-data folders and
+    everything below them, and a SQLite gradebook file. Links are never followed;
+    nothing recurses and every entry below a folder is reached from its folder's open
+    descriptor (``dir_fd``, ``None`` for the top paths), so a submission nested past
+    PATH_MAX or the stack, or with 255-byte names, is walked like any other. Use
+    ``dir_fd`` at once: it is closed when the walk moves on."""
     from cnnbook.grader import gradebook
 
-    out = [(course.root, FORBIDDEN)]
+    top = [course.root]
+    bases = []
     for kind in ("submitted", "autograded", "feedback"):
         base = course.path(kind)
         if base.is_dir() and not base.is_symlink():
-            out.append((base, FORBIDDEN))
-            page = FORBIDDEN_FEEDBACK_PAGE if kind == "feedback" else FORBIDDEN
-            for folder, dirs, files in os.walk(base):
-                out += [
-                    (Path(folder) / d, FORBIDDEN)
-                    for d in dirs if not (Path(folder) / d).is_symlink()
-                ]  # fmt: skip
-                out += [
-                    (Path(folder) / f, page)
-                    for f in files if not (Path(folder) / f).is_symlink()
-                ]  # fmt: skip
+            top.append(base)
+            bases.append(base)
     reports = course.root / "reports"
     if reports.is_dir() and not reports.is_symlink():
-        out.append((reports, FORBIDDEN))
+        top.append(reports)
     db = gradebook.sqlite_file(course.db_url)
     if db is not None and Path(db).is_file():
-        out.append((Path(db), FORBIDDEN))
-    return out
+        top.append(Path(db))
+    for path in top:
+        try:
+            yield path, None, str(path), path.lstat()
+        except OSError:
+            continue
+    for base in bases:
+        yield from _below(base)
+
+
+def _below(base: Path):
+    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
+    stack: list[tuple[int, Path, list[str]]] = []
+    try:
+        fd = os.open(base, flags)
+        stack.append((fd, base, sorted(os.listdir(fd), reverse=True)))
+        while stack:
+            fd, folder, names = stack[-1]
+            if not names:
+                os.close(fd)
+                stack.pop()
+                continue
+            name = names.pop()
+            try:
+                st = os.lstat(name, dir_fd=fd)
+            except OSError:
+                continue
+            if stat.S_ISLNK(st.st_mode):
+                continue
+            yield folder / name, fd, name, st
+            if stat.S_ISDIR(st.st_mode):
+                try:  # out of descriptors: what is below is behind this private folder
+                    sub = os.open(name, flags, dir_fd=fd)
+                except OSError:
+                    continue
+                try:
+                    stack.append((sub, folder / name, sorted(os.listdir(sub), reverse=True)))
+                except OSError:
+                    os.close(sub)
+    except OSError:
+        return
+    finally:
+        for fd, _, _ in stack:
+            os.close(fd)
+
+
+def _forbidden(course, path: Path, st: os.stat_result) -> int:
+    """The permission bits no other account may have on ``path``: a feedback page may be
+    read by all (see the module's docstring), nothing else."""
+    if not stat.S_ISDIR(st.st_mode) and course.path("feedback") in path.parents:
+        return FORBIDDEN_FEEDBACK_PAGE
+    return FORBIDDEN
 
 
 def audit(course) -> tuple[list[tuple[Path, int, int]], list[tuple[Path, int, int]]]:
@@ -83,11 +129,8 @@ def audit(course) -> tuple[list[tuple[Path, int, int]], list[tuple[Path, int, in
     them), (paths others can reach that you do not own, with their mode and owner)."""
     me = os.geteuid()
     mine, theirs = [], []
-    for path, forbidden in _paths(course):
-        try:
-            st = path.lstat()
-        except OSError:
-            continue
+    for path, _, _, st in _walk(course):
+        forbidden = _forbidden(course, path, st)
         mode = stat.S_IMODE(st.st_mode)
         if not mode & forbidden:
             continue
@@ -105,21 +148,29 @@ def secure(course, log=print) -> list[str]:
         path, mode, uid = theirs[0]
         more = f" (and {len(theirs) - 1} more)" if len(theirs) > 1 else ""
         raise UnsafePermissionsError(
-            f"{path} (mode {mode:04o}, owner uid {uid}, not you) can be read or changed by "
-            f"other accounts{more}, and only its owner can change that: as that owner run "
-            f"`chmod -R o-rwx,g-w {path}`, then run the command again. Nothing was changed."
+            f"{_shown(path)} (mode {mode:04o}, owner uid {uid}, not you) can be read or "
+            f"changed by other accounts{more}, and only its owner can change that: as that "
+            f"owner run `chmod -R o-rwx,g-w {_shown(path)}`, then run the command again. "
+            "Nothing was changed."
         )
-    done = []
-    for path, mode, forbidden in mine:
+    if not mine:
+        return []
+    done = []  # a second walk: the repairs need each entry's folder descriptor
+    me = os.geteuid()
+    for path, dir_fd, name, st in _walk(course):
+        mode = stat.S_IMODE(st.st_mode)
+        forbidden = _forbidden(course, path, st)
+        if not mode & forbidden or st.st_uid != me:
+            continue
         new = mode & ~forbidden
         try:
-            os.chmod(path, new)
+            os.chmod(name, new, dir_fd=dir_fd)
         except OSError as e:
             raise UnsafePermissionsError(
-                f"{path} (mode {mode:04o}) can be read or changed by other accounts and "
-                f"cannot be repaired ({e.strerror}): run `chmod o-rwx,g-w {path}`."
+                f"{_shown(path)} (mode {mode:04o}) can be read or changed by other accounts "
+                f"and cannot be repaired ({e.strerror}): run `chmod o-rwx,g-w {_shown(path)}`."
             ) from e
-        done.append(f"{path}: {mode:04o} -> {new:04o}")
+        done.append(f"{_shown(path)}: {mode:04o} -> {new:04o}")
     if done:
         log(
             f"cnnbook: repaired permissions of {len(done)} path(s) other accounts could read "

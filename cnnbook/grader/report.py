@@ -44,6 +44,7 @@ from cnnbook.grader import (
 from cnnbook.grader.course import Course
 from cnnbook.grader.errors import CnnbookError
 from cnnbook.grader.feedback import regular_file
+from cnnbook.grader.judging.inert import csv_cell
 from cnnbook.grader.report_submissions import SubmissionFiles, read_notebook, read_submission
 
 NOT_SUBMITTED = "not_submitted"
@@ -366,4 +367,5 @@ def _write_csv(path: Path, rows: list[dict], fields: list[str] | None = None) ->
     with open(path, "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=fields, extrasaction="ignore")
         w.writeheader()
-        w.writerows(rows)
+        # a student's file name or message never reads as a spreadsheet formula
+        w.writerows({k: csv_cell(v) for k, v in row.items()} for row in rows)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cnnbook.grader import gradebook
+from cnnbook.grader.judging.inert import csv_cell
 from cnnbook.grader.judging.misconceptions import BY_ID
 
 FIELDS = ["misconception", "students", "percent", "says", "reread", "functions", "tests",
@@ -89,7 +90,7 @@ def write(db_url: str, assignment: str, out: Path, submissions: int) -> Misconce
     with open(report.paths["misconceptions"], "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=FIELDS)
         w.writeheader()
-        w.writerows(rows)
+        w.writerows({k: csv_cell(v) for k, v in row.items()} for row in rows)
     if rows:
         report.paths["misconceptions_chart"] = out / "misconceptions.png"
         _chart(rows, assignment, submissions, report.paths["misconceptions_chart"])

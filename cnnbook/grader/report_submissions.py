@@ -8,7 +8,6 @@ handed in (listed, never followed).
 from __future__ import annotations
 
 import datetime as dt
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,14 +30,13 @@ def read_notebook(path: Path):
 
 
 def _links(folder: Path) -> list[str]:
-    """Symbolic links in a submission folder (never followed)."""
-    found = []
+    """Symbolic links in a submission folder (never followed, bounded walk)."""
+    from cnnbook.grader.isolation.staging import walk
+
+    found: list[str] = []
     if folder.is_dir() and not folder.is_symlink():
-        for dirpath, dirnames, filenames in os.walk(folder):
-            for name in dirnames + filenames:
-                p = Path(dirpath) / name
-                if p.is_symlink():
-                    found.append(f"{p.relative_to(folder)} -> {os.readlink(p)}")
+        for _ in walk(folder, links=found):
+            pass
     return sorted(found)
 
 

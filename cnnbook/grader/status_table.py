@@ -8,6 +8,7 @@ from pathlib import Path
 
 from cnnbook.grader import gradebook
 from cnnbook.grader.course import Course
+from cnnbook.grader.judging.inert import csv_cell
 from cnnbook.grader.outcomes import SubmissionOutcome
 
 
@@ -26,8 +27,8 @@ def write_status_table(course: Course, assignment: str, outcomes: list[Submissio
             w.writerow(["student", "status", "score", "max_score", "reason", "skipped"])
             for student, r in sorted(rows.items()):
                 w.writerow(
-                    [student, r["status"], r["score"], r["max_score"], r["reason"],
-                     skipped.get(student, "")]
+                    [csv_cell(v) for v in (student, r["status"], r["score"],
+                     r["max_score"], r["reason"], skipped.get(student, ""))]
                 )  # fmt: skip
         os.replace(tmp, path)
     return path

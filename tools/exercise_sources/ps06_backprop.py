@@ -59,8 +59,6 @@ CELLS = [
             maxpool2d_forward,
             relu_forward,
         )
-
-        rng = np.random.default_rng(0)
         """,
     ),
     md(
@@ -95,6 +93,7 @@ CELLS = [
         2,
         """
         # Visible test: by hand, then against a numerical gradient.
+        rng = np.random.default_rng(601)  # this test's own inputs
         x = np.array([[-1.0, 2.0, 0.0], [3.0, -0.5, 1.0]])
         dout = np.array([[10.0, 20.0, 30.0], [40.0, 50.0, 60.0]])
         check_output(relu_backward, (dout, x), {}, np.array([[0.0, 20.0, 0.0], [40.0, 0.0, 60.0]]),
@@ -104,6 +103,7 @@ CELLS = [
         check_output(relu_backward, (dout, x), {}, numerical_gradient(relu_forward, x, dout), "dx",
                      hint("07", "the gradient of ReLU"), rtol=1e-5, atol=1e-7)
         check_unchanged("dout", dout, relu_backward, dout, x)
+        check_unchanged("x", x, relu_backward, dout, x)
         ### BEGIN HIDDEN TESTS
         from cnnbook.grading import hidden_rng
         from cnnbook import layers as reference
@@ -160,6 +160,7 @@ CELLS = [
         2,
         """
         # Visible test: against numerical gradients, 4 samples, 5 features, 3 outputs.
+        rng = np.random.default_rng(602)  # this test's own inputs
         x, w, b = rng.standard_normal((4, 5)), rng.standard_normal((5, 3)), rng.standard_normal(3)
         dout = rng.standard_normal((4, 3))
         expected = (numerical_gradient(lambda x: affine_forward(x, w, b), x, dout),
@@ -167,6 +168,8 @@ CELLS = [
                     numerical_gradient(lambda b: affine_forward(x, w, b), b, dout))
         check_output(affine_backward, (dout, x, w), {}, expected, ("dx", "dw", "db"),
                      hint("07", "the gradients of a fully connected layer"), rtol=1e-5, atol=1e-7)
+        for name, value in (("dout", dout), ("x", x), ("w", w)):
+            check_unchanged(name, value, affine_backward, dout, x, w)
         ### BEGIN HIDDEN TESTS
         from cnnbook.grading import hidden_rng
         from cnnbook import layers as reference
@@ -185,6 +188,7 @@ CELLS = [
         1,
         """
         # Visible test: a batch of 2 images of shape (3, 2, 4), 5 outputs.
+        rng = np.random.default_rng(603)  # this test's own inputs
         x, w = rng.standard_normal((2, 3, 2, 4)), rng.standard_normal((24, 5))
         b = rng.standard_normal(5)
         dout = rng.standard_normal((2, 5))
@@ -262,6 +266,7 @@ CELLS = [
         1,
         """
         # Visible test: db against a numerical gradient (stride 1, no padding).
+        rng = np.random.default_rng(604)  # this test's own inputs
         x, w = rng.standard_normal((2, 3, 5, 4)), rng.standard_normal((2, 3, 3, 2))
         b = rng.standard_normal(2)
         dout = rng.standard_normal((2, 2, 3, 3))
@@ -287,6 +292,7 @@ CELLS = [
         2,
         """
         # Visible test: dw against a numerical gradient (stride 1, no padding).
+        rng = np.random.default_rng(605)  # this test's own inputs
         x, w = rng.standard_normal((2, 3, 5, 4)), rng.standard_normal((2, 3, 3, 2))
         b = rng.standard_normal(2)
         dout = rng.standard_normal((2, 2, 3, 3))
@@ -312,6 +318,7 @@ CELLS = [
         2,
         """
         # Visible test: dx against a numerical gradient (stride 1, no padding).
+        rng = np.random.default_rng(606)  # this test's own inputs
         x, w = rng.standard_normal((2, 3, 5, 4)), rng.standard_normal((2, 3, 3, 2))
         b = rng.standard_normal(2)
         dout = rng.standard_normal((2, 2, 3, 3))
@@ -337,6 +344,7 @@ CELLS = [
         2,
         """
         # Visible test: stride 2 and pad 1, all three gradients against numerical ones.
+        rng = np.random.default_rng(607)  # this test's own inputs
         x, w = rng.standard_normal((2, 2, 5, 6)), rng.standard_normal((3, 2, 3, 3))
         b = rng.standard_normal(3)
         dout = rng.standard_normal((2, 3, 3, 3))
@@ -416,11 +424,14 @@ CELLS = [
         2,
         """
         # Visible test: 2x2 windows, stride 2, against a numerical gradient.
+        rng = np.random.default_rng(608)  # this test's own inputs
         x = rng.standard_normal((2, 3, 4, 6))
         dout = rng.standard_normal((2, 3, 2, 3))
         expected = numerical_gradient(lambda x: maxpool2d_forward(x, 2, 2), x, dout)
         check_output(maxpool2d_backward, (dout, x), {"size": 2, "stride": 2}, expected, "dx",
                      hint("07", "the gradient of max pooling"), rtol=1e-5, atol=1e-7)
+        check_unchanged("dout", dout, maxpool2d_backward, dout, x, size=2, stride=2)
+        check_unchanged("x", x, maxpool2d_backward, dout, x, size=2, stride=2)
         ### BEGIN HIDDEN TESTS
         from cnnbook.grading import hidden_rng
         from cnnbook import layers as reference
@@ -514,6 +525,7 @@ CELLS = [
         2,
         """
         # Visible test: 2x2 windows with stride 2, then 3x3 windows with stride 1 (overlapping).
+        rng = np.random.default_rng(609)  # this test's own inputs
         x = rng.standard_normal((2, 3, 4, 6))
         dout = rng.standard_normal((2, 3, 2, 3))
         expected = numerical_gradient(lambda x: avgpool2d_forward(x, 2, 2), x, dout)
@@ -524,6 +536,8 @@ CELLS = [
         expected = numerical_gradient(lambda x: avgpool2d_forward(x, 3, 1), x, dout)
         check_output(avgpool2d_backward, (dout, x), {"size": 3, "stride": 1}, expected, "dx",
                      hint("07", "overlapping windows in average pooling"), rtol=1e-5, atol=1e-7)
+        check_unchanged("dout", dout, avgpool2d_backward, dout, x, size=3, stride=1)
+        check_unchanged("x", x, avgpool2d_backward, dout, x, size=3, stride=1)
         ### BEGIN HIDDEN TESTS
         from cnnbook.grading import hidden_rng
         from cnnbook import layers as reference

@@ -263,18 +263,24 @@ CELLS = [
         3,
         """
         # Visible test: every gradient against a numerical gradient of the loss, 4 digits.
-        params = call(init_params, 3)
-        params["b1"] = np.linspace(-0.2, 0.2, 8)      # avoid exact zeros at the ReLU
+        rng = np.random.default_rng(703)   # this test's own parameters (not init_params')
+        params = {"w1": rng.standard_normal((8, 1, 3, 3)) * 0.5,
+                  "b1": np.linspace(-0.2, 0.2, 8),     # avoid exact zeros at the ReLU
+                  "w2": rng.standard_normal((128, 10)) * 0.1, "b2": rng.standard_normal(10)}
         x, y = digits.x_train[:4], digits.y_train[:4]
 
         def loss_of(params):
             return softmax_cross_entropy(model_forward(params, x)[0], y)[0]
 
+        before = {key: value.copy() for key, value in params.items()}
         logits, cache = call(model_forward, params, x)
         dlogits = softmax_cross_entropy(logits, y)[1]
         grads = call(model_backward, dlogits, cache, params)
         assert isinstance(grads, dict) and set(grads) == set(params), (
             f"model_backward must return a dict with the keys {sorted(params)}")
+        for key, value in before.items():  # the gradients below are of these parameters
+            assert isinstance(params.get(key), np.ndarray) and np.array_equal(params[key], value), (
+                f"model_forward or model_backward changed params[{key!r}]: leave params as it is")
         picks = np.random.default_rng(5)     # a few entries of each parameter, spot-checked
         for key in params:
             flat = params[key].reshape(-1)    # a view: writing flat[i] changes params[key]
@@ -446,6 +452,14 @@ CELLS = [
             f"the loss did not go down enough: mean {first:.3f} over the first tenth of the "
             f"mini-batches, {last:.3f} over the last tenth (needs < {0.5 * first:.3f}). "
             + hint("08", "choosing the learning rate"))
+        # Visible test: the losses are those of the training run: the trained parameters'
+        # loss on the training digits is close to the last tenth of the mini-batch losses.
+        logits = call(model_forward, trained[0], digits.x_train)[0]
+        real = float(softmax_cross_entropy(logits, digits.y_train)[0])
+        assert real < 0.5 * first and last <= 2 * real + 0.1 and real <= 2 * last + 0.1, (
+            f"the trained parameters have a loss of {real:.3f} on the training digits, but "
+            f"the last losses returned average {last:.3f}: return the loss of every mini-batch "
+            "as it was computed")
         """,
     ),
     tests(

@@ -6,7 +6,8 @@ engine         the Isolation interface (an engine is one type), NoIsolation, Run
 bubblewrap     the bubblewrap engine: the one module that names ``bwrap``
 jobs           running one job under any engine: limits, wall clock, result stream
 limits         the resource limits of one job, set with prlimit
-process_cap    the pids cgroup of one job (holds for root too)
+cgroups        the cgroup of one job: processes, memory (tmpfs included), CPU share
+process_cap    how jobs' processes are capped here (cgroup, RLIMIT_NPROC or none)
 executor       the seam between grading and running jobs (``LocalExecutor``)
 dask_executor  ``--cluster``: the sandboxes on a Dask cluster, jobs shipped as bytes
 staging        a private copy of a submission, sanitized, and the job the sandbox runs

@@ -9,9 +9,10 @@ and reads back the job. What the student code sees (with bubblewrap):
 * read-only: ``/usr``, the Python installation, the virtual environment and the
   ``cnnbook`` package, nothing else of the host (no course folder, no gradebook, no
   other submissions, no solutions, no home directory);
-* writable: only two size-capped private tmpfs, ``/home/student`` (its working
-  folder) and ``/tmp``, gone when the job ends; results come back over the runner's stdout
-  pipe, which the student's kernel does not hold (see :mod:`cnnbook.grader.sandboxed.runner`);
+* writable: only size-capped private tmpfs, ``/home/student`` (its working folder),
+  ``/tmp`` and ``/dev/shm`` (capped at ``--memory``), gone when the job ends; results
+  come back over the runner's stdout pipe, which the student's kernel does not hold
+  (see :mod:`cnnbook.grader.sandboxed.runner`);
 * a user namespace with no capabilities (and none to create), a new session, its own
   PID namespace in which the runner is pid 1 (no bubblewrap monitor inside holding the
   result pipe), killed with bubblewrap, which is killed with the thread that started
@@ -93,6 +94,9 @@ def bwrap_command(job_dir: Path, limits: Limits) -> list[str]:
         "--clearenv",
         "--proc", "/proc",
         "--dev", "/dev",
+        # shared memory: a tmpfs of its own, within --memory even with no memory cgroup
+        # (with one, its pages count in the job's memory with everything else)
+        "--size", str(limits.memory_mb * MB), "--tmpfs", "/dev/shm",
         # /tmp first: a course (and so its venv) may itself live under /tmp, and its
         # read-only binds below must land inside this tmpfs, not collide with it
         "--size", str(limits.workdir_mb * MB), "--tmpfs", "/tmp",

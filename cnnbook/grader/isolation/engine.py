@@ -27,6 +27,7 @@ class RunOutcome:
     seconds: float
     timed_out: bool
     sandboxed: bool
+    oom_kills: int = 0  # processes of the job the kernel killed for the job's memory cap
 
 
 @dataclass

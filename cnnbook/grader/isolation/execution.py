@@ -86,7 +86,7 @@ def _read_job(job_dir: Path, outcome, timeout: float, memory_mb: int):
             for raw in f:
                 try:
                     msg = json.loads(raw)
-                except ValueError:
+                except (ValueError, RecursionError):  # a line nested past the stack, too
                     continue
                 if not isinstance(msg, dict):
                     continue
@@ -98,6 +98,13 @@ def _read_job(job_dir: Path, outcome, timeout: float, memory_mb: int):
                     calls.append(msg.get("data"))
                 elif msg.get("type") == "result":
                     result = msg
+    if getattr(outcome, "oom_kills", 0):  # the job's memory cgroup: all of it together
+        reason = (
+            f"over the memory limit of {memory_mb} MB (the job's processes and its files in "
+            "memory together): the biggest process was stopped"
+        )
+        finished = result is not None and result.get("status") == "ok"
+        return ExecutionRecord(cells, finished, Status.MEMORY_LIMIT, reason), calls
     if outcome is not None and outcome.timed_out:
         return ExecutionRecord(
             cells, False, Status.TIMEOUT, f"did not finish within the time limit of {timeout:g} s"
@@ -133,8 +140,13 @@ def _read_job(job_dir: Path, outcome, timeout: float, memory_mb: int):
                 cells, False, Status.MEMORY_LIMIT, f"{reason}: out of memory"
             ), calls
         return ExecutionRecord(cells, False, Status.KERNEL_DIED, reason), calls
+    message = str(result.get("message"))
+    if status == "error" and message.startswith("CellTimeoutError"):
+        # the kernel's messages stopped (its own processes starved it): the student's doing
+        reason = f"a cell's output did not arrive in time: {message[:200]}"
+        return ExecutionRecord(cells, False, Status.TIMEOUT, reason), calls
     return ExecutionRecord(
-        cells, False, Status.SANDBOX_ERROR, f"execution failed: {str(result.get('message'))[:300]}"
+        cells, False, Status.SANDBOX_ERROR, f"execution failed: {message[:300]}"
     ), calls
 
 

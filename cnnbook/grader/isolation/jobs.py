@@ -2,9 +2,10 @@
 
 :func:`run_job` is the same for every engine (:mod:`cnnbook.grader.isolation.engine`):
 the spec and the notebook are piped to the runner's stdin, the limits
-(:mod:`cnnbook.grader.isolation.limits`) and the process cap
-(:mod:`cnnbook.grader.isolation.process_cap`) wrap the command, the parent enforces
-the wall clock and keeps at most a capped size of the result stream.
+(:mod:`cnnbook.grader.isolation.limits`) and the job's cgroup
+(:mod:`cnnbook.grader.isolation.cgroups`: processes, memory and CPU share of the whole
+job) wrap the command, the parent enforces the wall clock and keeps at most a capped
+size of the result stream.
 ``python -m cnnbook.grader.isolation.jobs JOB_DIR`` runs one prepared job (a cluster node).
 """
 
@@ -20,10 +21,10 @@ import threading
 import time
 from pathlib import Path
 
+from cnnbook.grader.isolation import cgroups
 from cnnbook.grader.isolation.bubblewrap import Bubblewrap
 from cnnbook.grader.isolation.engine import Isolation, NoIsolation, RunOutcome
 from cnnbook.grader.isolation.limits import MB, Limits, limit_preexec, prlimit_args
-from cnnbook.grader.isolation.process_cap import CGROUP_ROOT, ProcessCap
 from cnnbook.grader.sandboxed.job_spec import JobSpec
 
 
@@ -73,18 +74,21 @@ def _pump(stream, path: Path, cap: int) -> None:
 
 
 def run_job(job_dir: Path, limits: Limits, isolation: Isolation) -> RunOutcome:
-    """Run the job prepared in ``job_dir``, its processes capped (see :class:`ProcessCap`)."""
+    """Run the job prepared in ``job_dir`` in a cgroup of its own (processes, memory
+    and CPU share of the whole job: see :mod:`.cgroups`)."""
     cap = None
-    if os.getuid() == 0 or os.access(CGROUP_ROOT, os.W_OK):
-        try:
-            cap = ProcessCap(limits.tasks).__enter__()
-        except OSError:
-            cap = None
     try:
-        return _run_job(job_dir, limits, isolation, cap)
+        cap = cgroups.JobCgroup(limits.tasks, limits.memory_mb).__enter__()
+    except OSError:
+        cap = None
+    try:
+        outcome = _run_job(job_dir, limits, isolation, cap)
     finally:
         if cap is not None:
             cap.__exit__(None, None, None)
+    if cap is not None:
+        outcome.oom_kills = cap.oom_kills
+    return outcome
 
 
 def _run_job(job_dir: Path, limits: Limits, isolation: Isolation, cap) -> RunOutcome:

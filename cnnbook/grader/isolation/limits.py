@@ -3,8 +3,9 @@
 Set with ``prlimit`` before the sandbox starts (so every process in it inherits them):
 address space (``--memory``), CPU time, file size, no core dumps, and the number of
 processes when not run as root (Linux never applies RLIMIT_NPROC to root: the job's
-pids cgroup holds then, :mod:`cnnbook.grader.isolation.process_cap`). The wall clock
-is the parent's (:mod:`cnnbook.grader.isolation.engine`).
+cgroup holds then, :mod:`cnnbook.grader.isolation.cgroups`, which also caps the memory
+of the whole job, tmpfs included, and its CPU share). The wall clock is the parent's
+(:mod:`cnnbook.grader.isolation.jobs`).
 """
 
 from __future__ import annotations
@@ -22,20 +23,13 @@ class Limits:
     """Resource limits for one submission."""
 
     timeout: float = 600.0  # wall-clock seconds for the whole notebook
-    memory_mb: int = 2048  # address space of each process (RLIMIT_AS)
+    memory_mb: int = 2048  # address space of each process (RLIMIT_AS), and of the whole
+    # job with its in-memory files (the job's memory cgroup, where there is one)
     output_mb: int = 4  # notebook output kept (further output is dropped)
     file_mb: int = 64  # largest file the job may write (RLIMIT_FSIZE)
     workdir_mb: int = 256  # size of the private working folder (tmpfs)
     call_timeout: float | None = None  # one graded call (default: nbgrader's cell timeout)
     tasks: int = 256  # processes and threads of one job (a pids cgroup; RLIMIT_NPROC if not root)
-
-
-@dataclass
-class RunOutcome:
-    returncode: int | None
-    seconds: float
-    timed_out: bool
-    sandboxed: bool
 
 
 def user_tasks(uid: int) -> int:

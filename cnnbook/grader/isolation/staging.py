@@ -4,9 +4,12 @@ notebooks sanitized as nbgrader's Autograde does, and the job the sandbox runs.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
-import shutil
+import os
+import stat
+from collections.abc import Iterator
 from pathlib import Path
 
 import nbformat
@@ -19,17 +22,16 @@ from cnnbook.grader.judging import judge
 MAX_STUDENT_FILE_BYTES = 5 * 1024 * 1024
 MAX_STUDENT_FILES_BYTES = 20 * 1024 * 1024
 MAX_STUDENT_FILES = 100
-
-
-def only_plain_files(folder: str, names: list[str]) -> set[str]:
-    """copytree filter: hidden files, and anything but files, folders and symlinks
-    (a FIFO would hang the copy), stay behind; symlinks are removed after the copy."""
-    skip = set()
-    for name in names:
-        p = Path(folder) / name
-        if name.startswith(".") or not (p.is_symlink() or p.is_file() or p.is_dir()):
-            skip.add(name)
-    return skip
+#: A notebook with more cells than this is not graded (nbgrader's steps are linear in
+#: cells, and slow: 100 000 cells would hold up a grader for many minutes).
+MAX_CELLS = 5000
+#: A notebook bigger than this is not read (nbgrader would hold it in memory several times).
+MAX_NOTEBOOK_BYTES = 64 * 1024 * 1024
+#: Bounds of every walk through a submission folder (:func:`walk`).
+MAX_WALK_DEPTH = 32
+MAX_WALK_ENTRIES = 5000
+#: Bytes of each file the fingerprint reads (its size is always in it).
+FINGERPRINT_BYTES = 64 * 1024 * 1024
 
 
 def in_shard(student: str, k: int, n: int) -> bool:
@@ -42,39 +44,160 @@ def in_shard(student: str, k: int, n: int) -> bool:
 
 
 def fingerprint(folder: Path) -> str:
-    """SHA-256 of a submission folder's files (names and contents)."""
+    """SHA-256 of a submission folder's files (names, sizes and contents), read as
+    :func:`walk` reads them: whatever the folder holds, this returns."""
     h = hashlib.sha256()
-    for p in sorted(folder.rglob("*")):
-        if p.is_file() and not p.is_symlink():
-            h.update(str(p.relative_to(folder)).encode() + b"\0")
-            with open(p, "rb") as f:
-                for chunk in iter(lambda: f.read(1 << 20), b""):
+    refused: list[str] = []
+    for rel, path, size in walk(folder, refused):
+        h.update(os.fsencode(rel) + b"\0" + str(size).encode() + b"\0")
+        try:
+            with open(path, "rb") as f:
+                left = FINGERPRINT_BYTES
+                while left > 0 and (chunk := f.read(min(1 << 20, left))):
                     h.update(chunk)
+                    left -= len(chunk)
+        except OSError as e:
+            h.update(f"unreadable {e.errno}".encode())
+    h.update("\0".join(refused).encode("utf-8", "replace"))
     return h.hexdigest()
 
 
-def student_files(submission: Path, dest: Path) -> list[str]:
+def printable(name: str) -> str:
+    """A file name as text that can always be written (a name that is not UTF-8 has
+    its bad bytes as ``\\xNN``)."""
+    return os.fsencode(name).decode("utf-8", "backslashreplace")[:300]
+
+
+def walk(
+    folder: Path, refused: list[str] | None = None, links: list[str] | None = None
+) -> Iterator[tuple[str, Path, int]]:
+    """The regular files under ``folder``: ``(relative name, path, size)``, sorted.
+
+    Never follows a link, never recurses (a folder nested thousands deep is fine), and
+    looks at most ``MAX_WALK_ENTRIES`` entries ``MAX_WALK_DEPTH`` folders deep. Hidden
+    names are skipped; links, special files (FIFOs, sockets, devices), names that are
+    not UTF-8 and whatever is past the bounds are skipped and named in ``refused``;
+    each link is also put in ``links`` as ``"name -> target"`` (never followed).
+    """
+    refused = [] if refused is None else refused
+    seen = 0
+    stack: list[tuple[str, str, int]] = [(str(folder), "", 0)]
+    while stack:
+        path, prefix, depth = stack.pop()
+        try:
+            with os.scandir(path) as it:
+                entries = sorted(it, key=lambda e: e.name, reverse=True)
+        except OSError as e:
+            refused.append(f"{printable(prefix) or '.'}: cannot be read ({e.strerror})")
+            continue
+        files = []
+        for entry in entries:
+            seen += 1
+            if seen > MAX_WALK_ENTRIES:
+                refused.append(f"more than {MAX_WALK_ENTRIES} files and folders: the rest")
+                stack.clear()
+                break
+            rel = prefix + entry.name
+            if entry.name.startswith("."):
+                continue
+            try:
+                entry.name.encode("utf-8")
+            except UnicodeEncodeError:
+                refused.append(f"{printable(rel)}: the name is not UTF-8")
+                continue
+            try:
+                if entry.is_symlink():
+                    refused.append(f"{printable(rel)} is a link")
+                    if links is not None:
+                        links.append(f"{printable(rel)} -> {printable(os.readlink(entry.path))}")
+                elif entry.is_dir(follow_symlinks=False):
+                    if depth + 1 >= MAX_WALK_DEPTH:
+                        refused.append(f"{printable(rel)}: folders over {MAX_WALK_DEPTH} deep")
+                    else:
+                        stack.append((entry.path, rel + "/", depth + 1))
+                elif entry.is_file(follow_symlinks=False):
+                    files.append((rel, Path(entry.path), entry.stat(follow_symlinks=False).st_size))
+                else:
+                    refused.append(f"{printable(rel)} is not a regular file")
+            except OSError as e:
+                refused.append(f"{printable(rel)}: {e.strerror}")
+        # folders were pushed in reverse order: files of this folder first, then them
+        yield from reversed(files)
+
+
+def student_files(submission: Path, dest: Path, refused: list[str] | None = None) -> list[str]:
     """Copy the student's own files (not notebooks, no links) beside their notebook,
     within size caps; returns what was refused, and why."""
-    refused, total, count = [], 0, 0
-    for f in sorted(submission.rglob("*")):
-        rel = f.relative_to(submission)
-        if f.suffix == ".ipynb" or rel.parts[0].startswith(".") or rel.name == "timestamp.txt":
+    refused = [] if refused is None else refused
+    total, count = 0, 0
+    for rel, f, size in walk(submission, refused):
+        if rel.endswith(".ipynb") or rel == "timestamp.txt":
             continue
-        if f.is_symlink() or not f.is_file():
-            continue
-        size = f.stat().st_size
         if size > MAX_STUDENT_FILE_BYTES:
             refused.append(f"{rel} is over {MAX_STUDENT_FILE_BYTES // 2**20} MB")
             continue
         if total + size > MAX_STUDENT_FILES_BYTES or count >= MAX_STUDENT_FILES:
             refused.append(f"{rel}: the submission's files are over the size or count limit")
             continue
-        (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(f, dest / rel)
+        try:
+            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+            copy_bounded(f, dest / rel, MAX_STUDENT_FILE_BYTES)
+        except OSError as e:
+            refused.append(f"{rel}: {e.strerror}")
+            continue
         total += size
         count += 1
-    return refused
+    return _shorten(refused)
+
+
+def _shorten(refused: list[str], most: int = 20) -> list[str]:
+    if len(refused) <= most:
+        return refused
+    return refused[:most] + [f"and {len(refused) - most} more"]
+
+
+def copy_bounded(src: Path, dest: Path, limit: int) -> None:
+    """Copy a regular file, never through a link and never past ``limit`` bytes (it may
+    grow while copied); a file that is not regular any more raises ``OSError``."""
+    fd = os.open(src, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
+        with open(fd, "rb", closefd=False) as f, open(dest, "wb") as out:
+            left = limit
+            while left > 0 and (chunk := f.read(min(1 << 20, left))):
+                out.write(chunk)
+                left -= len(chunk)
+            if f.read(1):
+                raise OSError(errno.EFBIG, f"over {limit // 2**20} MB")
+    finally:
+        os.close(fd)
+
+
+def stage_submission(src: Path, dest: Path, notebooks: list[str]) -> tuple[list[str], list[str]]:
+    """The staged copy nbgrader grades and copies to ``autograded/``: each notebook (a
+    regular file within ``MAX_NOTEBOOK_BYTES``), ``timestamp.txt``, and the student's
+    other files within the caps of :func:`student_files`. Returns the notebooks that
+    were too big or unreadable (as reasons) and the refused files."""
+    dest.mkdir(parents=True)
+    problems = []
+    for name in notebooks:
+        nb = src / f"{name}.ipynb"
+        if not os.path.lexists(nb):
+            continue
+        try:
+            copy_bounded(nb, dest / nb.name, MAX_NOTEBOOK_BYTES)
+        except OSError as e:
+            (dest / nb.name).unlink(missing_ok=True)
+            why = "is a link" if nb.is_symlink() else e.strerror or str(e)
+            problems.append(f"{name}.ipynb could not be read ({why})")
+    ts = src / "timestamp.txt"
+    try:
+        copy_bounded(ts, dest / ts.name, 4096)
+    except OSError:
+        (dest / ts.name).unlink(missing_ok=True)
+    refused = student_files(src, dest)
+    return problems, refused
 
 
 def student_code_only(nb) -> dict:
@@ -92,6 +215,9 @@ def student_code_only(nb) -> dict:
 def sanitize(path: Path, course, student: str, assignment: str, notebook: str):
     """nbgrader's sanitize stage, exactly as its Autograde converter configures it."""
     nb = nbformat.read(str(path), as_version=4)
+    if not isinstance(nb.get("cells"), list) or len(nb.cells) > MAX_CELLS:
+        n = len(nb.cells) if isinstance(nb.get("cells"), list) else "no list of"
+        raise ValueError(f"it has {n} cells (at most {MAX_CELLS} are graded)")
     resources = {
         "nbgrader": {
             "student": student,

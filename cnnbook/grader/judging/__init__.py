@@ -13,4 +13,5 @@ diagnosis         names the known mistake behind a failed test (``Likely mistake
 visible_table     the visible checks' data: known mistakes' results on the visible inputs
 misconceptions    the known mistakes: the loader of ``cnnbook/coursedata/misconceptions``
 replay            nbgrader's Execute step, replaced: the sandbox's outputs and the verdicts
+inert             student output made text in what the instructor opens; CSV cells no formula
 """

@@ -2,12 +2,14 @@
 
 Whatever a line holds, decoding only builds plain data
 (:mod:`cnnbook.grader.sandboxed.plaindata`) or an ``Opaque`` marker, and a call without
-a well-formed line is marked missing, with the reason.
+a well-formed line is marked missing, with the reason. A result or argument state with
+more than 4x the numbers of the reference call (+ 4096) is ``Opaque`` too, before any
+comparison (:func:`_bounded`).
 """
 
 from __future__ import annotations
 
-from cnnbook.grader.judging.session import Call, CallOutcome, Recording
+from cnnbook.grader.judging.session import Call, CallOutcome, Recording, count_numbers
 from cnnbook.grader.sandboxed import plaindata
 from cnnbook.grading import frames
 
@@ -44,7 +46,7 @@ def decode_outcomes(recording: Recording, lines: list[dict], max_bytes: int | No
                     })
                 )  # fmt: skip
                 continue
-            value = plaindata.decode(line.get("value"), blobs, max_bytes=max_bytes)
+            value = _bounded(plaindata.decode(line.get("value"), blobs, max_bytes=max_bytes), call)
             after = {}
             for item in line.get("after", []) or []:
                 if isinstance(item, list) and len(item) == 2 and type(item[0]) is int:
@@ -52,8 +54,9 @@ def decode_outcomes(recording: Recording, lines: list[dict], max_bytes: int | No
                     replaced = (
                         entry.get("replaced") if isinstance(entry.get("replaced"), list) else []
                     )
+                    state = plaindata.decode(entry.get("value"), blobs, max_bytes=max_bytes)
                     after[item[0]] = (
-                        plaindata.decode(entry.get("value"), blobs, max_bytes=max_bytes),
+                        _bounded(state, call),
                         [r for r in replaced if type(r) in (str, int)],
                     )
             outcomes.append(CallOutcome(value=value, after=after))
@@ -61,6 +64,16 @@ def decode_outcomes(recording: Recording, lines: list[dict], max_bytes: int | No
             opaque = plaindata.Opaque(f"data the grader cannot read ({e})")
             outcomes.append(CallOutcome(value=opaque))
     return outcomes
+
+
+def _bounded(value, call: Call):
+    """A student's result far bigger than the reference's (or than the inputs) is not
+    compared at all: a broadcast against it could make the judge grow to gigabytes."""
+    most = 4 * call.size + 4096
+    n = count_numbers(value)
+    if n > most:
+        return plaindata.Opaque(f"a result of {n} numbers where about {call.size} are expected")
+    return value
 
 
 def _why_missing(call: Call, by_index) -> str:

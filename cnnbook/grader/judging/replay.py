@@ -21,7 +21,7 @@ from traitlets.config import Config
 
 from cnnbook.grader import cells
 from cnnbook.grader.isolation.execution import ExecutionRecord, merge_outputs
-from cnnbook.grader.judging import judge
+from cnnbook.grader.judging import inert, judge
 
 
 class ReplayExecute(NbGraderPreprocessor):
@@ -42,6 +42,8 @@ class ReplayExecute(NbGraderPreprocessor):
         )
         merge_outputs(nb, record)
         put_verdicts(nb, info.get("verdicts"))
+        # Formgrader and the feedback pages render this notebook: student output as text
+        inert.make_inert(nb, inert.written_by_student)
         return nb, resources
 
 

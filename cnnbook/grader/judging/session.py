@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+import io
+import math
 import warnings
 from dataclasses import dataclass, field
 
@@ -59,6 +61,9 @@ class Call:
     blobs: list[bytes]
     watch: list[int] = field(default_factory=list)  # arguments whose state after matters
     helpers: tuple[str, ...] = ()  # the course's versions of these, during the call
+    #: numbers in the reference's result and inputs: what a student's result may hold
+    #: (a few times over) before the judge computes anything with it
+    size: int = 0
 
 
 @dataclass
@@ -217,6 +222,8 @@ class Session:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
             value = reference(*args, **kwargs)
+        self.calls[-1].size = max(count_numbers(value), count_numbers(list(args)),
+                                  count_numbers(kwargs))
         self._register(index, value)
         return value
 
@@ -244,6 +251,12 @@ class Session:
 
     def _outcome(self, fn, args, kwargs) -> tuple[int, CallOutcome]:
         index, out = self._next(fn)
+        if not self._same_inputs(self.recorded[index], args, kwargs):
+            raise AssertionError(
+                f"{fn.name} could not be checked: the test's inputs differ from the recorded "
+                "ones (the ones your function was run on); an earlier result changed them. "
+                "Fix the failures above first."
+            )
         if out.missing:
             raise AssertionError(
                 f"In {describing.describe_call(fn, *args, **kwargs)}:\nthe call was not made: "
@@ -259,7 +272,22 @@ class Session:
         for i, (value, replaced) in out.after.items():
             if i < len(args) and isinstance(args[i], dict | list):  # arrays are copies
                 _apply_after(args[i], value, replaced)
+        # passed on unchanged, the student's result is the recording's reference to it
+        self._register(index, out.value)
         return out.value
+
+    def _same_inputs(self, call: Call, args, kwargs) -> bool:
+        """Whether the test code gave this call the inputs it was recorded with (the
+        ones the sandbox ran the student's function on): same structure, shapes and
+        dtypes, equal values up to rounding (1e-9 relative), earlier results passed on
+        by reference as they were when recorded."""
+        refs = self._live_refs(list(args) + list(kwargs.values()))
+        enc = plaindata.Encoder(refs, strict=False)
+        try:
+            now = [enc.encode(list(args)), enc.encode(dict(kwargs))]
+            return _same_tree([call.args, call.kwargs], call.blobs, now, enc.blobs)
+        except Exception:  # noqa: BLE001 - anything odd is "not the same"
+            return False
 
     # -- check_unchanged and check_raises -------------------------------------------
 
@@ -293,6 +321,47 @@ class Session:
         _, out = self._outcome(fn, args, kwargs)
         raised = None if out.raised is None else (out.raised["type"], out.raised["mro"])
         failures.judge_raises(fn, args, kwargs, exception, hint, raised, out.value)
+
+
+def _same_tree(a, blobs_a, b, blobs_b) -> bool:
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, list):
+        return len(a) == len(b) and all(
+            _same_tree(x, blobs_a, y, blobs_b) for x, y in zip(a, b, strict=True)
+        )
+    if isinstance(a, dict):
+        if a.keys() != b.keys():
+            return False
+        for key in ("__array__", "__scalar__"):
+            if key in a:
+                return _same_array(blobs_a[a[key]], blobs_b[b[key]])
+        return all(_same_tree(a[k], blobs_a, b[k], blobs_b) for k in a)
+    if isinstance(a, float):
+        return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12) or (a != a and b != b)
+    return a == b
+
+
+def _same_array(blob_a: bytes, blob_b: bytes) -> bool:
+    if blob_a == blob_b:
+        return True
+    a, b = (np.load(io.BytesIO(x), allow_pickle=False) for x in (blob_a, blob_b))
+    if a.shape != b.shape or a.dtype != b.dtype:
+        return False
+    if a.dtype.kind == "f":
+        return bool(np.allclose(a, b, rtol=1e-9, atol=1e-12, equal_nan=True))
+    return bool(np.array_equal(a, b))
+
+
+def count_numbers(value, depth: int = 0) -> int:
+    """How many numbers ``value`` holds (arrays, scalars, in containers)."""
+    if isinstance(value, np.ndarray):
+        return int(value.size)
+    if depth < 12 and isinstance(value, tuple | list):
+        return sum(count_numbers(v, depth + 1) for v in value)
+    if depth < 12 and isinstance(value, dict):
+        return sum(count_numbers(v, depth + 1) for v in value.values())
+    return 1
 
 
 def _digest(value) -> bytes:
