@@ -20,6 +20,7 @@ report_submissions  what the report reads from each submission folder (never thr
 status_table  ``autograde_status.csv``: how grading ended for every student
 doors       plain ``nbgrader autograde`` and Formgrader's Autograde button through the judge
 drift       gradebook scores or autograded copies that are no longer the judge's
+rerun       which submissions a re-run grades again (changed, failed, drifted)
 permissions student data no other account can read or change, on a shared server
 lms         grade files for Canvas's and Moodle's gradebook imports
 demo        ``cnnbook demo``: a demo class through the whole cycle

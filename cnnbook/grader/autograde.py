@@ -43,34 +43,27 @@ import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 from sqlalchemy.exc import SAWarning
 
-from cnnbook.grader import drift, gradebook, interrupts
+from cnnbook.grader import drift, gradebook, interrupts, rerun
 from cnnbook.grader.course import Course
 from cnnbook.grader.errors import CnnbookError
-from cnnbook.grader.isolation import cgroups, overlay
+from cnnbook.grader.isolation import capabilities, overlay
 from cnnbook.grader.isolation.engine import Isolation
 from cnnbook.grader.isolation.execution import ExecutionRecord, merge_outputs, read_job
 from cnnbook.grader.isolation.executor import Executor, Job, JobResult, LocalExecutor
+from cnnbook.grader.isolation.job_folder import write_job_folder
 from cnnbook.grader.isolation.jobs import choose
 from cnnbook.grader.isolation.limits import Limits
-from cnnbook.grader.isolation.process_cap import process_cap_mode
 from cnnbook.grader.isolation.staging import (
-    MAX_CELLS,
-    MAX_STUDENT_FILE_BYTES,
-    MAX_STUDENT_FILES,
-    MAX_STUDENT_FILES_BYTES,
     fingerprint,
     in_shard,
     sanitize,
     stage_submission,
-    student_code_only,
-    student_files,
 )
 from cnnbook.grader.judging import judge
 from cnnbook.grader.judging.assignment_tests import imported_names
-from cnnbook.grader.judging.replay import autograde_config
+from cnnbook.grader.judging.replay import autograde_config, write_record
 from cnnbook.grader.outcomes import (
     NOT_RUN,
-    RETRIED,
     NotebookOutcome,
     Status,
     SubmissionOutcome,
@@ -79,16 +72,7 @@ from cnnbook.grader.outcomes import (
 from cnnbook.grader.sandboxed.job_spec import JobSpec
 from cnnbook.grader.status_table import write_status_table
 
-__all__ = [
-    "Autograder",
-    "AutogradeError",
-    "autograde",
-    "MAX_CELLS",
-    "MAX_STUDENT_FILE_BYTES",
-    "MAX_STUDENT_FILES",
-    "MAX_STUDENT_FILES_BYTES",
-    "read_job",
-]
+__all__ = ["Autograder", "AutogradeError", "autograde"]
 
 
 class AutogradeError(CnnbookError):
@@ -126,6 +110,7 @@ class Autograder:
         self.seed = secrets.randbits(63) if seed is None else int(seed)
         self.recordings: dict[str, judge.Recording] = {}
         self.drifted: dict[str, str] = {}  # student -> why the grade had drifted
+        self.digests = None  # the gradebook's score digests, read once if needed (rerun)
 
     # -- helpers ------------------------------------------------------------------
 
@@ -166,38 +151,11 @@ class Autograder:
         prints: dict[str, str] = {}
         pending: dict[str, set[str]] = {}
         todo: list[str] = []
-        digests = None
         self._notebooks = notebooks
         for student in students:
-            src = self.course.path("submitted", student, self.assignment)
-            try:
-                prints[student] = fp = fingerprint(src)
-            except Exception as e:  # noqa: BLE001 - never fatal: graded again, and said
-                prints[student] = fp = f"unreadable: {type(e).__name__}"
-            prev = previous.get(student)
-            graded_dir = self.course.path("autograded", student, self.assignment)
-            unchanged = (
-                not self.force
-                and prev is not None
-                and prev["fingerprint"] == fp
-                # the tool's own failures are retried; the student's outcomes stand
-                and prev["status"] not in RETRIED
-                and (graded_dir.exists() or prev["status"] in NOT_RUN)
-            )
-            if unchanged:  # but graded since by something other than the judge?
-                if digests is None:  # read once, and only when something may be skipped
-                    digests = drift.grades_digests(self.course.db_url, self.assignment)
-                why = drift.drifted(self.course, self.assignment, student, prev, notebooks,
-                                    digests)  # fmt: skip
-                if why:
-                    self.drifted[student] = why
-                    self.log(f"WARNING: {student}: {why}; regrading it with the judge")
-                    unchanged = False
-            if unchanged:
-                outcomes[student] = SubmissionOutcome(
-                    student, prev["status"], prev["reason"], prev["score"],
-                    prev["max_score"], skipped=True,
-                )  # fmt: skip
+            prints[student], prev = rerun.decide(self, student, previous.get(student), notebooks)
+            if prev is not None:
+                outcomes[student] = prev
             else:
                 todo.append(student)
         bar = self._bar(len(todo))
@@ -280,30 +238,8 @@ class Autograder:
         return out, fingerprint(src)
 
     def _warn_isolation(self) -> None:
-        if not self.isolation.sandboxed:
-            self.log(
-                "WARNING: bubblewrap (bwrap) is not available: student code runs WITHOUT "
-                "network or file-system isolation, with only memory, CPU-time, file-size "
-                "and wall-clock limits. Install it (Debian/Ubuntu: apt-get install "
-                "bubblewrap) before grading untrusted submissions."
-            )
-        hierarchy, controllers = cgroups.mode()
-        missing = [c for c in ("memory", "cpu") if c not in controllers]
-        if missing:
-            self.log(
-                f"WARNING: no {' or '.join(missing)} cgroup for the jobs here ({hierarchy}): "
-                + ("memory is capped per process only (RLIMIT_AS), not for the whole job "
-                   "with its in-memory files; " if "memory" in missing else "")
-                + ("a submission that starts many busy processes can slow its classmates "
-                   "down; " if "cpu" in missing else "")
-                + "run as root, or where /sys/fs/cgroup delegates these controllers."
-            )  # fmt: skip
-        if process_cap_mode() == "none":
-            self.log(
-                "WARNING: no pids cgroup can be created and cnnbook runs as root, so the "
-                "number of processes a submission starts is NOT capped. Run as an ordinary "
-                "user, or where /sys/fs/cgroup offers the pids controller."
-            )
+        for warning in capabilities.warnings(self.isolation):
+            self.log(warning)
 
     def _prepare_judge(self, notebooks: list[str], work: Path) -> None:
         """Record each notebook's graded calls with the reference (once per run), and
@@ -365,17 +301,6 @@ class Autograder:
                     )
                 )
                 continue
-            job_dir = jobs_dir / student / name
-            (job_dir / "files").mkdir(parents=True)
-            student_files(dest, job_dir / "files")  # all within the caps: staged so
-            shutil.copytree(staged_root.parent / "package" / name, job_dir / "package")
-            # the assignment's other files (data, helper modules), as nbgrader provides them
-            if files_src.is_dir():
-                for f in files_src.rglob("*"):
-                    rel = f.relative_to(files_src)
-                    if f.is_file() and f.suffix != ".ipynb" and not rel.parts[0].startswith("."):
-                        (job_dir / "files" / rel).parent.mkdir(parents=True, exist_ok=True)
-                        shutil.copy(f, job_dir / "files" / rel)
             execute = self.course.execute_config()
             cell_timeout = execute.get("timeout") or self.limits.timeout
             execute["timeout"] = max(1, int(min(cell_timeout, self.limits.timeout)))
@@ -387,12 +312,11 @@ class Autograder:
                 call_timeout=min(self.limits.call_timeout or 1e9, execute["timeout"]),
                 harness_timeout=int(self.limits.timeout),
             )
-            payload = {
-                "spec": spec.to_json(),
-                "notebook": student_code_only(nb),
-                "calls": self.recordings[name].payload(),
-            }
-            (job_dir / "job.json").write_text(json.dumps(payload))
+            job_dir = jobs_dir / student / name
+            write_job_folder(
+                job_dir, spec, nb, self.recordings[name].payload(), student_dir=dest,
+                package=staged_root.parent / "package" / name, assignment_files=files_src,
+            )  # fmt: skip
             jobs.append(Job(student, name, job_dir))
         return jobs
 
@@ -430,17 +354,7 @@ class Autograder:
             )
             verdicts = {}
         out.notebooks.append(NotebookOutcome(job.notebook, status, reason))
-        (job.job_dir / "record.json").write_text(
-            json.dumps(
-                {
-                    "cells": {str(k): list(v) for k, v in record.cells.items()},
-                    "complete": record.complete,
-                    "status": record.status,
-                    "reason": record.reason,
-                    "verdicts": verdicts,
-                }
-            )
-        )
+        write_record(job.job_dir, record, verdicts)
 
     def _grade(self, student, out: SubmissionOutcome, jobs_dir: Path, staged_root: Path) -> None:
         """nbgrader's autograde for one staged submission, outputs replayed (parent only)."""

@@ -27,17 +27,17 @@ from pathlib import Path
 
 import nbformat
 
-from cnnbook.grader.autograde import (
+from cnnbook.grader.isolation import overlay
+from cnnbook.grader.isolation.engine import Isolation
+from cnnbook.grader.isolation.execution import read_job
+from cnnbook.grader.isolation.jobs import choose, run_job
+from cnnbook.grader.isolation.limits import Limits
+from cnnbook.grader.isolation.staging import (
     MAX_STUDENT_FILE_BYTES,
     MAX_STUDENT_FILES,
     MAX_STUDENT_FILES_BYTES,
-    read_job,
+    student_code_only,
 )
-from cnnbook.grader.isolation import overlay
-from cnnbook.grader.isolation.engine import Isolation
-from cnnbook.grader.isolation.jobs import choose, run_job
-from cnnbook.grader.isolation.limits import Limits
-from cnnbook.grader.isolation.staging import student_code_only
 from cnnbook.grader.judging import judge
 from cnnbook.grader.judging.assignment_tests import imported_names
 from cnnbook.grader.sandboxed.job_spec import JobSpec

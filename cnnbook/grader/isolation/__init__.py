@@ -11,6 +11,8 @@ process_cap    how jobs' processes are capped here (cgroup, RLIMIT_NPROC or none
 executor       the seam between grading and running jobs (``LocalExecutor``)
 dask_executor  ``--cluster``: the sandboxes on a Dask cluster, jobs shipped as bytes
 staging        a private copy of a submission, sanitized, and the job the sandbox runs
+job_folder     one job's self-contained folder: spec, student code, files, package, calls
+capabilities   what this machine's isolation cannot limit, said before grading starts
 execution      what came back from a sandboxed run, rebuilt field by field (untrusted)
 overlay        what the sandbox sees of the course package: no module that holds answers
 """

@@ -47,6 +47,23 @@ class ReplayExecute(NbGraderPreprocessor):
         return nb, resources
 
 
+def write_record(job_dir: Path, record, verdicts: dict) -> None:
+    """``job_dir/record.json``, what :class:`ReplayExecute` puts into the notebook: the
+    sandbox's outputs per cell (an :class:`~cnnbook.grader.isolation.execution.
+    ExecutionRecord`) and the judge's verdict per test cell."""
+    (job_dir / "record.json").write_text(
+        json.dumps(
+            {
+                "cells": {str(k): list(v) for k, v in record.cells.items()},
+                "complete": record.complete,
+                "status": record.status,
+                "reason": record.reason,
+                "verdicts": verdicts,
+            }
+        )
+    )
+
+
 def verdict_outputs(verdict: dict | None) -> list:
     """The outputs of a test cell that show the judge's verdict (nbgrader scores them:
     an error output is 0 points, none is full marks)."""
