@@ -453,9 +453,11 @@ CELLS = [
             f"mini-batches, {last:.3f} over the last tenth (needs < {0.5 * first:.3f}). "
             + hint("08", "choosing the learning rate"))
         # Visible test: the losses are those of the training run: the trained parameters'
-        # loss on the training digits is close to the last tenth of the mini-batch losses.
-        logits = call(model_forward, trained[0], digits.x_train)[0]
-        real = float(softmax_cross_entropy(logits, digits.y_train)[0])
+        # loss on training digits (the first 300: the call's cache crosses the sandbox's
+        # boundary as data, and all 1,437 make it too big) is close to the last tenth of
+        # the mini-batch losses.
+        logits = call(model_forward, trained[0], digits.x_train[:300])[0]
+        real = float(softmax_cross_entropy(logits, digits.y_train[:300])[0])
         assert real < 0.5 * first and last <= 2 * real + 0.1 and real <= 2 * last + 0.1, (
             f"the trained parameters have a loss of {real:.3f} on the training digits, but "
             f"the last losses returned average {last:.3f}: return the loss of every mini-batch "
