@@ -119,23 +119,17 @@ class History:
 
 def build_model(seed: int = 0) -> Sequential:
     """The course's small CNN for ``(N, 1, 8, 8)`` digits, initialised from ``seed``."""
-    rng = np.random.default_rng(seed)
-    return Sequential(
-        [
-            Conv2D(1, 16, kernel_size=3, pad=1, rng=rng, name="conv1"),
-            ReLU(),
-            MaxPool2D(2),
-            Conv2D(16, 32, kernel_size=3, pad=1, rng=rng, name="conv2"),
-            ReLU(),
-            MaxPool2D(2),
-            Flatten(),
-            Dense(32 * 2 * 2, 10, rng=rng, name="dense"),
-        ]
-    )
+    return _two_conv_cnn(8, seed)
 
 
 def build_mnist_model(seed: int = 0) -> Sequential:
     """The course's LeNet-style CNN for ``(N, 1, 28, 28)`` MNIST, initialised from ``seed``."""
+    return _two_conv_cnn(28, seed)
+
+
+def _two_conv_cnn(side: int, seed: int) -> Sequential:
+    """conv 1->16, ReLU, pool, conv 16->32, ReLU, pool, dense to 10 classes, for square
+    ``(N, 1, side, side)`` images (each 2x2 pooling halves the side)."""
     rng = np.random.default_rng(seed)
     return Sequential(
         [
@@ -146,7 +140,7 @@ def build_mnist_model(seed: int = 0) -> Sequential:
             ReLU(),
             MaxPool2D(2),
             Flatten(),
-            Dense(32 * 7 * 7, 10, rng=rng, name="dense"),
+            Dense(32 * (side // 4) ** 2, 10, rng=rng, name="dense"),
         ]
     )
 
