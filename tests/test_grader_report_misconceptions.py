@@ -10,7 +10,9 @@ counts must match the class.
 
 from __future__ import annotations
 
+import base64
 import csv
+import html
 import shutil
 import textwrap
 from pathlib import Path
@@ -92,7 +94,9 @@ def course(tmp_path_factory):
 
 
 def feedback(root: Path, assignment: str, student: str) -> str:
-    return (root / "feedback" / student / assignment / f"{assignment}.html").read_text()
+    """The feedback page's text as the student reads it (entities such as &#39; decoded)."""
+    page = (root / "feedback" / student / assignment / f"{assignment}.html").read_text()
+    return html.unescape(page)
 
 
 @pytest.mark.slow
@@ -129,7 +133,9 @@ def test_report_counts_match_the_class(course, assignment):
     assert (out / "misconceptions.png").stat().st_size > 1000
     page = (out / "summary.html").read_text()
     assert '<h2 id="misconceptions">Misconceptions</h2>' in page
-    assert "misconceptions.png" in page
+    # the chart is inlined (summary.html is one self-contained file): its own PNG bytes
+    png = base64.b64encode((out / "misconceptions.png").read_bytes()).decode()
+    assert f"data:image/png;base64,{png}" in page
     db = f"sqlite:///{course / 'gradebook.db'}"
     rows = gradebook.read_diagnoses(db, assignment)
     assert {r["student"] for r in rows} == set().union(*expected.values())
