@@ -301,7 +301,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """The command: 0 done; 1 failed (the reason printed); 2 unknown name or not a
-    course root; 3 gradebook trouble; 130 interrupted (Ctrl-C), wherever it lands."""
+    course root; 3 gradebook trouble; 130 interrupted (Ctrl-C), wherever it lands.
+    The private umask a course command sets is the caller's again afterwards (``main``
+    is also called in-process, by ``cnnbook demo`` users and the tests)."""
+    umask = os.umask(0)
+    os.umask(umask)
     try:
         return _main(argv)
     except KeyboardInterrupt:
@@ -311,6 +315,8 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 130
+    finally:
+        os.umask(umask)
 
 
 def _main(argv: list[str] | None) -> int:

@@ -152,6 +152,7 @@ def hub(tmp_path_factory):
         hs.write_everyone_config(exchange)
         # docs/jupyterhub.md, "PATH in terminals"
         PROFILE_D.write_text(f'PATH="{hs.VENV / "bin"}:$PATH"\n')
+        PROFILE_D.chmod(0o644)  # every login shell reads it, whatever this process's umask
         homes = {name: hs.create_account(name, pw) for name, pw in users.items()}
         (exchange / hs.COURSE_ID).mkdir(mode=0o755)
         shutil.chown(exchange / hs.COURSE_ID, INSTRUCTOR, INSTRUCTOR)
@@ -180,6 +181,7 @@ def hub(tmp_path_factory):
         roster = home / "students.csv"
         roster.write_text("id,first_name,last_name\n" + "".join(
             f"{s},{first},{last}\n" for s, (first, last) in STUDENTS.items()))
+        shutil.chown(roster, INSTRUCTOR, INSTRUCTOR)  # hers, whatever this process's umask
         hs.run(["nbgrader", "db", "student", "import", str(roster)], **teach)
         hs.run(["nbgrader", "release_assignment", A], **teach)
         timings["setup"] = time.monotonic() - started
