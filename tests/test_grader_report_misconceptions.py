@@ -94,9 +94,11 @@ def course(tmp_path_factory):
 
 
 def feedback(root: Path, assignment: str, student: str) -> str:
-    """The feedback page's text as the student reads it (entities such as &#39; decoded)."""
+    """The feedback page's text as the student reads it (entities such as &#39; decoded,
+    line breaks as spaces)."""
     page = (root / "feedback" / student / assignment / f"{assignment}.html").read_text()
-    return html.unescape(page)
+    # judge messages are wrapped at 100 characters (replay.wrap_lines): one space each
+    return " ".join(html.unescape(page).split())
 
 
 @pytest.mark.slow
