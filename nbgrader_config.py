@@ -37,6 +37,14 @@ c.Validator.width = 140
 # replay: what `cnnbook autograde` does) and records the outcome in cnnbook's side table
 # (cnnbook/grader/doors.py). Formgrader reads this file only if its server loads it: see
 # docs/instructors.md, "Formgrader and plain nbgrader".
+c.Autograde.sanitize_preprocessors = [
+    "cnnbook.grader.sanitizing.DropStrayCellMetadata",  # a student's cell stays theirs
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.DeduplicateIds",
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    "nbgrader.preprocessors.OverwriteCells",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
 c.Autograde.autograde_preprocessors = [
     "cnnbook.grader.doors.JudgedExecute",
     "nbgrader.preprocessors.IgnorePattern",

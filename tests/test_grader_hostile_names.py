@@ -99,6 +99,11 @@ def build_class(root: Path) -> dict[str, Path]:
     nb["cells"].insert(
         1, {"cell_type": "markdown", "id": "mine", "metadata": {}, "source": XSS_CELL}
     )
+    # ... and two that claim to be the course's read-only cells (nbgrader keeps "locked"
+    # on a cell whose grade_id the gradebook does not know, or that has none)
+    for i, claim in enumerate(({"locked": True}, {"locked": True, "grade_id": "forged"})):
+        forged = {"cell_type": "markdown", "id": f"forged{i}", "source": XSS_CELL}
+        nb["cells"].insert(2, {**forged, "metadata": {"nbgrader": claim}})
     path.write_text(json.dumps(nb))
     # a link whose name is a spreadsheet formula (the report lists links)
     (folders["symloop"] / "=HYPERLINK(1)").symlink_to("a")

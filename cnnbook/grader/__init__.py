@@ -19,15 +19,12 @@ report_charts  the report's charts: pass rates per test, score distribution
 report_submissions  what the report reads from each submission folder (never through a link)
 status_table  ``autograde_status.csv``: how grading ended for every student
 doors       plain ``nbgrader autograde`` and Formgrader's Autograde button through the judge
+sanitizing  nbgrader's sanitize steps, the course's first: a student's cell stays theirs
 drift       gradebook scores or autograded copies that are no longer the judge's
 rerun       which submissions a re-run grades again (changed, failed, drifted)
 permissions student data no other account can read or change, on a shared server
 lms         grade files for Canvas's and Moodle's gradebook imports
 demo        ``cnnbook demo``: a demo class through the whole cycle
-doors       the judge inside nbgrader's own Autograde (plain nbgrader, Formgrader)
-drift       grades changed behind the judge's back (digests in the side table)
-permissions student data private on a shared server (repair or refuse)
-lms         Canvas and Moodle grade files (``cnnbook report``)
 
 Modules (the course, the gradebook, shared types)
 -------

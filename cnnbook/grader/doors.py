@@ -20,6 +20,9 @@ unchanged, so the gradebook gets the judge's grade. :class:`RecordJudgement` the
 writes the outcome to cnnbook's side table as ``cnnbook autograde`` does (so a later
 ``cnnbook autograde`` sees the submission as graded, and ``cnnbook report`` shows it).
 
+Before any of that, nbgrader's sanitize steps run on the submission; the course puts
+:class:`cnnbook.grader.sanitizing.DropStrayCellMetadata` first among them.
+
 The last line of defence is in the student's kernel: ``cnnbook.grading`` refuses to be
 imported under nbgrader's unsandboxed autograde (see :func:`refuse_unsandboxed`).
 """

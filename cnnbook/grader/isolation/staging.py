@@ -14,7 +14,9 @@ from pathlib import Path
 
 import nbformat
 from nbgrader.converters import Autograde
+from traitlets.utils.importstring import import_item
 
+from cnnbook.grader import sanitizing
 from cnnbook.grader.judging import judge
 
 #: The student's own files beside the notebook (a helper module, say) go to the sandbox
@@ -213,7 +215,8 @@ def student_code_only(nb) -> dict:
 
 
 def sanitize(path: Path, course, student: str, assignment: str, notebook: str):
-    """nbgrader's sanitize stage, exactly as its Autograde converter configures it."""
+    """nbgrader's sanitize stage, as the course's Autograde converter configures it, with
+    :class:`~cnnbook.grader.doors.DropStrayCellMetadata` first whatever the config says."""
     nb = nbformat.read(str(path), as_version=4)
     if not isinstance(nb.get("cells"), list) or len(nb.cells) > MAX_CELLS:
         n = len(nb.cells) if isinstance(nb.get("cells"), list) else "no list of"
@@ -229,6 +232,10 @@ def sanitize(path: Path, course, student: str, assignment: str, notebook: str):
     pps = course.config.Autograde.get("sanitize_preprocessors") or list(
         Autograde.class_traits()["sanitize_preprocessors"].default()
     )
+    named = [pp.rsplit(".", 1)[-1] if isinstance(pp, str) else pp.__name__ for pp in pps]
+    if "DropStrayCellMetadata" not in named:
+        pps = [sanitizing.DropStrayCellMetadata, *pps]  # also where a config lacks it
+    pps = [import_item(pp) if isinstance(pp, str) else pp for pp in pps]
     for pp_class in pps:
         nb, resources = pp_class(config=course.config)(nb, resources)
     return nb
