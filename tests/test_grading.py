@@ -155,6 +155,23 @@ def test_check_unchanged_and_check_raises():
         check_raises(strict, 1)
 
 
+def test_check_raises_reads_the_same_in_the_notebook_and_in_the_judge():
+    """The notebook's failure for a wrong exception and the judge's (from the sandbox's
+    record: type, MRO, message) are one message, the student's exception message in it."""
+    from cnnbook.grading import judge_raises
+
+    def wrong_type(n):
+        raise TypeError("n must be an int")
+
+    with pytest.raises(AssertionError) as in_notebook:
+        check_raises(wrong_type, 1.5, hint="H")
+    raised = ("TypeError", ["TypeError", "Exception", "BaseException"], "n must be an int")
+    with pytest.raises(AssertionError) as in_judge:
+        judge_raises(wrong_type, (1.5,), {}, ValueError, "H", raised, None)
+    assert str(in_notebook.value) == str(in_judge.value)
+    assert "raised TypeError: n must be an int" in str(in_judge.value)
+
+
 def test_every_chapter_hint_points_to_a_page():
     for number, (path, title) in grading.CHAPTERS.items():
         assert path.startswith(f"chapters/{number}_")

@@ -19,6 +19,7 @@ from cnnbook.grading.describing import describe, describe_call
 from cnnbook.grading.failures import (
     CheckError,
     fail,
+    judge_raises,
     modified_input_error,
     not_implemented,
     raised_error,
@@ -321,7 +322,6 @@ def check_raises(
     if session is not None and session.handles(fn):
         return session.check_raises(fn, args, kwargs, exception, hint)
     __tracebackhide__ = True
-    context = describe_call(fn, *args, **kwargs)
     try:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
@@ -331,15 +331,6 @@ def check_raises(
     except exception:
         return
     except Exception as exc:  # noqa: BLE001
-        fail(
-            f"expected {exception.__name__} for this bad input, but the call raised "
-            f"{type(exc).__name__}: {exc}",
-            context,
-            hint,
-        )
-    fail(
-        f"expected {exception.__name__} for this bad input, but the call returned "
-        f"{describe(result)}.",
-        context,
-        hint,
-    )
+        raised = (type(exc).__name__, (), str(exc))  # not the expected type: its message
+        judge_raises(fn, args, kwargs, exception, hint, raised, None)
+    judge_raises(fn, args, kwargs, exception, hint, None, result)

@@ -88,17 +88,19 @@ def modified_input_error(name: str, fn: Callable, args, kwargs) -> None:
 
 
 def judge_raises(fn, args, kwargs, exception, hint, raised, result) -> None:
-    """Fail unless the call raised ``exception``; ``raised`` is ``(type name, MRO names)``
-    of what it raised, or ``None`` if it returned ``result``."""
+    """Fail unless the call raised ``exception``; ``raised`` is ``(type name, MRO names,
+    message)`` of what it raised, or ``None`` if it returned ``result``. The one wording of
+    a failed ``check_raises``, in the notebook and in the judge."""
     context = describe_call(fn, *args, **kwargs)
     if raised is not None:
-        type_name, mro = raised
+        type_name, mro, message = raised
         if exception.__name__ in mro:
             return
         if type_name == "NotImplementedError":
             raise CheckError(not_implemented(fn))
         fail(
-            f"expected {exception.__name__} for this bad input, but the call raised {type_name}.",
+            f"expected {exception.__name__} for this bad input, but the call raised "
+            f"{type_name}: {message}",
             context,
             hint,
         )

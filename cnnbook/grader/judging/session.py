@@ -319,7 +319,7 @@ class Session:
                 return
             raise RuntimeError(f"the reference {fn.name} does not raise {exception.__name__}")
         _, out = self._outcome(fn, args, kwargs)
-        raised = None if out.raised is None else (out.raised["type"], out.raised["mro"])
+        raised = out.raised and (out.raised["type"], out.raised["mro"], out.raised["message"])
         failures.judge_raises(fn, args, kwargs, exception, hint, raised, out.value)
 
 
