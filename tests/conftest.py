@@ -15,8 +15,10 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +26,20 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 BUILD_DIR = REPO / "_build"
+RESULTS_VARIABLE = "CNNBOOK_TEST_RESULTS"  # tests/judge_harness.py's shared results
+
+
+def pytest_configure(config):
+    """One folder of judge-harness results for the whole run, made by the process that
+    starts first (the xdist controller: its workers inherit the variable)."""
+    if RESULTS_VARIABLE not in os.environ:
+        os.environ[RESULTS_VARIABLE] = tempfile.mkdtemp(prefix="cnnbook-test-results-")
+        config._cnnbook_results_owner = True
+
+
+def pytest_unconfigure(config):
+    if getattr(config, "_cnnbook_results_owner", False):
+        shutil.rmtree(os.environ.pop(RESULTS_VARIABLE), ignore_errors=True)
 BOOK_BUILD_ARGS = ["build", ".", "-W", "-n", "--keep-going"]
 
 

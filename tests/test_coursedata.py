@@ -50,6 +50,10 @@ def test_every_misconception_loads_with_its_invariants():
         assert m.origin.endswith(f"{m.assignment}.toml")
         assert (m.code is None) != (not m.edits), m.id
         assert m.says.endswith(".") and "\n" not in m.says, m.id
+        # the judge never diagnoses a stub (judging.diagnosis._unanswered): no mistake may
+        # raise what the stub raises
+        written = (m.code or "") + "".join(new for _, new in m.edits)
+        assert "NotImplementedError" not in written, m.id
 
 
 def test_every_edit_is_found_exactly_once_in_the_reference_answer():
