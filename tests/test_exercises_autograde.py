@@ -3,10 +3,16 @@
 One ``nbgrader autograde`` run per assignment grades, as separate students
 submitting the committed release ``exercises/`` with their answers filled in:
 the reference answers (must score full marks), the released notebook as it is
-(must score 0 and grade without crashing), every catalogued mistake (each must
-lose points) and every alternative correct answer (must keep full marks).
-Scores come from the SQLite gradebook through nbgrader's ``Gradebook`` API.
-A summary per assignment is written to ``test-artifacts/``.
+(must score 0 and grade without crashing), one catalogued mistake of every graded
+function (each must lose points) and every alternative correct answer (must keep
+full marks). Scores come from the SQLite gradebook through nbgrader's ``Gradebook``
+API. A summary per assignment is written to ``test-artifacts/``.
+
+This is plain nbgrader running the notebooks in a kernel: proof that the source and
+release notebooks grade as nbgrader alone would grade them. Every catalogued mistake
+(140) is graded by what grades students, the judge, in
+tests/test_grader_judging_judge.py (in process) and tests/test_grader_check_parity.py;
+here one per function keeps this run to ~70 notebooks instead of ~175.
 """
 
 from __future__ import annotations
@@ -63,14 +69,26 @@ def test_catalogue_is_large_and_applies():
             assert set(alt.cells) <= set(reference_answers(alt.assignment)), alt.name
 
 
+def one_mistake_per_function(students: list) -> list:
+    """Every student but the catalogued mistakes, and the first mistake of each answer cell."""
+    kept, cells = [], set()
+    for s in students:
+        if s.student_id.startswith("mistake"):
+            (cell,) = s.replace  # one answer cell changed
+            if cell in cells:
+                continue
+            cells.add(cell)
+        kept.append(s)
+    return kept
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_autograde(assignment, tmp_path):
     if not solution_path(assignment).exists():
         pytest.skip(f"{assignment} is not written yet")
     course = Course(tmp_path / "course")
-    students = catalogue_students(assignment)
-    mistakes = [m for m in MISTAKES if m.assignment == assignment]
+    students = one_mistake_per_function(catalogue_students(assignment))
     for student in students:
         course.submit(assignment, student)
     # One nbgrader process: generate_assignment (fills the gradebook with the source
@@ -111,7 +129,7 @@ def test_autograde(assignment, tmp_path):
     caught = sum(1 for s in students if s.student_id.startswith("mistake")
                  and s.student_id in scores and scores[s.student_id][0] < full)
     summary["mistakes_caught"] = caught
-    summary["mistakes_total"] = len(mistakes)
+    summary["mistakes_graded"] = sum(s.student_id.startswith("mistake") for s in students)
     artifacts = ROOT / "test-artifacts"
     artifacts.mkdir(exist_ok=True)
     (artifacts / f"autograde_{assignment}.json").write_text(json.dumps(summary, indent=1))
