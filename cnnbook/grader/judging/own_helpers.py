@@ -165,17 +165,28 @@ def plain(value):
 
 def informative(expected, reference) -> bool:
     """Whether the replayed ``expected`` can tell a function that works from one that
-    does not: the reference's structure and shapes, and no array whose entries are all
-    equal where the reference's are not (what a helper returning a constant gives)."""
+    does not: the reference's structure and shapes, some array whose entries vary in the
+    reference, and none whose entries vary there all equal here (what a helper returning
+    a constant gives)."""
+    pairs = _arrays(expected, reference)
+    if pairs is None:
+        return False
+    varied = [(e, r) for e, r in pairs if r.size > 1 and not np.all(r == r.flat[0])]
+    return bool(varied) and not any(np.all(e == e.flat[0]) for e, _ in varied)
+
+
+def _arrays(expected, reference) -> list | None:
+    """The pairs of arrays of two results of one structure and shapes, else None."""
     if isinstance(reference, np.ndarray):
         if type(expected) is not np.ndarray or expected.shape != reference.shape:
-            return False
-        varied = reference.size > 1 and not np.all(reference == reference.flat[0])
-        return not (varied and bool(np.all(expected == expected.flat[0])))
+            return None
+        return [(expected, reference)]
     if isinstance(reference, tuple | list):
-        return (type(expected) is type(reference) and len(expected) == len(reference)
-                and all(informative(e, r) for e, r in zip(expected, reference, strict=True)))
-    return True
+        if type(expected) is not type(reference) or len(expected) != len(reference):
+            return None
+        pairs = [_arrays(e, r) for e, r in zip(expected, reference, strict=True)]
+        return None if any(p is None for p in pairs) else [x for p in pairs for x in p]
+    return []
 
 
 def _close(got, want, rtol: float, atol: float) -> bool:
