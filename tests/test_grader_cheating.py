@@ -136,31 +136,41 @@ TRICKS = {
     # the course's helpers, as the judge used to send them for graded_with_reference
     # (their source in the calls file, bound in memory during conv2d_forward's calls):
     # 7/15 before issue 20; now the payload names the helpers and nothing else
-    "shipped_helpers": """
-        import gc as _gc, json as _json, os as _os
-        _course = {}
-        def _helpers():
-            if not _course:
-                for _dir in (_os.getcwd(), _os.path.dirname(_os.getcwd()), "/tmp"):
-                    try:
-                        with open(_os.path.join(_dir, ".cnnbook-calls.json")) as _f:
-                            _sources = _json.load(_f).get("helper_sources") or {}
-                    except (OSError, ValueError):
-                        continue
-                    for _code in _sources.values():
-                        exec(_code, _course)
-                for _o in _gc.get_objects():
-                    _file = getattr(getattr(_o, "__code__", None), "co_filename", "")
-                    if callable(_o) and _file.startswith("<course"):
-                        _course.setdefault(_o.__name__, _o)
-            return _course
-        def conv_output_size(n, f, pad=0, stride=1):
-            return _helpers()["conv_output_size"](n, f, pad, stride)
-        def zero_pad(x, pad):
-            return _helpers()["zero_pad"](x, pad)
-        def conv_single_step(x_slice, w, b):
-            return _helpers()["conv_single_step"](x_slice, w, b)
-    """,
+    "shipped_helpers": {
+        "conv_output_size": """
+            import gc as _gc, json as _json, os as _os
+            _course = {}
+            def _helpers():
+                if not _course:
+                    for _dir in (_os.getcwd(), _os.path.dirname(_os.getcwd()), "/tmp"):
+                        try:
+                            with open(_os.path.join(_dir, ".cnnbook-calls.json")) as _f:
+                                _sources = _json.load(_f).get("helper_sources") or {}
+                        except (OSError, ValueError):
+                            continue
+                        for _code in _sources.values():
+                            exec(_code, _course)
+                    for _o in _gc.get_objects():
+                        _file = getattr(getattr(_o, "__code__", None), "co_filename", "")
+                        if callable(_o) and _file.startswith("<course"):
+                            _course.setdefault(_o.__name__, _o)
+                return _course
+            def conv_output_size(n, f, pad=0, stride=1):
+                return _helpers()["conv_output_size"](n, f, pad, stride)
+        """,
+        "zero_pad": """
+            def zero_pad(x, pad):
+                return _helpers()["zero_pad"](x, pad)
+        """,
+        "conv_single_step": """
+            def conv_single_step(x_slice, w, b):
+                return _helpers()["conv_single_step"](x_slice, w, b)
+        """,
+        "conv2d_forward": """
+            def conv2d_forward(x, w, b, stride=1, pad=0):
+                raise NotImplementedError()
+        """,
+    },
     # a harness of one's own: claim results without computing them
     "fake_harness": """
         import sys, types, json as _json
