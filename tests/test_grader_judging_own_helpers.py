@@ -8,7 +8,7 @@ catalogue's (cnnbook/coursedata/misconceptions), the other answers the reference
 The bytes the real sandbox receives are checked in tests/test_grader_check_parity.py,
 the cheating class in tests/test_grader_cheating.py.
 
-Costs about 10 s (two recordings, ~25 gradings of a fraction of a second).
+Costs about 20 s (two recordings, ~30 gradings; the failed ones run the diagnosis).
 """
 
 from __future__ import annotations
@@ -184,3 +184,12 @@ def test_same_form_bounds_what_a_record_may_claim():
     assert same(np.zeros((3, 5)), np.zeros((2, 2))) and not same(np.zeros(3, int), np.zeros(3))
     assert not same(np.zeros(own_helpers.MAX_NUMBERS + 1), np.zeros(3))
     assert same((np.zeros(2), 1.0), (np.ones(2), 2.0)) and not same((np.zeros(2),), (1.0, 2.0))
+
+
+def test_one_students_replays_are_bounded_in_time(tmp_path, monkeypatch):
+    """Past the student's replay budget, no more credit by replay (a hostile record
+    cannot keep the judge busy): the same wrong zero_pad then costs conv2d_forward too."""
+    answers = with_mistake(PS02, "ps02.zero_pad.padding-only-the-bottom-and-right")
+    monkeypatch.setattr(own_helpers, "MAX_STUDENT_REPLAY_SECONDS", -1.0)
+    assert failed(grade(PS02, answers, tmp_path)) == {"test_zero_pad", "test_conv2d_forward_pad",
+                                                      "test_conv2d_forward_stride"}

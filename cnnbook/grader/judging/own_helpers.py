@@ -16,17 +16,19 @@ with the student's own helpers. Otherwise the student's result is used, as it ca
 The records are untrusted, so the replay is bounded. A recorded result is used only if
 it is plain data of the same structure and kind of numbers as the reference helper's
 result for the same arguments, of bounded size (:func:`same_form`: an array of at most
-:data:`MAX_NUMBERS` entries, an integer at most 4x the reference's plus 16); otherwise, and
-for a call the student never made, one that raised, or one past a truncated record, the
-reference helper's own result is used. The replay makes at most
-:data:`MAX_REPLAY_CALLS` helper calls in :data:`MAX_REPLAY_SECONDS`; any error gives no
-credit. And a degenerate expectation proves nothing: a test cell passes by replay only
-if at least one of its calls shows the function works (:meth:`OwnHelpers.unshown`):
-right as it came, or right against an *informative* expectation, with the reference's
-shapes and not all entries equal where the reference's are not (:func:`informative`).
-So a helper that returns a constant cannot make a function that returns zeros right,
-while an honest helper mistake that happens to flatten one case (batch norm over the
-wrong axis, on one channel) does not cost the whole test.
+:data:`MAX_NUMBERS` entries, an integer at most 4x the reference's plus 16); otherwise,
+and for a call the student never made, one that raised, or one past a truncated record,
+the reference helper's own result is used. One replay makes at most
+:data:`MAX_REPLAY_CALLS` helper calls in :data:`MAX_REPLAY_SECONDS`, one student's
+replays take :data:`MAX_STUDENT_REPLAY_SECONDS` together, and any error gives no credit.
+
+A degenerate expectation proves nothing: a test cell passes by replay only if at least
+one of its calls shows the function works (:meth:`OwnHelpers.unshown`): right as it
+came, or right against an *informative* expectation, with the reference's shapes and
+not all entries equal where the reference's are not (:func:`informative`). So a helper
+that returns a constant cannot make a function that returns zeros right, while an
+honest helper mistake that happens to flatten one case (batch norm over the wrong axis,
+on one channel) does not cost the whole test.
 """
 
 from __future__ import annotations
@@ -46,7 +48,9 @@ from cnnbook.grading.tolerances import ATOL, RTOL
 
 #: Helper calls one replay may make, and the seconds it may take.
 MAX_REPLAY_CALLS = helper_calls.MAX_HELPER_CALLS
-MAX_REPLAY_SECONDS = 5.0
+MAX_REPLAY_SECONDS = 2.0
+#: Seconds of replays for one student's whole submission (then: no more credit by replay).
+MAX_STUDENT_REPLAY_SECONDS = 20.0
 #: Entries of one recorded array at most (what the sandbox's record may hold).
 MAX_NUMBERS = helper_calls.MAX_HELPER_BYTES // 8
 
@@ -209,6 +213,7 @@ class OwnHelpers:
     #: test cell -> its calls that show the function works: right as they came, or
     #: credited on an informative expectation
     shown: dict[str, int] = field(default_factory=dict)
+    spent: float = 0.0  # seconds of replays so far
 
     def answer(self, call: Call, out: CallOutcome, args, kwargs):
         """The value the test code gets for ``call``: the student's result, or the
@@ -217,10 +222,12 @@ class OwnHelpers:
         if _close(out.value, call.expected, rtol, atol):
             self.shown[call.cell] = self.shown.get(call.cell, 0) + 1
             return out.value
-        if out.helpers is None:
+        if out.helpers is None or self.spent > MAX_STUDENT_REPLAY_SECONDS:
             return out.value
+        started = time.monotonic()
         done, expected = replayed(self.reference.get(call.fn), call.helpers, out.helpers,
                                   args, kwargs)  # fmt: skip
+        self.spent += time.monotonic() - started
         if not done or not _close(out.value, expected, rtol, atol):
             return out.value
         self.credited.setdefault(call.cell, set()).add(call.fn)
