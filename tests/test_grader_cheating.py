@@ -133,6 +133,44 @@ TRICKS = {
         def conv_output_size(n, f, pad=0, stride=1):
             return 3  # the most common visible answer
     """,
+    # the course's helpers, as the judge used to send them for graded_with_reference
+    # (their source in the calls file, bound in memory during conv2d_forward's calls):
+    # 7/15 before issue 20; now the payload names the helpers and nothing else
+    "shipped_helpers": {
+        "conv_output_size": """
+            import gc as _gc, json as _json, os as _os
+            _course = {}
+            def _helpers():
+                if not _course:
+                    for _dir in (_os.getcwd(), _os.path.dirname(_os.getcwd()), "/tmp"):
+                        try:
+                            with open(_os.path.join(_dir, ".cnnbook-calls.json")) as _f:
+                                _sources = _json.load(_f).get("helper_sources") or {}
+                        except (OSError, ValueError):
+                            continue
+                        for _code in _sources.values():
+                            exec(_code, _course)
+                    for _o in _gc.get_objects():
+                        _file = getattr(getattr(_o, "__code__", None), "co_filename", "")
+                        if callable(_o) and _file.startswith("<course"):
+                            _course.setdefault(_o.__name__, _o)
+                return _course
+            def conv_output_size(n, f, pad=0, stride=1):
+                return _helpers()["conv_output_size"](n, f, pad, stride)
+        """,
+        "zero_pad": """
+            def zero_pad(x, pad):
+                return _helpers()["zero_pad"](x, pad)
+        """,
+        "conv_single_step": """
+            def conv_single_step(x_slice, w, b):
+                return _helpers()["conv_single_step"](x_slice, w, b)
+        """,
+        "conv2d_forward": """
+            def conv2d_forward(x, w, b, stride=1, pad=0):
+                raise NotImplementedError()
+        """,
+    },
     # a harness of one's own: claim results without computing them
     "fake_harness": """
         import sys, types, json as _json
@@ -160,6 +198,7 @@ TRICKS = {
 
 HONEST = "honest"
 ONE_LOOPS = "one_function_loops"
+FLOOD = "helper_called_a_million_times"
 HELPER_MODULE = "helper_module"
 PARTLY_WRONG = "partly_wrong"
 STUB = "stub"
@@ -200,6 +239,14 @@ def make_submission(folder: Path, kind: str) -> None:
                 cell.source = cell.source.replace(
                     "total = 0.0", "total = 0.0\n    while True:\n        pass"
                 )
+        elif kind == FLOOD:  # right, but calls a helper a million times in one graded call
+            cell.source = answers[gid]
+            if gid == "conv2d_forward":
+                cell.source = cell.source.replace("    N, C, H, W = x.shape", (
+                    "    global _flooded\n    if not globals().get('_flooded'):\n"
+                    "        _flooded = True\n        for _ in range(1_000_000):\n"
+                    "            conv_output_size(5, 3, 1, 1)\n    N, C, H, W = x.shape"))
+                assert "_flooded" in cell.source
         elif kind == HELPER_MODULE:
             cell.source = f"from mylayers import {gid}"
         elif isinstance(TRICKS.get(kind), dict):  # the cell's function replaced by a trick
@@ -220,7 +267,7 @@ def graded(tmp_path_factory):
     shutil.copy(ROOT / "nbgrader_config.py", root)
     shutil.copytree(ROOT / "solutions" / A, root / "solutions" / A)
     assert cnnbook(["--root", str(root), "release", A]) == 0
-    kinds = [HONEST, HELPER_MODULE, PARTLY_WRONG, STUB, ONE_LOOPS, *TRICKS]
+    kinds = [HONEST, HELPER_MODULE, PARTLY_WRONG, STUB, ONE_LOOPS, FLOOD, *TRICKS]
     for kind in kinds:
         make_submission(root / "submitted" / kind / A, kind)
     args = [
@@ -248,9 +295,14 @@ def test_controls_get_exact_scores(graded):
     assert status[HELPER_MODULE]["score"] == 15  # the student's own module is used
     assert status[PARTLY_WRONG]["score"] == 12  # only the stride test (3 points) fails
     assert status[STUB]["score"] == 0
-    # an endless loop in one function costs that function's test only: conv2d_forward,
-    # which calls it, is graded with the course's conv_single_step (graded_with_reference)
-    assert status[ONE_LOOPS]["score"] == 15 - 2
+    # a million recorded helper calls in one graded call: the record stops at its bound,
+    # the function is right, the batch goes on
+    assert status[FLOOD]["score"] == 15
+    # an endless loop in conv_single_step costs its test, and conv2d_forward's 8 points
+    # with it: conv2d_forward calls it and never returns either (the sandbox holds no
+    # course code to run instead since issue 20; a helper that returns, right or wrong,
+    # costs its own points only, tests/test_grader_judging_own_helpers.py)
+    assert status[ONE_LOOPS]["score"] == 15 - 2 - 8
 
 
 @pytest.mark.slow

@@ -2,7 +2,8 @@
 
 Both go through the same judge: check records the visible parts of the tests on the
 reference, runs the notebook in the sandbox with its test cells emptied, and judges the
-calls' results, helpers included (``graded_with_reference``).
+calls' results, helpers included (``graded_with_reference``: the student's own helpers,
+replayed in the judge).
 
 * In process, over the whole mistake catalogue: the check's judgement of each visible
   test (``check._visible_only``, the recording check makes) against the autograder's
@@ -14,9 +15,12 @@ calls' results, helpers included (``graded_with_reference``).
 * Real command lines on ``ps02_convolution``: the missing bias, and the bias added in
   ``conv2d_forward`` instead (check's old hint led there): ``cnnbook check`` and
   ``cnnbook autograde`` on a course graded with the visible tests only give the same
-  points to every test.
+  points to every test. The bytes the sandbox receives hold no reference code
+  (graded_with_reference sends helper names only, issue 20); the same for ``ps08``,
+  whose spatial batch norm is graded with the student's own (wrong) batchnorm_forward.
 
-Costs about 40 s in process (the catalogue twice) and 40 s for the command lines.
+Costs about 40 s in process (the catalogue twice), 40 s for the ps02 command lines and
+about 15 s for ps08's check.
 """
 
 from __future__ import annotations
@@ -29,7 +33,8 @@ import pytest
 
 from cnnbook.cli import main as cnnbook
 from cnnbook.grader import check, gradebook
-from cnnbook.grader.judging import judge
+from cnnbook.grader.isolation import jobs
+from cnnbook.grader.judging import judge, misconceptions
 from tests import judge_harness
 from tests.exercise_catalogue import MISTAKES
 from tests.exercise_harness import ASSIGNMENTS, reference_answers, solution_path, strip_hidden_tests
@@ -83,7 +88,8 @@ def _bias_in_the_layer(answers: dict[str, str]) -> dict[str, str]:
 
 
 @pytest.mark.slow
-def test_check_and_autograde_command_lines_agree(tmp_path, capsys):
+def test_check_and_autograde_command_lines_agree(tmp_path, capsys, monkeypatch):
+    fed = _capture_sandbox_input(monkeypatch)
     answers = reference_answers(A)
     students = {
         "nobias": {**answers, "conv_single_step": answers["conv_single_step"].replace(
@@ -112,10 +118,14 @@ def test_check_and_autograde_command_lines_agree(tmp_path, capsys):
                   if c["student"] == student and c["kind"] == "test"}  # fmt: skip
         assert graded == checked[student], student
     assert sum(checked["nobias"].values()) == 13  # check said 5/15 before
-    # the bias in the layer: conv_single_step's test fails, conv2d_forward's tests are
-    # run with the course's conv_single_step and count the bias twice
+    # the bias in the layer: conv_single_step's test fails; conv2d_forward runs with the
+    # student's own conv_single_step and is right (with the course's conv_single_step, as
+    # before issue 20, it counted the bias twice: 5/15)
     assert checked["bias_in_layer"]["test_conv_single_step"] == 0
-    assert sum(checked["bias_in_layer"].values()) == 5
+    assert sum(checked["bias_in_layer"].values()) == 13
+    assert len(fed) == 2 + 2  # two checks, two autograded submissions
+    _assert_no_reference_code(fed, ["conv_output_size", "zero_pad", "conv_single_step",
+                                    "conv2d_forward"])  # fmt: skip
     # and through the command itself, the same total
     path = student_copy(tmp_path / "cli", students["nobias"])
     assert cnnbook(["check", str(path)]) == 1
@@ -135,3 +145,53 @@ def test_a_failing_answer_cell_is_reported_first(tmp_path, capsys):
     assert out.index("raised an error") < out.index("NameError")
     nb = nbformat.read(path, as_version=4)
     assert nb  # the student's notebook is left as it was
+
+
+def _capture_sandbox_input(monkeypatch) -> list[bytes]:
+    """Every byte string fed to a sandbox's stdin (the job: spec, notebook, calls)."""
+    fed: list[bytes] = []
+    feed = jobs._feed
+
+    def capture(stream, data):
+        fed.append(bytes(data))
+        return feed(stream, data)
+
+    monkeypatch.setattr(jobs, "_feed", capture)
+    return fed
+
+
+def _assert_no_reference_code(fed: list[bytes], functions: list[str]) -> None:
+    for data in fed:
+        text = data.decode()
+        assert '"helpers"' in text  # calls that name helpers were sent
+        assert "helper_sources" not in text
+        for name in functions:  # the student's own answer cells define them, once each
+            assert text.count(f"def {name}(") <= 1, name
+
+
+P8 = "ps08_normalization"
+
+
+@pytest.mark.slow
+def test_ps08_check_grades_spatial_batch_norm_with_the_students_own_helper(tmp_path,
+                                                                         monkeypatch):
+    """A wrong batchnorm_forward (a catalogued mistake) costs its own test only; the
+    spatial batch norm built on it keeps its points, in check as when graded."""
+    fed = _capture_sandbox_input(monkeypatch)
+    mistake = misconceptions.BY_ID["ps08.batchnorm_forward.unbiased-variance-ddof-1"]
+    answers = reference_answers(P8)
+    answers["batchnorm_forward"] = mistake.source(answers["batchnorm_forward"])
+    path = student_copy(tmp_path, answers, P8)
+    report = check.check_notebook(path, source=solution_path(P8))
+    assert report.judged and report.status == "ok", report.reason
+    points = {r.grade_id: (r.points, r.max_points) for r in report.results}
+    failed = {gid for gid, (got, most) in points.items() if got < most}
+    assert failed == {"test_batchnorm_forward_train"}, points
+    assert points["test_spatial_batchnorm_forward"][0] == 2
+    # the autograder's judgement (hidden parts too), in process: the same tests fail
+    graded = judge_harness.grade(judge_harness.recording(solution_path(P8), P8), answers,
+                                 tmp_path)  # fmt: skip
+    assert {v.grade_id for v in graded if not v.passed} == failed
+    (data,) = fed
+    _assert_no_reference_code([data], ["batchnorm_forward", "batchnorm_backward",
+                                       "spatial_batchnorm_forward"])  # fmt: skip

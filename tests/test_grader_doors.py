@@ -5,7 +5,7 @@ the same grade and the same feedback, because all three run the sandbox and the 
 
 Three students of ``ps02_convolution``: the reference answers (15/15), one missing bias
 in ``conv_single_step`` (13/15: ``conv2d_forward`` keeps its points, it is graded with
-the course's helpers), and answer cells that import ``cnnbook.layers`` (0/15: before
+the student's own helpers, replayed in the judge), and answer cells that import ``cnnbook.layers`` (0/15: before
 this, plain nbgrader and the button gave 15/15, running the notebook unsandboxed where
 the reference is importable). A door that does not load the course's configuration
 refuses (the kernel guard) and records nothing.

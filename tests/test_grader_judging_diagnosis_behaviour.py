@@ -106,11 +106,16 @@ def test_the_feedback_of_a_failed_call_names_the_students_line(tmp_path):
     )
     _, _, verdicts = grade("ps02_convolution", answers, tmp_path)
     failed = [v for v in verdicts if not v.passed]
-    assert failed and all(v.grade_id == "test_conv_single_step" for v in failed)
-    message = failed[0].message
-    assert "the call raised AttributeError" in message
-    assert ", line 3, in conv_single_step" in message  # exec()d here: no source line
-    assert "NumPy 2 changed this: np.float" in message
+    # conv2d_forward calls it, and raises too (no course code runs in its place in the
+    # sandbox, issue 20): its tests name the same line, in conv_single_step
+    assert failed[0].grade_id == "test_conv_single_step"
+    assert {v.grade_id for v in failed[1:]} == {"test_conv2d_forward_basic",
+                                                "test_conv2d_forward_pad",
+                                                "test_conv2d_forward_stride"}  # fmt: skip
+    for v in failed:
+        assert "the call raised AttributeError" in v.message
+        assert ", line 3, in conv_single_step" in v.message  # exec()d here: no source line
+        assert "NumPy 2 changed this: np.float" in v.message
 
 
 def test_two_mistakes_in_one_function_are_named_together(tmp_path):

@@ -183,8 +183,10 @@ def test_overlay_hides_answers(tmp_path):
 
 
 def test_a_helper_mistake_is_charged_once(tmp_path):
-    """ps02's conv2d_forward is graded with the course's helpers: forgetting the bias in
-    conv_single_step costs conv_single_step's 2 points, not conv2d_forward's 8 too."""
+    """ps02's conv2d_forward is graded with the student's own helpers, replayed in the
+    judge (graded_with_reference): forgetting the bias in conv_single_step costs
+    conv_single_step's 2 points, not conv2d_forward's 8 too (more cases in
+    tests/test_grader_judging_own_helpers.py)."""
     answers = reference_answers("ps02_convolution")
     answers["conv_single_step"] = answers["conv_single_step"].replace(
         "return float(total + b)", "return float(total)"

@@ -6,8 +6,9 @@ course the package comes from, or of the course root above the notebook), the
 student's notebook runs in the sandbox (when bubblewrap is installed) with every test
 cell emptied and the package minus the modules that hold answers, the graded calls are
 made there, and the judge decides each visible test from their results, helpers
-included (``graded_with_reference``). An answer cell that raised (an import of the
-reference, a syntax error) is reported first. Where no reference solution is found
+included (``graded_with_reference``: the student's own helpers, replayed in the
+judge). An answer cell that raised (an import of the reference, a syntax error) is
+reported first. Where no reference solution is found
 (a package installed without the course's files), the released test cells run in the
 sandboxed notebook instead and the report says so.
 
@@ -251,8 +252,8 @@ def format_report(report: CheckReport) -> str:
         lines += [
             "",
             "(no reference solution was found beside the package, so the visible tests ran in "
-            "your notebook; the autograder's judge may score tests that use the course's "
-            "helpers differently)",
+            "your notebook; the autograder's judge may score differently the tests that "
+            "grade a function given your own helper functions)",
         ]
     if not report.sandboxed:
         lines += [

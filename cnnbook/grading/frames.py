@@ -59,8 +59,7 @@ def raised_where(exc: BaseException) -> dict | None:
     ``{"file", "line", "function", "source"}`` of the innermost student frame, the file
     a notebook cell's label (``Cell In[8]``) or a file's own name (never its folder),
     each text cut to :data:`WHERE_LIMITS`; None when no frame is the student's."""
-    frames = [f for f in student_frames(exc.__traceback__)
-              if not f[0].startswith("<course helper")]
+    frames = student_frames(exc.__traceback__)
     if not frames:
         return None
     filename, lineno, function, source = frames[-1]

@@ -36,11 +36,18 @@ def judged_by(judge_session):
 
 
 def graded_with_reference(*helpers: str) -> None:
-    """Declare, at the top of a test cell, that the autograder runs the student's
-    functions in this cell with the course's own ``helpers`` (functions graded in
+    """Declare, at the top of a test cell, that the autograder grades the student's
+    functions in this cell given the student's own ``helpers`` (functions graded in
     earlier cells that the assignment asks students to reuse), so that one mistake in a
-    helper is charged once, in the helper's own tests. In the notebook it does nothing:
-    the student's own helpers are used, and a failure there points at them."""
+    helper is charged once, in the helper's own tests.
+
+    The sandbox gets the helpers' names only (never the course's code): it records what
+    the student's own helpers were called with and returned during each call, and the
+    judge runs the *reference* function again with those results
+    (:mod:`cnnbook.grader.judging.own_helpers`). A result that matches that replay
+    counts as right. The reference answer of the cell's function must call the helpers.
+    In the notebook it does nothing: the tests compare with the right answers, and a
+    failure there points at the student's helpers."""
     if _session is not None:
         _session.use_reference(helpers)
 

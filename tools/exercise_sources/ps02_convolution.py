@@ -298,10 +298,13 @@ CELLS = [
 
         You may (and should) call your `zero_pad`, `conv_single_step` and
         `conv_output_size`. Loops over `n`, `f`, `i`, `j` are fine. When your work
-        is graded, `conv2d_forward` runs with the course's own versions of those
-        three (the first line of each test cell says so): a mistake in one of them
-        costs its own points only, not these 8 as well. In this notebook the tests
-        use yours, so fix the earlier functions first.
+        is graded, a mistake in one of those three costs its own points only, not
+        these 8 as well (the first line of each test cell asks for this): if your
+        `conv2d_forward` returns what it should given what your own helpers
+        returned, it earns its points. Your helpers must still run and return
+        results of the right kind (a helper that raises or never returns stops
+        `conv2d_forward` too). In this notebook the tests compare with the right
+        answers, so fix the earlier functions first.
 
         Three test cells: no padding and stride 1 (3 points), padding (2 points),
         stride with and without padding (3 points).

@@ -351,9 +351,10 @@ for (N, D), eps in [((6, 5), 1e-5), ((2, 3), 1e-3), ((12, 4), 1e-5)]:
         with `gamma`, `beta` and the running statistics of shape `(C,)`, and
         `spatial_batchnorm_backward(dout, x, gamma, eps)` is its backward pass in
         train mode. You may write them directly, or by rearranging the maps into
-        rows and calling your functions of sections 1 and 2 (the autograder then
-        grades these two with the course's versions of those, so that a mistake
-        there is not charged twice).
+        rows of `C` values (the channel axis moved last) and calling your
+        functions of sections 1 and 2: the autograder then grades these two on
+        what your own functions of sections 1 and 2 returned, so that a mistake
+        there is not charged twice.
 
         Two test cells: forward (2 points); backward (2 points).
         """,
@@ -374,19 +375,11 @@ for (N, D), eps in [((6, 5), 1e-5), ((2, 3), 1e-3), ((12, 4), 1e-5)]:
                 (out, running_mean, running_var) with shapes (N, C, H, W), (C,), (C,).
             """
             ### BEGIN SOLUTION
-            axes = (0, 2, 3)
-            if mode == "train":
-                mu = x.mean(axis=axes)
-                var = x.var(axis=axes)
-                new_mean = momentum * running_mean + (1 - momentum) * mu
-                new_var = momentum * running_var + (1 - momentum) * var
-            else:
-                mu, var = running_mean, running_var
-                new_mean, new_var = running_mean.copy(), running_var.copy()
-            per_channel = (1, -1, 1, 1)
-            xhat = (x - mu.reshape(per_channel)) / np.sqrt(var.reshape(per_channel) + eps)
-            out = gamma.reshape(per_channel) * xhat + beta.reshape(per_channel)
-            return out, new_mean, new_var
+            N, C, H, W = x.shape
+            rows = x.transpose(0, 2, 3, 1).reshape(-1, C)  # one row per position, C columns
+            out, new_mean, new_var = batchnorm_forward(rows, gamma, beta, running_mean,
+                                                       running_var, mode, momentum, eps)
+            return out.reshape(N, H, W, C).transpose(0, 3, 1, 2), new_mean, new_var
             ### END SOLUTION
         ''',
     ),
@@ -454,18 +447,10 @@ for shape, mode in [((3, 4, 5, 2), "train"), ((1, 2, 3, 3), "train"), ((2, 5, 1,
             """
             ### BEGIN SOLUTION
             N, C, H, W = x.shape
-            M = N * H * W  # values per channel
-            axes = (0, 2, 3)
-            per_channel = (1, -1, 1, 1)
-            mu = x.mean(axis=axes).reshape(per_channel)
-            std = np.sqrt(x.var(axis=axes) + eps).reshape(per_channel)
-            xhat = (x - mu) / std
-            dbeta = dout.sum(axis=axes)
-            dgamma = (dout * xhat).sum(axis=axes)
-            dxhat = dout * gamma.reshape(per_channel)
-            dx = (dxhat - dxhat.sum(axis=axes, keepdims=True) / M
-                  - xhat * (dxhat * xhat).sum(axis=axes, keepdims=True) / M) / std
-            return dx, dgamma, dbeta
+            drows = dout.transpose(0, 2, 3, 1).reshape(-1, C)
+            rows = x.transpose(0, 2, 3, 1).reshape(-1, C)
+            dx, dgamma, dbeta = batchnorm_backward(drows, rows, gamma, eps)
+            return dx.reshape(N, H, W, C).transpose(0, 3, 1, 2), dgamma, dbeta
             ### END SOLUTION
         ''',
     ),

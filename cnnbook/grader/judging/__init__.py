@@ -8,6 +8,8 @@ assignment_tests  an assignment's cells as the judge reads them (kinds, function
 session           what answers each call of a student's function while tests run
 running           running the reference's and the test cells (the seam the diagnosis uses)
 decoding          the sandbox's result lines (untrusted) decoded into one CallOutcome per call
+own_helpers       a function graded with the student's own helpers (``graded_with_reference``):
+                  the reference replayed on their recorded results
 verdicts          the decision on one test cell, and the failure's words
 diagnosis         names the known mistake behind a failed test (``Likely mistake:``)
 visible_table     the visible checks' data: known mistakes' results on the visible inputs

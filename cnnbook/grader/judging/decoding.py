@@ -4,11 +4,13 @@ Whatever a line holds, decoding only builds plain data
 (:mod:`cnnbook.grader.sandboxed.plaindata`) or an ``Opaque`` marker, and a call without
 a well-formed line is marked missing, with the reason. A result or argument state with
 more than 4x the numbers of the reference call (+ 4096) is ``Opaque`` too, before any
-comparison (:func:`_bounded`).
+comparison (:func:`_bounded`). What the student's helpers did during a call that names
+them is kept as a :class:`~.own_helpers.HelperRecord`, decoded only if needed.
 """
 
 from __future__ import annotations
 
+from cnnbook.grader.judging.own_helpers import HelperRecord
 from cnnbook.grader.judging.session import Call, CallOutcome, Recording, count_numbers
 from cnnbook.grader.sandboxed import plaindata
 from cnnbook.grading import frames
@@ -59,7 +61,10 @@ def decode_outcomes(recording: Recording, lines: list[dict], max_bytes: int | No
                         _bounded(state, call),
                         [r for r in replaced if type(r) in (str, int)],
                     )
-            outcomes.append(CallOutcome(value=value, after=after))
+            record = None
+            if call.helpers and "helpers" in line:  # decoded if the replay needs it
+                record = HelperRecord(line["helpers"], blobs, max_bytes)
+            outcomes.append(CallOutcome(value=value, after=after, helpers=record))
         except plaindata.NotPlainDataError as e:
             opaque = plaindata.Opaque(f"data the grader cannot read ({e})")
             outcomes.append(CallOutcome(value=opaque))

@@ -20,7 +20,8 @@ code runs in the student's notebook as the visible check, and here, in three ste
 
 Where each part lives: the cell model in :mod:`.assignment_tests`, the session that
 answers the calls in :mod:`.session`, running cells in :mod:`.running`, decoding the
-sandbox's results in :mod:`.decoding`, verdicts in :mod:`.verdicts`; this module is
+sandbox's results in :mod:`.decoding`, a function graded with the student's own helpers
+(``graded_with_reference``) in :mod:`.own_helpers`, verdicts in :mod:`.verdicts`; this module is
 the entry point (:func:`judge`) and names them all for its callers.
 
 Only plain data crosses from the sandbox (:mod:`cnnbook.grader.sandboxed.plaindata`): whatever
@@ -38,9 +39,9 @@ from cnnbook.grader.judging.assignment_tests import (
     defined_names,
 )
 from cnnbook.grader.judging.decoding import decode_outcomes
+from cnnbook.grader.judging.own_helpers import OwnHelpers
 from cnnbook.grader.judging.running import (
     exec_cell,
-    helper_source,
     record,
     reference_namespace,
     run_cells,
@@ -58,7 +59,7 @@ from cnnbook.grading import judge_mode
 
 __all__ = [
     "AssignmentTests", "Cell", "CellKind", "cell_kind", "defined_names", "decode_outcomes",
-    "exec_cell", "helper_source", "record", "reference_namespace", "run_cells", "MAX_CALLS",
+    "exec_cell", "record", "reference_namespace", "run_cells", "MAX_CALLS",
     "Call", "CallOutcome", "Recording", "Session", "StudentFunction", "Verdict",
     "failure_message", "judge",
 ]  # fmt: skip
@@ -80,12 +81,20 @@ def judge(
     session.recorded = recording.calls
     for c in recording.calls:
         session.cell_start.setdefault(c.cell, c.index)
+    tolerances = {c.grade_id: diagnosis.cell_tolerance(c.source) for c in tests.cells
+                  if c.kind is CellKind.TEST}  # fmt: skip
+    own = OwnHelpers(recording.reference, tolerances)
+    session.own_helpers = own.answer
     verdicts = []
     with judge_mode.judged_by(session):
         for cell, error, stdout in run_cells(tests, session, recording.reference):
             if cell.kind is not CellKind.TEST:
                 continue
-            if error is None:
+            if error is None and own.unshown(cell.grade_id):
+                verdicts.append(Verdict(cell.grade_id, 0.0, cell.points, False,
+                                        own.unshown(cell.grade_id), stdout))  # fmt: skip
+            elif error is None:
+                stdout += own.note(cell.grade_id)
                 verdicts.append(Verdict(cell.grade_id, cell.points, cell.points, True, "", stdout))
             else:
                 verdicts.append(

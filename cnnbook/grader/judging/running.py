@@ -73,14 +73,4 @@ def record(tests: AssignmentTests, seed: int) -> Recording:
                     f"the reference solution fails {cell.grade_id}: {type(error).__name__}: {error}"
                 )
     functions = {n: reference[n] for n in tests.functions if callable(reference.get(n))}
-    helpers = {name: helper_source(tests, name) for name in sorted(session.helpers_used)}
-    return Recording(tests, seed, session.calls, functions, helpers)
-
-
-def helper_source(tests: AssignmentTests, name: str) -> str:
-    """The reference answer cell that defines ``name`` (markers removed), for the sandbox
-    to run the student's later functions with (see grading.graded_with_reference)."""
-    for cell in tests.cells:
-        if cell.kind is CellKind.ANSWER and name in defined_names(cell.source):
-            return cells.blank_solution_markers(cell.source)
-    raise RuntimeError(f"graded_with_reference: no answer cell defines {name!r}")
+    return Recording(tests, seed, session.calls, functions)

@@ -60,10 +60,12 @@ class Call:
     kwargs: object
     blobs: list[bytes]
     watch: list[int] = field(default_factory=list)  # arguments whose state after matters
-    helpers: tuple[str, ...] = ()  # the course's versions of these, during the call
+    helpers: tuple[str, ...] = ()  # the student's own, recorded during the call
     #: numbers in the reference's result and inputs: what a student's result may hold
     #: (a few times over) before the judge computes anything with it
     size: int = 0
+    #: with helpers: the reference's result, plain data (judge side only, own_helpers)
+    expected: object = field(default=None, repr=False)
 
 
 @dataclass
@@ -74,6 +76,7 @@ class CallOutcome:
     raised: dict | None = None  # {"type", "mro", "message"}
     after: dict = field(default_factory=dict)  # argument index -> (value, replaced keys)
     missing: str = ""  # why there is no result (the sandbox never got there)
+    helpers: object = None  # own_helpers.HelperRecord: what the student's helpers did
 
 
 @dataclass
@@ -85,8 +88,6 @@ class Recording:
     calls: list[Call]
     #: the reference's functions by name (their signatures name arguments in messages)
     reference: dict = field(default_factory=dict, repr=False)
-    #: source of each reference helper some call runs with (graded_with_reference)
-    helper_sources: dict[str, str] = field(default_factory=dict, repr=False)
 
     def payload(self) -> dict:
         """The calls as the sandbox receives them (JSON, arrays as base64 ``.npy``)."""
@@ -105,10 +106,7 @@ class Recording:
             if c.helpers:
                 spec["helpers"] = list(c.helpers)
             out.append(spec)
-        payload = {"calls": out, "blobs": plaindata.blobs_to_text(blobs)}
-        if self.helper_sources:
-            payload["helper_sources"] = dict(self.helper_sources)
-        return payload
+        return {"calls": out, "blobs": plaindata.blobs_to_text(blobs)}
 
 
 def _container_items(value):
@@ -152,7 +150,8 @@ class Session:
         self.recorded: list[Call] = []  # judge mode: the recording's calls
         self.cell_start: dict[str, int] = {}
         self.helpers: tuple[str, ...] = ()  # graded_with_reference of the current cell
-        self.helpers_used: set[str] = set()
+        #: judge mode: answers a call that names helpers (own_helpers.OwnHelpers.answer)
+        self.own_helpers = None
 
     # -- helpers used by cnnbook.grading ------------------------------------------
 
@@ -161,7 +160,6 @@ class Session:
 
     def use_reference(self, helpers) -> None:
         self.helpers = tuple(str(h) for h in helpers)
-        self.helpers_used |= set(self.helpers)
 
     def rng(self, tag) -> np.random.Generator:
         return np.random.default_rng([int(self.seed), int(tag)])
@@ -224,6 +222,8 @@ class Session:
             value = reference(*args, **kwargs)
         self.calls[-1].size = max(count_numbers(value), count_numbers(list(args)),
                                   count_numbers(kwargs))
+        if self.calls[-1].helpers:
+            self.calls[-1].expected = plaindata.decode(*plaindata.encode(value))
         self._register(index, value)
         return value
 
@@ -269,12 +269,15 @@ class Session:
         if out.raised is not None:
             raise failures.raised_error(fn, args, kwargs, out.raised["type"], out.raised["message"],
                                         out.raised.get("where", ""))
-        for i, (value, replaced) in out.after.items():
+        value = out.value
+        if self.recorded[index].helpers and self.own_helpers is not None:
+            value = self.own_helpers(self.recorded[index], out, args, kwargs)
+        for i, (after, replaced) in out.after.items():
             if i < len(args) and isinstance(args[i], dict | list):  # arrays are copies
-                _apply_after(args[i], value, replaced)
+                _apply_after(args[i], after, replaced)
         # passed on unchanged, the student's result is the recording's reference to it
-        self._register(index, out.value)
-        return out.value
+        self._register(index, value)
+        return value
 
     def _same_inputs(self, call: Call, args, kwargs) -> bool:
         """Whether the test code gave this call the inputs it was recorded with (the

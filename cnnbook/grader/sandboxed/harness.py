@@ -10,6 +10,12 @@ module, rewrite this cell or write the results file itself; all it can produce i
 plain data, which the judge decodes strictly and compares with values the sandbox
 never sees. A lie here can only claim results, and claiming the right results means
 computing them.
+
+A call that names helpers (``graded_with_reference``: names only, never code) runs
+with the student's own functions of those names wrapped in recorders
+(:mod:`cnnbook.grader.sandboxed.helper_calls`); the line then carries what they were
+called with and returned, so that the judge can grade the call with the student's own
+helpers.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ import warnings
 
 import numpy as np
 
-from cnnbook.grader.sandboxed import plaindata
+from cnnbook.grader.sandboxed import helper_calls, plaindata
 
 
 class CallTimeoutError(Exception):
@@ -48,35 +54,20 @@ def _time_limit(seconds):
         signal.signal(signal.SIGALRM, previous)
 
 
-def _course_helpers(sources: dict) -> dict:
-    """The course's versions of the helpers some calls run with, built from source."""
-    helpers = {}
-    for name, source in sources.items():
-        scope: dict = {"np": np, "__name__": "cnnbook_course_helpers"}
-        exec(compile(str(source), "<course helper>", "exec"), scope)  # noqa: S102
-        helpers[name] = scope[name]
-    return helpers
-
-
 @contextlib.contextmanager
-def _helpers_in(namespace: dict, helpers: dict, names):
-    """The student's names ``names`` bound to the course's helpers during one call, then
-    given back whatever the call did to them."""
-    names = [n for n in names if n in helpers]
-    saved = {n: namespace.get(n, _MISSING) for n in names}
+def _recorded_helpers(namespace: dict, recorder, names):
+    """The student's own functions ``names`` (those defined and callable) wrapped in
+    ``recorder`` during one call (:mod:`.helper_calls`), then the names given back
+    whatever the call did to them."""
+    names = [n for n in names if isinstance(n, str) and callable(namespace.get(n))]
+    saved = {n: namespace[n] for n in names}
     for n in names:
-        namespace[n] = helpers[n]
+        namespace[n] = recorder.wrap(n, saved[n])
     try:
         yield
     finally:
         for n, old in saved.items():
-            if old is _MISSING:
-                namespace.pop(n, None)
-            else:
-                namespace[n] = old
-
-
-_MISSING = object()
+            namespace[n] = old
 
 
 def _where(exc: BaseException) -> dict | None:
@@ -115,7 +106,7 @@ def run_calls(namespace: dict, calls_path: str, results_path: str) -> None:
         payload = json.load(f)
     inputs = plaindata.text_to_blobs(payload["blobs"])
     call_timeout = payload.get("call_timeout")
-    course_helpers = _course_helpers(payload.get("helper_sources") or {})
+    job_budget = [helper_calls.MAX_JOB_HELPER_BYTES]
     results: dict[int, object] = {}
     timed_out: set[str] = set()  # a function that ran over its limit once is not run again
 
@@ -131,6 +122,8 @@ def run_calls(namespace: dict, calls_path: str, results_path: str) -> None:
             enc = plaindata.Encoder()
             args: list = []
             before: list = []
+            helpers = spec.get("helpers") or []
+            recorder = helper_calls.Recorder(enc, job_budget) if helpers else None
             try:
                 fn = namespace.get(spec["fn"])
                 args = list(plaindata.decode(spec["args"], inputs, resolve))
@@ -146,7 +139,7 @@ def run_calls(namespace: dict, calls_path: str, results_path: str) -> None:
                 with (
                     warnings.catch_warnings(),
                     np.errstate(all="ignore"),
-                    _helpers_in(namespace, course_helpers, spec.get("helpers") or ()),
+                    _recorded_helpers(namespace, recorder, helpers),
                 ):
                     warnings.simplefilter("ignore")
                     with _time_limit(call_timeout):
@@ -180,6 +173,8 @@ def run_calls(namespace: dict, calls_path: str, results_path: str) -> None:
                     after.append([i, {"value": enc.encode(arg), "replaced": replaced}])
             if after:
                 line["after"] = after
+            if recorder is not None:
+                line["helpers"] = recorder.record()
             line["blobs"] = plaindata.blobs_to_text(enc.blobs)
             out.write(json.dumps(line, allow_nan=True) + "\n")
             out.flush()
