@@ -85,21 +85,23 @@ def judge(
                   if c.kind is CellKind.TEST}  # fmt: skip
     own = OwnHelpers(recording.reference, tolerances)
     session.own_helpers = own.answer
-    verdicts = []
     with judge_mode.judged_by(session):
-        for cell, error, stdout in run_cells(tests, session, recording.reference):
-            if cell.kind is not CellKind.TEST:
-                continue
-            if error is None and own.unshown(cell.grade_id):
-                verdicts.append(Verdict(cell.grade_id, 0.0, cell.points, False,
-                                        own.unshown(cell.grade_id), stdout))  # fmt: skip
-            elif error is None:
-                stdout += own.note(cell.grade_id)
-                verdicts.append(Verdict(cell.grade_id, cell.points, cell.points, True, "", stdout))
-            else:
-                verdicts.append(
-                    Verdict(cell.grade_id, 0.0, cell.points, False, failure_message(error), stdout)
-                )
+        ran = [r for r in run_cells(tests, session, recording.reference)
+               if r[0].kind is CellKind.TEST]  # fmt: skip
+    # after every cell: whether a function graded with the student's own helpers has
+    # shown anywhere that it works (OwnHelpers.unshown)
+    verdicts = []
+    for cell, error, stdout in ran:
+        if error is None and own.unshown(cell.grade_id):
+            verdicts.append(Verdict(cell.grade_id, 0.0, cell.points, False,
+                                    own.unshown(cell.grade_id), stdout))  # fmt: skip
+        elif error is None:
+            stdout += own.note(cell.grade_id)
+            verdicts.append(Verdict(cell.grade_id, cell.points, cell.points, True, "", stdout))
+        else:
+            verdicts.append(
+                Verdict(cell.grade_id, 0.0, cell.points, False, failure_message(error), stdout)
+            )
     if diagnose:
         diagnosis.annotate(recording, pristine, verdicts)
     return verdicts

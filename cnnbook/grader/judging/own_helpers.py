@@ -22,10 +22,11 @@ the reference helper's own result is used. One replay makes at most
 :data:`MAX_REPLAY_CALLS` helper calls in :data:`MAX_REPLAY_SECONDS`, one student's
 replays take :data:`MAX_STUDENT_REPLAY_SECONDS` together, and any error gives no credit.
 
-A degenerate expectation proves nothing: a test cell passes by replay only if at least
-one of its calls shows the function works (:meth:`OwnHelpers.unshown`): right as it
-came, or right against an *informative* expectation, with the reference's shapes and
-not all entries equal where the reference's are not (:func:`informative`). So a helper
+A degenerate expectation proves nothing: a test cell passes by replay only if some call
+of the function, in any test cell, shows it works (:meth:`OwnHelpers.unshown`): right as it
+came, or right against an *informative* expectation, of the reference's shapes (or of
+other sizes with two or more entries along every axis: a wrong output size) and not all
+entries equal where the reference's are not (:func:`informative`). So a helper
 that returns a constant cannot make a function that returns zeros right, while an
 honest helper mistake that happens to flatten one case (batch norm over the wrong axis,
 on one channel) does not cost the whole test.
@@ -169,20 +170,30 @@ def plain(value):
 
 def informative(expected, reference) -> bool:
     """Whether the replayed ``expected`` can tell a function that works from one that
-    does not: the reference's structure and shapes, some array whose entries vary in the
-    reference, and none whose entries vary there all equal here (what a helper returning
-    a constant gives)."""
+    does not: the reference's structure, arrays of the reference's shapes or of other
+    sizes with at least two entries along every axis where the reference has two (a
+    helper's wrong output size: the function still had to go over several windows, but
+    not a helper that shrinks the work to one window), some array whose entries vary in
+    the reference, and none whose entries vary there all equal here (what a helper
+    returning a constant gives)."""
     pairs = _arrays(expected, reference)
     if pairs is None:
         return False
     varied = [(e, r) for e, r in pairs if r.size > 1 and not np.all(r == r.flat[0])]
-    return bool(varied) and not any(np.all(e == e.flat[0]) for e, _ in varied)
+    return bool(varied) and not any(e.size == 0 or np.all(e == e.flat[0]) for e, _ in varied)
+
+
+def _like_shapes(got: tuple, want: tuple) -> bool:
+    """The same shape, or the same axes each at least as long as ``min(2, want's)``."""
+    if got == want:
+        return True
+    return len(got) == len(want) and all(g >= min(2, w) for g, w in zip(got, want, strict=True))
 
 
 def _arrays(expected, reference) -> list | None:
-    """The pairs of arrays of two results of one structure and shapes, else None."""
+    """The pairs of arrays of two results of one structure and like shapes, else None."""
     if isinstance(reference, np.ndarray):
-        if type(expected) is not np.ndarray or expected.shape != reference.shape:
+        if type(expected) is not np.ndarray or not _like_shapes(expected.shape, reference.shape):
             return None
         return [(expected, reference)]
     if isinstance(reference, tuple | list):
@@ -210,9 +221,9 @@ class OwnHelpers:
     tolerances: dict  # test cell -> (rtol, atol) its checks pass
     #: test cell -> the functions some call of it was credited by replay
     credited: dict[str, set[str]] = field(default_factory=dict)
-    #: test cell -> its calls that show the function works: right as they came, or
+    #: the functions some call showed to work, in any test cell: right as it came, or
     #: credited on an informative expectation
-    shown: dict[str, int] = field(default_factory=dict)
+    shown: set[str] = field(default_factory=set)
     spent: float = 0.0  # seconds of replays so far
 
     def answer(self, call: Call, out: CallOutcome, args, kwargs):
@@ -220,7 +231,7 @@ class OwnHelpers:
         reference's when the student's is right given the student's own helpers."""
         rtol, atol = self.tolerances.get(call.cell, (RTOL, ATOL))
         if _close(out.value, call.expected, rtol, atol):
-            self.shown[call.cell] = self.shown.get(call.cell, 0) + 1
+            self.shown.add(call.fn)
             return out.value
         if out.helpers is None or self.spent > MAX_STUDENT_REPLAY_SECONDS:
             return out.value
@@ -232,18 +243,21 @@ class OwnHelpers:
             return out.value
         self.credited.setdefault(call.cell, set()).add(call.fn)
         if informative(expected, call.expected):
-            self.shown[call.cell] = self.shown.get(call.cell, 0) + 1
+            self.shown.add(call.fn)
         return copy.deepcopy(call.expected)
 
     def unshown(self, grade_id: str) -> str:
-        """Why a test cell that passed by replay alone proves nothing (every replayed
-        expectation flat or of other shapes: helpers that return constants), or ""."""
-        if not self.credited.get(grade_id) or self.shown.get(grade_id):
+        """Why a test cell that passed by replay proves nothing, or "": a function it
+        credited never showed, in any test cell, that it works (every replayed expectation
+        flat or shrunk to one window: helpers that return constants). Asked once every
+        cell has run."""
+        unproven = sorted(self.credited.get(grade_id, set()) - self.shown)
+        if not unproven:
             return ""
-        names = ", ".join(sorted(self.credited[grade_id]))
+        names = ", ".join(unproven)
         return (f"{names} could not be graded with your own helper functions: with what they "
-                "returned, every expected result of this test has all entries equal or "
-                f"another shape than the right one, so it cannot show that {names} works. "
+                "returned, every expected result of its tests has all entries equal or "
+                f"a single window, so they cannot show that {names} works. "
                 "Fix the helper functions first.")
 
     def note(self, grade_id: str) -> str:
