@@ -50,8 +50,12 @@ def recording(solution: Path, assignment: str, visible: bool = False) -> judge.R
     return _RECORDINGS[key]
 
 
-def grade(rec: judge.Recording, answers: dict[str, str], tmp_path: Path) -> list[judge.Verdict]:
-    """The judge's verdicts for a student whose answer cells are ``answers``."""
+def grade(
+    rec: judge.Recording, answers: dict[str, str], tmp_path: Path, diagnose: bool = True
+) -> list[judge.Verdict]:
+    """The judge's verdicts for a student whose answer cells are ``answers`` (with
+    ``diagnose=False``, without the ``Likely mistake:`` lines, for tests that compare
+    points only: the diagnosis tries the catalogue on every failed cell)."""
     payload = json.dumps(rec.payload())
     setup = [c.source for c in rec.tests.cells if c.kind is judge.CellKind.CODE]
     key = json.dumps([payload, setup, answers], sort_keys=True)
@@ -59,7 +63,8 @@ def grade(rec: judge.Recording, answers: dict[str, str], tmp_path: Path) -> list
     if lines is None:
         lines = _run(rec, payload, answers, tmp_path)
         _keep_results(key, lines)
-    return judge.judge(rec, judge.decode_outcomes(rec, [json.loads(line) for line in lines]))
+    outcomes = judge.decode_outcomes(rec, [json.loads(line) for line in lines])
+    return judge.judge(rec, outcomes, diagnose=diagnose)
 
 
 def _run(rec: judge.Recording, payload: str, answers: dict[str, str], tmp_path: Path) -> list:
