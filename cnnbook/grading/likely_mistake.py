@@ -232,6 +232,10 @@ _FAILURE_KINDS = [
                                      r"length-1) arrays can be converted")),
     ("not-integer", re.compile(r"cannot be interpreted as an integer|only integers, slices")),
     ("no-attribute", re.compile(r"has no attribute|was removed in the NumPy 2")),
+    # a shape given as separate numbers: np.zeros(2, 3) reads 3 as a data type, and
+    # np.zeros(2, 3, 4, 5) has too many arguments
+    ("shape-as-arguments", re.compile(r"Cannot interpret '.*' as a data type"
+                                      r"|\w+\(\) takes from \d+ to \d+ positional arguments")),
 ]
 
 
