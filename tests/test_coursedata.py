@@ -75,11 +75,14 @@ def test_renamed_ids_keep_their_former_id():
     rows = class_counts(
         [{"misconception": old, "student": "s1", "cell": "t1"},
          {"misconception": m.id, "student": "s2", "cell": "t2"},
-         {"misconception": "ps02.gone.retired", "student": "s3", "cell": "t1"}],
-        submissions=3,
+         {"misconception": "ps02.gone.retired", "student": "s3", "cell": "t1"},
+         # a line naming two mistakes counts each
+         {"misconception": f"{m.id}+ps02.conv_output_size.forgot-the-1", "student": "s4",
+          "cell": "t3"}],
+        submissions=4,
     )  # fmt: skip
     assert [(r["misconception"], r["students"]) for r in rows] == [
-        (m.id, 2), ("ps02.gone.retired", 1)
+        (m.id, 3), ("ps02.conv_output_size.forgot-the-1", 1), ("ps02.gone.retired", 1)
     ]  # fmt: skip
 
 

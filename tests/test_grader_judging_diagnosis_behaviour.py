@@ -12,11 +12,11 @@ import json
 import numpy as np
 import pytest
 
-from cnnbook.grader.judging import diagnosis
+from cnnbook.grader.judging import combined, diagnosis, misconceptions
 from cnnbook.grader.judging.session import CallOutcome
 from cnnbook.grader.sandboxed import harness, plaindata
 from cnnbook.grading import likely_mistake, numpy2, where_line
-from tests.exercise_harness import reference_answers
+from tests.exercise_harness import ROOT, reference_answers, solution_path
 from tests.test_grader_judging_judge import grade
 
 
@@ -128,3 +128,130 @@ def test_two_mistakes_in_one_function_are_named_together(tmp_path):
         assert v.diagnosis == ("ps06.avgpool2d_backward.not-dividing-by-the-window-area+"
                                "ps06.avgpool2d_backward.instead-of-overlapping-windows")
         assert "Likely mistakes (two at once): 1. " in v.message
+
+
+# --------------------------------------------- the judge and the visible check alike
+
+
+def visible_check_lines(assignment: str, answers: dict[str, str], test: str, table: dict,
+                        tmp_path, monkeypatch) -> list[str]:
+    """The ``Likely mistake`` lines the student's notebook shows under the visible part of
+    test cell ``test``: the released cells run in order in this process, as the kernel
+    runs them, with ``table`` as the misconceptions.json beside the notebook."""
+    from cnnbook.grader.judging import judge, visible_table
+
+    tests = judge.AssignmentTests.from_path(solution_path(assignment), assignment)
+    folder = tmp_path / "release"
+    folder.mkdir()
+    (folder / likely_mistake.DATA_FILE).write_text(json.dumps(table))
+    monkeypatch.chdir(folder)
+    monkeypatch.setattr(likely_mistake, "_cell_key", lambda: "the running cell")
+    namespace: dict = {"__name__": "__main__"}
+    for cell in visible_table.visible_tests(tests).cells:
+        if cell.kind is judge.CellKind.CODE:
+            exec(cell.source, namespace)  # noqa: S102 - the course's own cells
+        elif cell.kind is judge.CellKind.ANSWER:
+            exec(answers[cell.grade_id], namespace)  # noqa: S102
+        elif cell.kind is judge.CellKind.TEST and cell.grade_id == test:
+            likely_mistake._cell["key"] = object()  # a new cell: no calls noted yet
+            try:
+                exec(cell.source, namespace)  # noqa: S102
+            except AssertionError as exc:
+                return [line for line in str(exc).splitlines() if line.startswith("Likely")]
+            raise AssertionError(f"the visible part of {test} passed")
+    raise AssertionError(f"no test cell {test}")
+
+
+def judge_lines(verdicts, test: str) -> list[str]:
+    (v,) = [v for v in verdicts if v.grade_id == test]
+    return [line for line in v.message.splitlines() if line.startswith("Likely")]
+
+
+def test_a_pair_is_named_by_the_visible_check_as_by_the_judge(tmp_path, monkeypatch):
+    """The shipped misconceptions.json holds pairs: where the first visible call that
+    fails shows both mistakes, the student's notebook names the two at once with the
+    judge's words (ps06: dw and dx both overwritten instead of accumulated)."""
+    answers = reference_answers("ps06_backprop")
+    first, second = (misconceptions.BY_ID[f"ps06.conv2d_backward.{slug}"]
+                     for slug in ("dw-with-instead-of", "dx-with-instead-of"))
+    cell = answers["conv2d_backward"]
+    for old, new in first.edits + second.edits:
+        cell = cell.replace(old, new)
+    answers["conv2d_backward"] = cell
+    _, _, verdicts = grade("ps06_backprop", answers, tmp_path)
+    test = "test_conv_backward_dw"
+    judged = judge_lines(verdicts, test)
+    assert judged == [combined.Pair(first, second).line]
+    table = json.loads((ROOT / "exercises" / "ps06_backprop" / likely_mistake.DATA_FILE)
+                       .read_text())  # what the student downloads
+    assert visible_check_lines("ps06_backprop", answers, test, table, tmp_path,
+                               monkeypatch) == judged
+
+
+TWO_D = """
+def relu_backward(dout, x):
+    return dout * (x >= 0) if x.ndim == 2 else dout * (x > 0)
+"""
+FOUR_D = """
+def relu_backward(dout, x):
+    return 2 * dout * (x > 0) if x.ndim == 4 else dout * (x > 0)
+"""
+BOTH = """
+def relu_backward(dout, x):
+    if x.ndim == 2:
+        return dout * (x >= 0)
+    return 2 * dout * (x > 0) if x.ndim == 4 else dout * (x > 0)
+"""
+
+
+def test_a_line_for_each_call_one_mistake_explains(tmp_path, monkeypatch):
+    """Two mistakes that fail different calls of one test cell, neither a pair: the judge
+    writes a line for each (the later one naming its call); the student's notebook, where
+    the cell stops at the first failing call, writes the first line, word for word. Two
+    made-up mistakes (on 2-D inputs, on 4-D inputs) of ps06's relu_backward."""
+    import dataclasses
+
+    from cnnbook.grader.judging import judge, visible_table
+    from tests import judge_harness
+
+    base = misconceptions.BY_ID["ps06.relu_backward.derivative-1-at-x-0-x-0"]
+    two_d, four_d = (
+        dataclasses.replace(base, id=f"ps06.relu_backward.{name}", edits=(), code=code,
+                            says=f"It is wrong on {name} inputs.")
+        for name, code in (("two-d", TWO_D), ("four-d", FOUR_D))
+    )  # fmt: skip
+    answers = {**reference_answers("ps06_backprop"), "relu_backward": BOTH.lstrip()}
+    rec = judge_harness.recording(solution_path("ps06_backprop"), "ps06_backprop")
+    namespace: dict = {"__name__": "__main__"}
+    for cell in rec.tests.cells:
+        if cell.kind in (judge.CellKind.CODE, judge.CellKind.ANSWER):
+            exec(answers.get(cell.grade_id, cell.source), namespace)  # noqa: S102
+    calls, results = tmp_path / "calls.json", tmp_path / "results.jsonl"
+    calls.write_text(json.dumps(rec.payload()))
+    harness.run_calls(namespace, str(calls), str(results))
+    student = judge.decode_outcomes(rec, [json.loads(line) for line in
+                                          results.read_text().splitlines()])
+    found = diagnosis.Diagnoser(rec, [two_d, four_d]).diagnose_cell("test_relu_backward",
+                                                                     student)
+    assert isinstance(found, combined.CallLines)
+    assert found.id == "ps06.relu_backward.two-d+ps06.relu_backward.four-d"
+    assert found.line.splitlines() == [
+        two_d.line,
+        "Likely mistake in a later call, relu_backward(dout=<array (2, 3, 4, 5)>, "
+        f"x=<array (2, 3, 4, 5)>): {four_d.says} Reread {four_d.section}.",
+    ]
+    # one mistake alone, or a mistake that contradicts a call the student got right,
+    # explains nothing: the same student against each made-up mistake on its own
+    assert diagnosis.Diagnoser(rec, [four_d]).diagnose_cell("test_relu_backward",
+                                                            student).line == (
+        "Likely mistake in a later call, relu_backward(dout=<array (2, 3, 4, 5)>, "
+        f"x=<array (2, 3, 4, 5)>): {four_d.says} Reread {four_d.section}.")
+    wrong_everywhere = dataclasses.replace(four_d, id="ps06.relu_backward.always",
+                                           code=FOUR_D.replace("x.ndim == 4", "True"))
+    assert diagnosis.Diagnoser(rec, [wrong_everywhere]).diagnose_cell(
+        "test_relu_backward", student) is None
+    # the student's notebook: the first failing call, the judge's first line
+    tests = judge.AssignmentTests.from_path(solution_path("ps06_backprop"), "ps06_backprop")
+    table = visible_table.visible_table(tests, [two_d, four_d])
+    assert visible_check_lines("ps06_backprop", answers, "test_relu_backward", table,
+                               tmp_path, monkeypatch) == [two_d.line]

@@ -9,7 +9,11 @@ the calls of the student's functions are noted; when a check fails, the noted ca
 that cell are looked up, and if one known mistake behaves exactly like the student's
 code on all of them (the call that failed included), its sentence is added to the
 failure message, the same line the autograder's judge writes
-(:mod:`cnnbook.grader.judging.diagnosis`).
+(:mod:`cnnbook.grader.judging.diagnosis`). The data holds pairs of mistakes made
+together too (id ``first+second``, ranked after every single mistake, as the judge
+tries them), so two mistakes at once are named as the judge names them. The cell stops
+at its first failing call: a mistake that is right on the earlier calls and explains
+that one is the line the judge writes for it when several calls fail differently.
 
 Nothing is said when the file is missing, when a call is not one of the visible ones
 (for instance when an earlier result of the student's code went into it), or when

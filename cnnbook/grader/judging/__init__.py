@@ -10,6 +10,7 @@ running           running the reference's and the test cells (the seam the diagn
 decoding          the sandbox's result lines (untrusted) decoded into one CallOutcome per call
 verdicts          the decision on one test cell, and the failure's words
 diagnosis         names the known mistake behind a failed test (``Likely mistake:``)
+combined          several known mistakes in one answer: pairs, and a line for each call
 visible_table     the visible checks' data: known mistakes' results on the visible inputs
 misconceptions    the known mistakes: the loader of ``cnnbook/coursedata/misconceptions``
 replay            nbgrader's Execute step, replaced: the sandbox's outputs and the verdicts
