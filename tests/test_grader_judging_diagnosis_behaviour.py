@@ -43,6 +43,25 @@ def test_the_same_mistake_worded_by_two_numpy_functions_is_one_failure():
     assert not diagnosis.same_outcome(a, b, 1e-6, 1e-9)  # strict: mistake vs reference
 
 
+def test_failures_whose_message_says_nothing_about_the_mistake_are_one_kind():
+    """An assert's message is the student's own words, an unbound variable's its name."""
+    kinds = {likely_mistake.failure_class(*_raised(code)) for code in (
+        lambda: exec("assert 3 % 2 == 0"),  # noqa: S102
+        lambda: exec("assert 3 % 2 == 0, 'conv layer. check Height'"),  # noqa: S102
+    )}  # fmt: skip
+    assert kinds == {"AssertionError:assert"}
+
+    def unbound(name):
+        exec(f"def f(pad):\n    if pad:\n        {name} = 1\n    return {name}\n", scope := {})  # noqa: S102
+        return _raised(lambda: scope["f"](0))
+
+    assert likely_mistake.failure_class(*unbound("xp")) == likely_mistake.failure_class(
+        *unbound("x_pad")) != likely_mistake.failure_class(*_raised(lambda: exec("undefined")))  # noqa: S102
+    # the shape given as separate numbers: two wordings, one kind
+    assert likely_mistake.failure_class(*_raised(lambda: np.zeros(2, 3))) == (
+        likely_mistake.failure_class(*_raised(lambda: np.zeros(2, 3, 4, 5))))
+
+
 def test_one_value_in_arrays_of_any_shape_is_the_same_value():
     one = np.array([3.5])
     assert likely_mistake.close(np.full((1, 1, 1), 3.5), one, loose=True)
@@ -60,6 +79,7 @@ def test_one_value_in_arrays_of_any_shape_is_the_same_value():
     ("np.alltrue([True])", "np.all"),
     ("np.ones(4).reshape(newshape=(2, 2))", "a.reshape(shape)"),
     ("np.reshape(np.ones(4), newshape=(2, 2))", "a.reshape(shape)"),
+    ("np.zeros(2).__setitem__(0, np.ones((1, 1, 1)))", "a.item()"),
 ])
 def test_numpy_1_habits_get_what_changed_and_the_fix(code, fix):
     line = numpy2.advice(*_raised(lambda: eval(code)))  # noqa: S307 - fixed test strings

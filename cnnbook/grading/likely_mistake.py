@@ -243,11 +243,19 @@ _FAILURE_KINDS = [
 ]
 
 
+#: Exceptions whose message says nothing about the mistake: an ``assert`` of the student's
+#: (its message is the student's own), a variable used before it was given a value
+#: (``xp`` or ``x_pad``: the same mistake).
+_ANY_MESSAGE = {"AssertionError": "assert", "UnboundLocalError": "unbound-variable"}
+
+
 def failure_class(type_name: str, message: str) -> str:
     """What kind of failure an exception is, for telling whether two codes fail alike:
     its type and the kind its message names (two wordings of a shape mismatch are one
     kind); an unknown message counts as its text with the numbers left out."""
     message = str(message or "")
+    if type_name in _ANY_MESSAGE:  # the student's own words, or the name of a variable
+        return f"{type_name}:{_ANY_MESSAGE[type_name]}"
     for kind, pattern in _FAILURE_KINDS:
         if pattern.search(message):
             return f"{type_name}:{kind}"
