@@ -275,3 +275,30 @@ def test_a_line_for_each_call_one_mistake_explains(tmp_path, monkeypatch):
     table = visible_table.visible_table(tests, [two_d, four_d])
     assert visible_check_lines("ps06_backprop", answers, "test_relu_backward", table,
                                tmp_path, monkeypatch) == [two_d.line]
+
+
+@pytest.mark.parametrize("mid, test", [
+    ("ps06.relu_backward.dout-zeroed-in-place-where-x-is-negative", "test_relu_backward"),
+    ("ps06.relu_backward.mask-made-in-the-input-array", "test_relu_backward"),
+    ("ps02.conv2d_forward.im2col-rows-indexed-as-if-the-output-were-square",
+     "test_conv2d_forward_pad"),
+    ("ps02.conv2d_forward.output-shape-given-as-separate-numbers", "test_conv2d_forward_basic"),
+    ("ps03.maxpool2d_forward.output-reshaped-as-if-square", "test_maxpool_forward_basic"),
+    ("ps03.maxpool2d_forward.refuses-strides-that-do-not-divide", "test_maxpool_forward_overlap"),
+    ("ps06.maxpool2d_backward.ignored-stride-windows-start-at-i-j", "test_maxpool_backward"),
+    ("ps06.maxpool2d_backward.gradient-to-every-maximum-of-a-window-ties",
+     "test_maxpool_backward_overlap_ties"),
+])  # fmt: skip
+def test_real_students_mistakes_are_named_alike_by_the_judge_and_the_notebook(
+        mid, test, tmp_path, monkeypatch):
+    """The mistakes found in real students' code (issue 21): the judge and the visible
+    check of the released notebook name each with the same line. About 2 s each."""
+    m = misconceptions.BY_ID[mid]
+    answers = reference_answers(m.assignment)
+    answers[m.cell] = m.source(answers[m.cell])
+    _, _, verdicts = grade(m.assignment, answers, tmp_path)
+    assert judge_lines(verdicts, test) == [m.line]
+    table = json.loads((ROOT / "exercises" / m.assignment / likely_mistake.DATA_FILE)
+                       .read_text())  # fmt: skip
+    assert visible_check_lines(m.assignment, answers, test, table, tmp_path,
+                               monkeypatch) == [m.line]

@@ -20,6 +20,7 @@ from cnnbook.grader.judging.diagnosis import Diagnoser, close, same_outcome
 from cnnbook.grader.judging.misconceptions import Misconception
 from cnnbook.grader.judging.running import reference_namespace, run_cells
 from cnnbook.grader.judging.session import CallOutcome, Recording, Session
+from cnnbook.grader.sandboxed import plaindata
 from cnnbook.grading import judge_mode, likely_mistake
 
 #: A visible call whose shipped results would hold more numbers than this is left out
@@ -45,6 +46,20 @@ def _numbers(value) -> int:
     if isinstance(value, dict):
         return sum(_numbers(v) for v in value.values())
     return 1
+
+
+def _reference_changes(call, reference: CallOutcome) -> list[int]:
+    """The arguments the reference leaves changed after the call (an input array it
+    writes into, a dict it updates): the student's notebook compares what the student
+    changed with what each mistake changes beyond these."""
+    try:
+        args = plaindata.decode(call.args, call.blobs, resolve=lambda ref: None)
+    except plaindata.NotPlainDataError:
+        args = ()
+    return sorted(
+        i for i, (value, _) in reference.after.items()
+        if not (i < len(args) and close(value, args[i], 0.0, 0.0))
+    )  # fmt: skip
 
 
 def _shipped(outcome: CallOutcome, reference: CallOutcome) -> dict:
@@ -112,8 +127,9 @@ def visible_table(tests: AssignmentTests, catalogue: list[Misconception] | None 
                     continue  # the notebook notes only the cell's own calls through call()
                 entry = table.setdefault(
                     digests[i],
-                    {"fn": call.fn, "rtol": cell.rtol, "atol": cell.atol, "mistakes": {}},
-                )
+                    {"fn": call.fn, "rtol": cell.rtol, "atol": cell.atol, "mistakes": {},
+                     "changes": _reference_changes(call, ref[i])},
+                )  # fmt: skip
                 entry["rtol"], entry["atol"] = (
                     max(entry["rtol"], cell.rtol), max(entry["atol"], cell.atol)
                 )
