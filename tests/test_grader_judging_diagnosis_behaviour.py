@@ -1,8 +1,10 @@
 """Feedback on the mistakes real students make (issue 21): failures compared by kind,
-two mistakes at once, NumPy 1 habits, the student's own line in the judge's message.
+two mistakes at once, a line for each call, NumPy 1 habits, the student's own line in
+the judge's message, and the same lines in the student's notebook (the visible check,
+run in this process on the released data).
 
-In-process grading as in tests/test_grader_judge.py. About 20 s on 2 cores (the pair
-test evaluates pairs of ps06 mistakes once).
+In-process grading as in tests/test_grader_judge.py. About 45 s on 2 cores (the pair
+test evaluates pairs of ps06 mistakes once; the real mistakes about 2 s each).
 """
 
 from __future__ import annotations
@@ -302,3 +304,69 @@ def test_real_students_mistakes_are_named_alike_by_the_judge_and_the_notebook(
                        .read_text())  # fmt: skip
     assert visible_check_lines(m.assignment, answers, test, table, tmp_path,
                                monkeypatch) == [m.line]
+
+
+IN_THEIR_WORDS = [
+    # the input overwritten with x < 0, not through a copy named out
+    ("ps04_activations_dense", "relu_forward", """
+def relu_forward(x):
+    x[x < 0] = 0
+    return x
+""", "test_relu_forward_input_unchanged", "ps04.relu_forward.modifies-the-input-in-place"),
+    # another name for the padded input, and np.pad instead of the course's zero_pad
+    ("ps02_convolution", "conv2d_forward", """
+def conv2d_forward(x, w, b, stride=1, pad=0):
+    N, C, H, W = x.shape
+    F, _, HH, WW = w.shape
+    if pad > 0:
+        x_pad = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    Ho, Wo = (H + 2 * pad - HH) // stride + 1, (W + 2 * pad - WW) // stride + 1
+    out = np.zeros((N, F, Ho, Wo))
+    for i in range(Ho):
+        for j in range(Wo):
+            window = x_pad[:, :, i * stride:i * stride + HH, j * stride:j * stride + WW]
+            out[:, :, i, j] = np.tensordot(window, w, axes=([1, 2, 3], [1, 2, 3])) + b
+    return out
+""", "test_conv2d_forward_basic", "ps02.conv2d_forward.padded-input-only-made-when-there-is-padding"),
+    # an assert with a message of the student's own
+    ("ps03_pooling", "maxpool2d_forward", """
+def maxpool2d_forward(x, size=2, stride=2):
+    N, C, H, W = x.shape
+    assert (H - size) % stride == 0, 'pooling layer: check the height'
+    assert (W - size) % stride == 0, 'pooling layer: check the width'
+    Ho, Wo = (H - size) // stride + 1, (W - size) // stride + 1
+    out = np.zeros((N, C, Ho, Wo))
+    for i in range(Ho):
+        for j in range(Wo):
+            out[:, :, i, j] = x[:, :, i * stride:i * stride + size,
+                                j * stride:j * stride + size].max(axis=(2, 3))
+    return out
+""", "test_maxpool_forward_overlap", "ps03.maxpool2d_forward.refuses-strides-that-do-not-divide"),
+    # DLS's pool_backward: a mask of every maximum, and windows that ignore the stride
+    ("ps06_backprop", "maxpool2d_backward", """
+def maxpool2d_backward(dout, x, size=2, stride=2):
+    N, C, Ho, Wo = dout.shape
+    dx = np.zeros_like(x)
+    for n in range(N):
+        for h in range(Ho):
+            for w in range(Wo):
+                for c in range(C):
+                    window = x[n, c, h:h + size, w:w + size]
+                    mask = window == np.max(window)
+                    dx[n, c, h:h + size, w:w + size] += mask * dout[n, c, h, w]
+    return dx
+""", "test_maxpool_backward_overlap_ties",
+     "ps06.maxpool2d_backward.gradient-to-every-maximum-of-a-window-ties"
+     "+ps06.maxpool2d_backward.ignored-stride-windows-start-at-i-j"),
+]
+
+
+@pytest.mark.parametrize("assignment, cell, code, test, mid", IN_THEIR_WORDS)
+def test_a_mistake_written_as_students_write_it_is_named(assignment, cell, code, test, mid,
+                                                          tmp_path):
+    """The catalogue's mistakes in the forms real students write them (other names, other
+    NumPy functions, their own assert messages): the same line. About 1 s each."""
+    answers = {**reference_answers(assignment), cell: code.lstrip()}
+    _, _, verdicts = grade(assignment, answers, tmp_path)
+    (v,) = [v for v in verdicts if v.grade_id == test]
+    assert v.diagnosis == mid, v.message
