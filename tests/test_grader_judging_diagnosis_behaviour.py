@@ -46,7 +46,7 @@ def test_the_same_mistake_worded_by_two_numpy_functions_is_one_failure():
 
 
 def test_failures_whose_message_says_nothing_about_the_mistake_are_one_kind():
-    """An assert's message is the student's own words, an unbound variable's its name."""
+    """An assert's message is the student's own words; an unbound variable keeps its name."""
     kinds = {likely_mistake.failure_class(*_raised(code)) for code in (
         lambda: exec("assert 3 % 2 == 0"),  # noqa: S102
         lambda: exec("assert 3 % 2 == 0, 'conv layer. check Height'"),  # noqa: S102
@@ -54,11 +54,14 @@ def test_failures_whose_message_says_nothing_about_the_mistake_are_one_kind():
     assert kinds == {"AssertionError:assert"}
 
     def unbound(name):
-        exec(f"def f(pad):\n    if pad:\n        {name} = 1\n    return {name}\n", scope := {})  # noqa: S102
+        source = f"def f(pad):\n    if pad:\n        {name} = 1\n    return {name}\n"
+        exec(source, scope := {})  # noqa: S102
         return _raised(lambda: scope["f"](0))
 
-    assert likely_mistake.failure_class(*unbound("xp")) == likely_mistake.failure_class(
-        *unbound("x_pad")) != likely_mistake.failure_class(*_raised(lambda: exec("undefined")))  # noqa: S102
+    # a variable used before assignment keeps its name: "x_pad" is not the course's "xp"
+    # (the same message fits a variable that is never assigned, with or without padding)
+    assert likely_mistake.failure_class(*unbound("xp")) != likely_mistake.failure_class(
+        *unbound("x_pad"))
     # the shape given as separate numbers: two wordings, one kind
     assert likely_mistake.failure_class(*_raised(lambda: np.zeros(2, 3))) == (
         likely_mistake.failure_class(*_raised(lambda: np.zeros(2, 3, 4, 5))))
@@ -313,18 +316,18 @@ def relu_forward(x):
     x[x < 0] = 0
     return x
 """, "test_relu_forward_input_unchanged", "ps04.relu_forward.modifies-the-input-in-place"),
-    # another name for the padded input, and np.pad instead of the course's zero_pad
+    # np.pad instead of the course's zero_pad, tensordot instead of conv_single_step
     ("ps02_convolution", "conv2d_forward", """
 def conv2d_forward(x, w, b, stride=1, pad=0):
     N, C, H, W = x.shape
     F, _, HH, WW = w.shape
     if pad > 0:
-        x_pad = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+        xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
     Ho, Wo = (H + 2 * pad - HH) // stride + 1, (W + 2 * pad - WW) // stride + 1
     out = np.zeros((N, F, Ho, Wo))
     for i in range(Ho):
         for j in range(Wo):
-            window = x_pad[:, :, i * stride:i * stride + HH, j * stride:j * stride + WW]
+            window = xp[:, :, i * stride:i * stride + HH, j * stride:j * stride + WW]
             out[:, :, i, j] = np.tensordot(window, w, axes=([1, 2, 3], [1, 2, 3])) + b
     return out
 """, "test_conv2d_forward_basic", "ps02.conv2d_forward.padded-input-only-made-when-there-is-padding"),

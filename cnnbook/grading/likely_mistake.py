@@ -248,9 +248,10 @@ _FAILURE_KINDS = [
 
 
 #: Exceptions whose message says nothing about the mistake: an ``assert`` of the student's
-#: (its message is the student's own), a variable used before it was given a value
-#: (``xp`` or ``x_pad``: the same mistake).
-_ANY_MESSAGE = {"AssertionError": "assert", "UnboundLocalError": "unbound-variable"}
+#: (its message is the student's own words). An unbound variable keeps its name: "used
+#: before it was given a value" alone fits too many mistakes (a real one wrote
+#: ``A_prev_pad = A_prev_pad[i]``, which fails with or without padding).
+_ANY_MESSAGE = {"AssertionError": "assert"}
 
 
 def failure_class(type_name: str, message: str) -> str:
@@ -258,7 +259,7 @@ def failure_class(type_name: str, message: str) -> str:
     its type and the kind its message names (two wordings of a shape mismatch are one
     kind); an unknown message counts as its text with the numbers left out."""
     message = str(message or "")
-    if type_name in _ANY_MESSAGE:  # the student's own words, or the name of a variable
+    if type_name in _ANY_MESSAGE:  # the student's own words
         return f"{type_name}:{_ANY_MESSAGE[type_name]}"
     for kind, pattern in _FAILURE_KINDS:
         if pattern.search(message):
