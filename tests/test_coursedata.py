@@ -50,7 +50,7 @@ def test_every_misconception_loads_with_its_invariants():
         assert m.origin.endswith(f"{m.assignment}.toml")
         assert (m.code is None) != (not m.edits), m.id
         assert m.says.endswith(".") and "\n" not in m.says, m.id
-        # the judge never diagnoses a stub (judging.diagnosis._unanswered): no mistake may
+        # the judge never diagnoses a stub (diagnosis.Diagnosis.diagnose_cell): no mistake may
         # raise what the stub raises
         written = (m.code or "") + "".join(new for _, new in m.edits)
         assert "NotImplementedError" not in written, m.id
@@ -79,11 +79,14 @@ def test_renamed_ids_keep_their_former_id():
     rows = class_counts(
         [{"misconception": old, "student": "s1", "cell": "t1"},
          {"misconception": m.id, "student": "s2", "cell": "t2"},
-         {"misconception": "ps02.gone.retired", "student": "s3", "cell": "t1"}],
-        submissions=3,
+         {"misconception": "ps02.gone.retired", "student": "s3", "cell": "t1"},
+         # a line naming two mistakes counts each
+         {"misconception": f"{m.id}+ps02.conv_output_size.forgot-the-1", "student": "s4",
+          "cell": "t3"}],
+        submissions=4,
     )  # fmt: skip
     assert [(r["misconception"], r["students"]) for r in rows] == [
-        (m.id, 2), ("ps02.gone.retired", 1)
+        (m.id, 3), ("ps02.conv_output_size.forgot-the-1", 1), ("ps02.gone.retired", 1)
     ]  # fmt: skip
 
 

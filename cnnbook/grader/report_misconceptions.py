@@ -35,10 +35,13 @@ def class_counts(diagnoses: list[dict], submissions: int) -> list[dict]:
     students: dict[str, set[str]] = defaultdict(set)
     tests: dict[str, set[str]] = defaultdict(set)
     for d in diagnoses:
-        known = BY_ID.get(d["misconception"])  # a former id (alias) counts as the entry's
-        mid = known.id if known else d["misconception"]
-        students[mid].add(d["student"])
-        tests[mid].add(d["cell"])
+        # a line naming several mistakes (two at once, or one per call) has id a+b:
+        # each counts
+        for name in d["misconception"].split("+"):
+            known = BY_ID.get(name)  # a former id (alias) counts as the entry's
+            mid = known.id if known else name
+            students[mid].add(d["student"])
+            tests[mid].add(d["cell"])
     rows = []
     for mid, who in students.items():
         m = BY_ID.get(mid)

@@ -9,7 +9,11 @@ the calls of the student's functions are noted; when a check fails, the noted ca
 that cell are looked up, and if one known mistake behaves exactly like the student's
 code on all of them (the call that failed included), its sentence is added to the
 failure message, the same line the autograder's judge writes
-(:mod:`cnnbook.grader.judging.diagnosis`).
+(:mod:`cnnbook.grader.judging.diagnosis`). The data holds pairs of mistakes made
+together too (id ``first+second``, ranked after every single mistake, as the judge
+tries them), so two mistakes at once are named as the judge names them. The cell stops
+at its first failing call: a mistake that is right on the earlier calls and explains
+that one is the line the judge writes for it when several calls fail differently.
 
 Nothing is said when the file is missing, when a call is not one of the visible ones
 (for instance when an earlier result of the student's code went into it), or when
@@ -196,6 +200,8 @@ class Probe:
 
     def __init__(self, name: str, args, kwargs):
         self.digest = digest(name, args, kwargs)
+        self.before = {i: digest("", (a,), {}) for i, a in enumerate(args)
+                       if type(a) is np.ndarray}  # fmt: skip
 
     def done(self, args=(), value=None, raised: BaseException | None = None) -> None:
         """Note what the call did: its value and the arguments it left behind, or the
@@ -207,7 +213,9 @@ class Probe:
             outcome = {"raised": [type(raised).__name__, str(raised)[:2000]]}
         else:
             after = {i: a for i, a in enumerate(args) if isinstance(a, np.ndarray | dict | list)}
-            outcome = {"value": value, "after": after}
+            changed = [i for i, was in self.before.items() if i < len(args)
+                       and type(args[i]) is np.ndarray and digest("", (args[i],), {}) != was]
+            outcome = {"value": value, "after": after, "changed": changed}
         _cell["calls"].append((self.digest, outcome))
 
 
@@ -232,7 +240,18 @@ _FAILURE_KINDS = [
                                      r"length-1) arrays can be converted")),
     ("not-integer", re.compile(r"cannot be interpreted as an integer|only integers, slices")),
     ("no-attribute", re.compile(r"has no attribute|was removed in the NumPy 2")),
+    # a shape given as separate numbers: np.zeros(2, 3) reads 3 as a data type, and
+    # np.zeros(2, 3, 4, 5) has too many arguments
+    ("shape-as-arguments", re.compile(r"Cannot interpret '.*' as a data type"
+                                      r"|\w+\(\) takes from \d+ to \d+ positional arguments")),
 ]
+
+
+#: Exceptions whose message says nothing about the mistake: an ``assert`` of the student's
+#: (its message is the student's own words). An unbound variable keeps its name: "used
+#: before it was given a value" alone fits too many mistakes (a real one wrote
+#: ``A_prev_pad = A_prev_pad[i]``, which fails with or without padding).
+_ANY_MESSAGE = {"AssertionError": "assert"}
 
 
 def failure_class(type_name: str, message: str) -> str:
@@ -240,6 +259,8 @@ def failure_class(type_name: str, message: str) -> str:
     its type and the kind its message names (two wordings of a shape mismatch are one
     kind); an unknown message counts as its text with the numbers left out."""
     message = str(message or "")
+    if type_name in _ANY_MESSAGE:  # the student's own words
+        return f"{type_name}:{_ANY_MESSAGE[type_name]}"
     for kind, pattern in _FAILURE_KINDS:
         if pattern.search(message):
             return f"{type_name}:{kind}"
@@ -251,6 +272,16 @@ def _raised(outcome: dict):
     if isinstance(raised, list | tuple) and len(raised) == 2:
         return failure_class(str(raised[0]), str(raised[1]))
     return None
+
+
+def _changes_alike(outcome: dict, want, changes) -> bool:
+    """Whether the student's call changed no input array that the mistake (``want``, or
+    the reference's behaviour for ``"correct"``) leaves as the reference does, when the
+    reference changes only ``changes`` (None: not known, from older data)."""
+    if changes is None or "raised" in outcome:
+        return True
+    shipped = {i for i, _ in want.get("after", [])} if isinstance(want, dict) else set()
+    return all(i in shipped or i in changes for i in outcome.get("changed", ()))
 
 
 def _alike(outcome: dict, want: dict, rtol: float, atol: float) -> bool:
@@ -281,7 +312,10 @@ def line() -> str:
             rtol, atol = entry.get("rtol", RTOL), entry.get("atol", ATOL)
             last = k == len(calls) - 1
             ok = set()
+            changes = entry.get("changes")  # the input arrays the reference changes
             for mid, want in entry["mistakes"].items():
+                if not _changes_alike(outcome, want, changes):
+                    continue  # the student changed an input the mistake leaves alone
                 if want == "correct":
                     if not last:  # behaves like the reference here; the failure is later
                         ok.add(mid)

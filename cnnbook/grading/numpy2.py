@@ -37,6 +37,10 @@ PATTERNS: list[tuple[str, re.Pattern, str]] = [
                              r"|'newshape' is an invalid keyword argument)"),
      "NumPy 2 changed this: reshape no longer takes newshape=. Pass the shape itself: "
      "a.reshape(shape) or np.reshape(a, shape)."),
+    ("ValueError", re.compile(r"setting an array element with a sequence"),
+     "NumPy 2 changed this: one element of an array takes one number, and an array holding "
+     "one number (shape (1,) or (1, 1, 1)) is no longer taken for its value. Take the value "
+     "out first: a.item() (if the array holds several numbers, the shapes do not fit)."),
     ("ValueError", re.compile(r"Unable to avoid copy while creating an array as requested"),
      "NumPy 2 changed this: np.array(a, copy=False) now refuses to copy. Write np.asarray(a)."),
 ]

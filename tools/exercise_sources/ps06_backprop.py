@@ -102,8 +102,9 @@ CELLS = [
         dout = rng.standard_normal(x.shape)
         check_output(relu_backward, (dout, x), {}, numerical_gradient(relu_forward, x, dout), "dx",
                      hint("07", "the gradient of ReLU"), rtol=1e-5, atol=1e-7)
-        check_unchanged("dout", dout, relu_backward, dout, x)
-        check_unchanged("x", x, relu_backward, dout, x)
+        # each check on its own: a call that overwrites x must not hide it from the next one
+        check_unchanged("dout", dout, relu_backward, dout, x.copy())
+        check_unchanged("x", x, relu_backward, dout.copy(), x)
         ### BEGIN HIDDEN TESTS
         from cnnbook.grading import hidden_rng
         from cnnbook import layers as reference
@@ -168,8 +169,9 @@ CELLS = [
                     numerical_gradient(lambda b: affine_forward(x, w, b), b, dout))
         check_output(affine_backward, (dout, x, w), {}, expected, ("dx", "dw", "db"),
                      hint("07", "the gradients of a fully connected layer"), rtol=1e-5, atol=1e-7)
-        for name, value in (("dout", dout), ("x", x), ("w", w)):
-            check_unchanged(name, value, affine_backward, dout, x, w)
+        check_unchanged("dout", dout, affine_backward, dout, x.copy(), w.copy())
+        check_unchanged("x", x, affine_backward, dout.copy(), x, w.copy())
+        check_unchanged("w", w, affine_backward, dout.copy(), x.copy(), w)
         ### BEGIN HIDDEN TESTS
         from cnnbook.grading import hidden_rng
         from cnnbook import layers as reference
@@ -354,8 +356,8 @@ CELLS = [
                     numerical_gradient(lambda b: conv2d_forward(x, w, b, **forward), b, dout))
         check_output(conv2d_backward, (dout, x, w), forward, expected, ("dx", "dw", "db"),
                      hint("07", "backpropagation with stride and padding"), rtol=1e-5, atol=1e-7)
-        check_unchanged("dout", dout, conv2d_backward, dout, x, w, **forward)
-        check_unchanged("x", x, conv2d_backward, dout, x, w, **forward)
+        check_unchanged("dout", dout, conv2d_backward, dout, x.copy(), w, **forward)
+        check_unchanged("x", x, conv2d_backward, dout.copy(), x, w, **forward)
         ### BEGIN HIDDEN TESTS
         from cnnbook.grading import hidden_rng
         from cnnbook import layers as reference
@@ -430,8 +432,8 @@ CELLS = [
         expected = numerical_gradient(lambda x: maxpool2d_forward(x, 2, 2), x, dout)
         check_output(maxpool2d_backward, (dout, x), {"size": 2, "stride": 2}, expected, "dx",
                      hint("07", "the gradient of max pooling"), rtol=1e-5, atol=1e-7)
-        check_unchanged("dout", dout, maxpool2d_backward, dout, x, size=2, stride=2)
-        check_unchanged("x", x, maxpool2d_backward, dout, x, size=2, stride=2)
+        check_unchanged("dout", dout, maxpool2d_backward, dout, x.copy(), size=2, stride=2)
+        check_unchanged("x", x, maxpool2d_backward, dout.copy(), x, size=2, stride=2)
         ### BEGIN HIDDEN TESTS
         from cnnbook.grading import hidden_rng
         from cnnbook import layers as reference
@@ -536,8 +538,8 @@ CELLS = [
         expected = numerical_gradient(lambda x: avgpool2d_forward(x, 3, 1), x, dout)
         check_output(avgpool2d_backward, (dout, x), {"size": 3, "stride": 1}, expected, "dx",
                      hint("07", "overlapping windows in average pooling"), rtol=1e-5, atol=1e-7)
-        check_unchanged("dout", dout, avgpool2d_backward, dout, x, size=3, stride=1)
-        check_unchanged("x", x, avgpool2d_backward, dout, x, size=3, stride=1)
+        check_unchanged("dout", dout, avgpool2d_backward, dout, x.copy(), size=3, stride=1)
+        check_unchanged("x", x, avgpool2d_backward, dout.copy(), x, size=3, stride=1)
         ### BEGIN HIDDEN TESTS
         from cnnbook.grading import hidden_rng
         from cnnbook import layers as reference

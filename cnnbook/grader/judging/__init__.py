@@ -12,6 +12,7 @@ own_helpers       a function graded with the student's own helpers (``graded_wit
                   the reference replayed on their recorded results
 verdicts          the decision on one test cell, and the failure's words
 diagnosis         names the known mistake behind a failed test (``Likely mistake:``)
+combined          several known mistakes in one answer: pairs, and a line for each call
 visible_table     the visible checks' data: known mistakes' results on the visible inputs
 misconceptions    the known mistakes: the loader of ``cnnbook/coursedata/misconceptions``
 replay            nbgrader's Execute step, replaced: the sandbox's outputs and the verdicts

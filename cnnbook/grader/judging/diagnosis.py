@@ -20,7 +20,15 @@ them on the student's code. A mistake is named for a failed cell when
   a single value matches in an array of any shape of one element.
 
 When no single mistake explains a cell, pairs of that answer cell's mistakes made
-together are tried (:class:`Pair`, at most :data:`MAX_PAIRS`), and a match names both.
+together are tried (:class:`~cnnbook.grader.judging.combined.Pair`, at most
+:data:`~cnnbook.grader.judging.combined.MAX_PAIRS`), and a match names both. When no
+pair does either, each call of the cell that fails is explained on its own
+(:class:`~cnnbook.grader.judging.combined.CallLines`): a mistake whose every wrong
+outcome on the cell's calls is the student's (its other outcomes are the reference's:
+the student made it, and something else where it is right) explains the failing calls
+where it is wrong; a line for each mistake that explains a call, the first failing
+call's line as the student's notebook writes it at that call (which applies the same
+rule to the calls it has seen).
 
 A cell's calls are its own, plus the earlier calls whose results they take as inputs;
 a test cell without calls of its own (ps07's loss curve) is judged on the calls of the
@@ -37,7 +45,6 @@ from __future__ import annotations
 
 import ast
 import copy
-import dataclasses
 import json
 import tempfile
 from dataclasses import dataclass
@@ -46,6 +53,7 @@ from pathlib import Path
 from cnnbook.grader import cells
 from cnnbook.grader.judging import misconceptions
 from cnnbook.grader.judging.assignment_tests import AssignmentTests, CellKind
+from cnnbook.grader.judging.combined import MAX_PAIRS, CallLines, Pair
 from cnnbook.grader.judging.decoding import decode_outcomes
 from cnnbook.grader.judging.misconceptions import Misconception
 from cnnbook.grader.judging.running import exec_cell
@@ -53,6 +61,7 @@ from cnnbook.grader.judging.session import CallOutcome, Recording
 from cnnbook.grader.judging.verdicts import Verdict
 from cnnbook.grader.sandboxed import harness, plaindata
 from cnnbook.grading import likely_mistake
+from cnnbook.grading.describing import describe_call
 from cnnbook.grading.tolerances import ATOL, RTOL
 
 #: Recordings whose diagnosers are kept (one per assignment notebook of a grading run).
@@ -176,6 +185,16 @@ def _applies(mistake: Misconception, tests: AssignmentTests) -> bool:
     return False
 
 
+class _Earlier:
+    """An argument that is an earlier call's result, as a call's text shows it."""
+
+    def __init__(self, ref):
+        self.ref = ref
+
+    def __repr__(self) -> str:
+        return "<an earlier result>"
+
+
 @dataclass
 class CellCalls:
     """What a test cell is diagnosed on: call indices, their functions, its tolerance."""
@@ -261,7 +280,9 @@ class Diagnoser:
                 matches.append(m)
         return matches
 
-    def _rank(self, m: Misconception):
+    def rank(self, m: Misconception):
+        """How specific a mistake is (lower first): fewest functions changed, then
+        ``priority``, then catalogue order."""
         return (len(m.functions), m.priority, self._order[m.id])
 
     def pairs(self, grade_id: str) -> list[Pair]:
@@ -271,7 +292,7 @@ class Diagnoser:
         found = []
         tests = self.recording.tests
         mistakes = sorted((m for m in self.candidates(grade_id) if m.code is None),
-                          key=self._rank)  # fmt: skip
+                          key=self.rank)  # fmt: skip
         for i, a in enumerate(mistakes):
             for b in mistakes[i + 1:]:
                 if a.cell != b.cell or len(found) >= MAX_PAIRS:
@@ -283,7 +304,8 @@ class Diagnoser:
 
     def diagnose_cell(self, grade_id: str, student: list[CallOutcome]):
         """The most specific known mistake the student's outcomes match on this cell, or
-        else the most specific pair of mistakes made together (a :class:`Pair`)."""
+        else the most specific pair of mistakes made together (a :class:`Pair`), or else
+        the mistakes that explain single failing calls (:class:`CallLines`)."""
         cell = self.cells.get(grade_id)
         mistakes = self.candidates(grade_id)
         if not mistakes:
@@ -291,17 +313,55 @@ class Diagnoser:
         upto = cell.calls[-1] + 1
         if any(i >= len(student) for i in cell.calls):
             return None
-        if any(_unanswered(student[i]) for i in cell.calls):
-            return None  # a stub: no known mistake raises NotImplementedError, none can match
+        if any((student[i].raised or {}).get("type") == "NotImplementedError" for i in cell.calls):
+            return None  # a stub: no mistake raises that (matching compares exception types)
         matches = self._matches(cell, mistakes, student, upto)
         if matches:
-            return min(matches, key=self._rank)
+            return min(matches, key=self.rank)
         pairs = self.pairs(grade_id)
         both = self._matches(cell, [p.both for p in pairs], student, upto)
-        if not both:
-            return None
-        ids = [m.id for m in both]
-        return pairs[[p.both.id for p in pairs].index(ids[0])]
+        if both:
+            return pairs[[p.both.id for p in pairs].index(both[0].id)]
+        return self.per_call(grade_id, cell, mistakes, student, upto)
+
+    def per_call(self, grade_id: str, cell: CellCalls, mistakes, student, upto: int):
+        """Each failing call of the cell's own that one mistake explains on its own (see
+        the module's docstring), as :class:`CallLines`; None when no call is explained."""
+        reference = self.outcomes(None, upto)
+        failing = [i for i in cell.calls if self.recording.calls[i].cell == grade_id
+                   and not same_outcome(student[i], reference[i], cell.rtol, cell.atol)]
+        found: dict[str, tuple[str, Misconception]] = {}
+        explains: dict[str, set[int]] = {}
+        for m in sorted(mistakes, key=self.rank):
+            theirs = self.outcomes(m, upto)
+            wrong = {i for i in cell.calls
+                     if not same_outcome(theirs[i], reference[i], cell.rtol, cell.atol)}
+            if all(same_outcome(student[i], theirs[i], cell.rtol, cell.atol, loose=True)
+                   for i in wrong):  # fmt: skip
+                explains[m.id] = wrong
+        for k, i in enumerate(failing):
+            for m in sorted(mistakes, key=self.rank):
+                if i in explains.get(m.id, ()):
+                    found.setdefault(m.id, ("" if k == 0 else self.describe(i), m))
+                    break
+        return CallLines(list(found.values())) if found else None
+
+    def describe(self, i: int) -> str:
+        """Recorded call ``i`` as the failure messages show a call (arrays by shape)."""
+        call = self.recording.calls[i]
+        try:
+            args = plaindata.decode(call.args, call.blobs, resolve=_Earlier)
+            kwargs = plaindata.decode(call.kwargs, call.blobs, resolve=_Earlier)
+        except plaindata.NotPlainDataError:
+            return f"{call.fn}(...)"
+        fn = self.recording.reference.get(call.fn)
+        if not callable(fn):  # arguments by position, under the function's name
+
+            def fn():
+                pass
+
+            fn.__name__ = call.fn
+        return describe_call(fn, *args, **dict(kwargs))
 
     def diagnose(self, verdicts: list[Verdict], student: list[CallOutcome]) -> None:
         """Add the ``Likely mistake:`` line to each failed verdict a known mistake explains
@@ -313,36 +373,6 @@ class Diagnoser:
             if found is not None:
                 v.diagnosis = found.id
                 v.message = f"{v.message.rstrip()}\n{found.line}"
-
-
-def _unanswered(outcome: CallOutcome) -> bool:
-    """The call raised NotImplementedError: the function is still the release's stub.
-    (Matching compares exception types, so no catalogued mistake could explain it, and
-    evaluating every candidate - ps07's each train a network - would be wasted.)"""
-    return outcome.raised is not None and outcome.raised.get("type") == "NotImplementedError"
-
-
-#: Pairs of mistakes tried on one test cell that no single mistake explains.
-MAX_PAIRS = 45
-
-
-class Pair:
-    """Two mistakes of one answer cell made together: ``both`` is the mistake with the
-    edits of ``first`` and ``second`` (evaluated like any other), ``line`` names both."""
-
-    def __init__(self, first: Misconception, second: Misconception):
-        self.first, self.second = first, second
-        self.id = f"{first.id}+{second.id}"
-        self.both = dataclasses.replace(
-            first, id=self.id, name=f"{first.name}; {second.name}",
-            functions=tuple(dict.fromkeys(first.functions + second.functions)),
-            edits=first.edits + second.edits, priority=max(first.priority, second.priority),
-        )
-
-    @property
-    def line(self) -> str:
-        return (f"Likely mistakes (two at once): 1. {self.first.says} Reread "
-                f"{self.first.section}. 2. {self.second.says} Reread {self.second.section}.")
 
 
 def snapshot(outcomes: list[CallOutcome]) -> list[CallOutcome]:

@@ -20,6 +20,7 @@ from cnnbook.grader.judging.diagnosis import Diagnoser, close, same_outcome
 from cnnbook.grader.judging.misconceptions import Misconception
 from cnnbook.grader.judging.running import reference_namespace, run_cells
 from cnnbook.grader.judging.session import CallOutcome, Recording, Session
+from cnnbook.grader.sandboxed import plaindata
 from cnnbook.grading import judge_mode, likely_mistake
 
 #: A visible call whose shipped results would hold more numbers than this is left out
@@ -47,6 +48,20 @@ def _numbers(value) -> int:
     return 1
 
 
+def _reference_changes(call, reference: CallOutcome) -> list[int]:
+    """The arguments the reference leaves changed after the call (an input array it
+    writes into, a dict it updates): the student's notebook compares what the student
+    changed with what each mistake changes beyond these."""
+    try:
+        args = plaindata.decode(call.args, call.blobs, resolve=lambda ref: None)
+    except plaindata.NotPlainDataError:
+        args = ()
+    return sorted(
+        i for i, (value, _) in reference.after.items()
+        if not (i < len(args) and close(value, args[i], 0.0, 0.0))
+    )  # fmt: skip
+
+
 def _shipped(outcome: CallOutcome, reference: CallOutcome) -> dict:
     if outcome.raised is not None:
         return {"raised": [outcome.raised["type"], outcome.raised["message"]]}
@@ -65,6 +80,11 @@ def visible_table(tests: AssignmentTests, catalogue: list[Misconception] | None 
     that fails that call's test cell there, ``"correct"`` (the mistake returns what the
     reference returns on this call) or what it returns (or raises) instead;
     ``misconceptions`` gives each mistake's line and rank (most specific first).
+
+    Pairs of mistakes made together (:class:`~cnnbook.grader.judging.diagnosis.Pair`,
+    the judge's next try when no single mistake explains a cell) are entries too, id
+    ``first+second``, ranked after every single mistake in the order the judge tries
+    them, so the visible check names two mistakes at once exactly when the judge does.
     """
     visible = visible_tests(tests)
     reference = reference_namespace(visible)
@@ -81,25 +101,35 @@ def visible_table(tests: AssignmentTests, catalogue: list[Misconception] | None 
     found = Diagnoser(recording, catalogue)
     table: dict = {}
     too_large: set[str] = set()
-    used: set[str] = set()
+    used: dict[str, tuple] = {}  # id -> (line, rank key)
     for grade_id, cell in found.cells.items():
         if not cell.calls:
             continue
         upto = cell.calls[-1] + 1
         ref = found.outcomes(None, upto)
-        for m in found.candidates(grade_id):
+        tried = [(m, m.line, (0, found.rank(m))) for m in found.candidates(grade_id)]
+        pairs = {p.id: (p.first, p.second) for p in found.pairs(grade_id)}
+        tried += [(p.both, p.line, (1, found.rank(p.first), found.rank(p.second)))
+                  for p in found.pairs(grade_id)]  # fmt: skip
+        for m, line, rank in tried:
             theirs = found.outcomes(m, upto)
             if all(same_outcome(theirs[i], ref[i], cell.rtol, cell.atol) for i in cell.calls):
                 continue  # not a mistake on this cell's visible inputs
-            used.add(m.id)
+            if "+" in m.id and any(
+                all(same_outcome(theirs[i], mine[i], 0.0, 0.0) for i in cell.calls)
+                for mine in (found.outcomes(p, upto) for p in pairs[m.id])
+            ):
+                continue  # a pair that behaves like one of its mistakes here: never named
+            used[m.id] = (line, rank)
             for i in cell.calls:
                 call = recording.calls[i]
                 if call.cell != grade_id or call.mode not in ("call", "unchanged"):
                     continue  # the notebook notes only the cell's own calls through call()
                 entry = table.setdefault(
                     digests[i],
-                    {"fn": call.fn, "rtol": cell.rtol, "atol": cell.atol, "mistakes": {}},
-                )
+                    {"fn": call.fn, "rtol": cell.rtol, "atol": cell.atol, "mistakes": {},
+                     "changes": _reference_changes(call, ref[i])},
+                )  # fmt: skip
                 entry["rtol"], entry["atol"] = (
                     max(entry["rtol"], cell.rtol), max(entry["atol"], cell.atol)
                 )
@@ -109,17 +139,15 @@ def visible_table(tests: AssignmentTests, catalogue: list[Misconception] | None 
                 entry["mistakes"][m.id] = "correct" if alike else _shipped(theirs[i], ref[i])
     for key in too_large:
         del table[key]
-    ranked = sorted(
-        (m for m in found.catalogue if m.id in used),
-        key=lambda m: (len(m.functions), m.priority, found._order[m.id]),
-    )
+    ranked = sorted(used, key=lambda mid: used[mid][1])
     return {
         "about": (
             "Known mistakes' results on the visible tests' inputs"
             " (cnnbook.grading.likely_mistake)."
         ),
         "assignment": tests.name,
-        "misconceptions": {m.id: {"line": m.line, "rank": r} for r, m in enumerate(ranked)},
+        "misconceptions": {mid: {"line": used[mid][0], "rank": r}
+                           for r, mid in enumerate(ranked)},
         "calls": table,
     }
 
