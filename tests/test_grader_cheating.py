@@ -288,6 +288,7 @@ def graded(tmp_path_factory):
     return root, status
 
 
+@pytest.mark.xdist_group("cheating")  # the graded class once, on one worker
 @pytest.mark.slow
 def test_controls_get_exact_scores(graded):
     _, status = graded
@@ -305,6 +306,7 @@ def test_controls_get_exact_scores(graded):
     assert status[ONE_LOOPS]["score"] == 15 - 2 - 8
 
 
+@pytest.mark.xdist_group("cheating")  # the graded class once, on one worker
 @pytest.mark.slow
 @pytest.mark.parametrize("trick", sorted(TRICKS))
 def test_every_trick_scores_zero(graded, trick):
@@ -314,6 +316,7 @@ def test_every_trick_scores_zero(graded, trick):
     assert row["score"] == 0, (trick, row)
 
 
+@pytest.mark.xdist_group("cheating")  # the graded class once, on one worker
 @pytest.mark.slow
 def test_feedback_shows_verdicts_never_hidden_tests(graded):
     root, _ = graded
@@ -336,6 +339,7 @@ def test_feedback_shows_verdicts_never_hidden_tests(graded):
     assert "not plain data" in messages
 
 
+@pytest.mark.xdist_group("cheating")  # the graded class once, on one worker
 @pytest.mark.slow
 def test_process_cap_holds_even_as_root(graded):
     """The fork flood ran as whatever user grades (root in CI): the pids cgroup stopped it."""
@@ -354,6 +358,7 @@ def test_process_cap_holds_even_as_root(graded):
         pytest.skip("no pids cgroup here and running as root: nothing can cap processes")
 
 
+@pytest.mark.xdist_group("cheating")  # the graded class once, on one worker
 @pytest.mark.slow
 def test_feedback_html_shows_the_judges_messages(graded):
     root, _ = graded

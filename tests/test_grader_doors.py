@@ -35,6 +35,9 @@ from cnnbook.grader.judging import judge
 from .postgres_support import free_port
 from .test_grader_cheating import released_notebook, solution_cells
 
+# the module's graded course is made once, on one worker (xdist_group)
+pytestmark = pytest.mark.xdist_group("doors")
+
 ROOT = Path(__file__).resolve().parents[1]
 A = "ps02_convolution"
 EXPECTED = {"honest": 15.0, "nobias": 13.0, "wraps_reference": 0.0}
@@ -248,6 +251,7 @@ def unjudged_nbgrader(root: Path, student: str) -> None:
     script = f"""
 from traitlets.config.loader import PyFileConfigLoader
 from nbgrader.apps import NbGraderAPI
+
 cfg = PyFileConfigLoader("nbgrader_config.py", path={str(root)!r}).load_config()
 cfg.CourseDirectory.root = {str(root)!r}
 cfg.Autograde.autograde_preprocessors = {PLAIN_EXECUTE!r}

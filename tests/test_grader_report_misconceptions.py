@@ -26,6 +26,9 @@ from cnnbook.grader.judging import misconceptions
 from tests.exercise_catalogue import ALTERNATIVES
 from tests.exercise_harness import ROOT, nbgrader_meta, reference_answers
 
+# the module's graded course is made once, on one worker (xdist_group)
+pytestmark = pytest.mark.xdist_group("misconceptions_report")
+
 PS03, PS02 = "ps03_pooling", "ps02_convolution"
 STRIDE = "ps03.maxpool2d_forward.ignored-stride-windows-start-at-i-j"
 WINDOW = "ps03.maxpool2d_forward.window-size-taken-as-the-stride"
