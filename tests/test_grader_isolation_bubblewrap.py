@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -84,7 +85,7 @@ def test_process_limit_only_when_not_root(monkeypatch):
 
 
 @pytest.mark.slow
-def test_sandbox_works_when_the_course_lives_under_tmp(tmp_path, monkeypatch):
+def test_sandbox_works_when_the_course_lives_under_tmp(tmp_path, monkeypatch, request):
     """A course checked out under /tmp (as CI may do) has its venv bound under /tmp.
 
     bubblewrap must still start: /tmp inside the sandbox is its own tmpfs, and the
@@ -99,6 +100,7 @@ def test_sandbox_works_when_the_course_lives_under_tmp(tmp_path, monkeypatch):
     from cnnbook.grader.isolation import bubblewrap as sandbox
 
     shared = Path(tempfile.mkdtemp(dir="/tmp", prefix="cnnbook-course-"))
+    request.addfinalizer(lambda: shutil.rmtree(shared, ignore_errors=True))  # leave no trace
     (shared / "marker.txt").write_text("visible, read-only")
     real_roots = sandbox.readonly_roots()
     monkeypatch.setattr(sandbox, "readonly_roots", lambda: [*real_roots, str(shared)])
