@@ -10,7 +10,7 @@ API. A summary per assignment is written to ``test-artifacts/``.
 
 This is plain nbgrader running the notebooks in a kernel: proof that the source and
 release notebooks grade as nbgrader alone would grade them. Every catalogued mistake
-(140) is graded by what grades students, the judge, in
+is graded by what grades students, the judge, in
 tests/test_grader_judging_judge.py (in process) and tests/test_grader_check_parity.py;
 here one per function keeps this run to ~70 notebooks instead of ~175.
 """

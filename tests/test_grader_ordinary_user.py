@@ -70,9 +70,9 @@ def _python_the_user_can_run(user: str) -> str:
             f"and there is no {hub_support.PYTHON} to make a venv they can run"
         )
     python = str(hub_support.hub_venv().path / "bin" / "python")
-    version = subprocess.run(["runuser", "-u", user, "--", python, "-c", "import cnnbook"],
-                             capture_output=True, text=True)  # fmt: skip
-    assert version.returncode == 0, f"{user} cannot run the shared venv: {version.stderr}"
+    shared = subprocess.run(["runuser", "-u", user, "--", python, "-c", "import cnnbook"],
+                            capture_output=True, text=True)  # fmt: skip
+    assert shared.returncode == 0, f"{user} cannot run the shared venv: {shared.stderr}"
     return python
 
 

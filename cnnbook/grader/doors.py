@@ -49,7 +49,6 @@ AUTOGRADE_PREPROCESSORS = [
     "cnnbook.grader.doors.RecordJudgement",
 ]
 
-DOOR_STEPS = ("JudgedExecute", "RecordJudgement")
 
 # outcomes judged by JudgedExecute, waiting for RecordJudgement (after nbgrader has
 # saved the grades): (db_url, assignment, student) -> (grader, outcome, fingerprint)
@@ -58,11 +57,6 @@ _PENDING: dict[tuple[str, str, str], tuple] = {}
 
 class DoorError(CnnbookError):
     """nbgrader's Autograde cannot grade this submission through the judge."""
-
-
-def step_name(pp) -> str:
-    """The class name of a preprocessor given as a class or a dotted string."""
-    return pp.rsplit(".", 1)[-1] if isinstance(pp, str) else getattr(pp, "__name__", "")
 
 
 def _course_root(pp) -> Path:

@@ -21,6 +21,12 @@ SANITIZE_PREPROCESSORS = [
 ]
 
 
+def step_name(pp) -> str:
+    """The class name of a preprocessor given as a class or a dotted string (how nbgrader's
+    configuration lists its steps)."""
+    return pp.rsplit(".", 1)[-1] if isinstance(pp, str) else getattr(pp, "__name__", "")
+
+
 class DropStrayCellMetadata(NbGraderPreprocessor):
     """The student's cells stay the student's: nbgrader metadata is removed from every cell
     whose ``grade_id`` is not one of this notebook's cells in the gradebook, or that has

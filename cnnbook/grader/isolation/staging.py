@@ -232,8 +232,7 @@ def sanitize(path: Path, course, student: str, assignment: str, notebook: str):
     pps = course.config.Autograde.get("sanitize_preprocessors") or list(
         Autograde.class_traits()["sanitize_preprocessors"].default()
     )
-    named = [pp.rsplit(".", 1)[-1] if isinstance(pp, str) else pp.__name__ for pp in pps]
-    if "DropStrayCellMetadata" not in named:
+    if "DropStrayCellMetadata" not in map(sanitizing.step_name, pps):
         pps = [sanitizing.DropStrayCellMetadata, *pps]  # also where a config lacks it
     pps = [import_item(pp) if isinstance(pp, str) else pp for pp in pps]
     for pp_class in pps:

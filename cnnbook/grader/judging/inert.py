@@ -88,7 +88,9 @@ def make_inert(nb, student_cell) -> None:
 
 
 def written_by_student(cell) -> bool:
-    """Not one of the release's locked cells (those nbgrader restored from the gradebook)."""
+    """Not one of the release's locked cells (those nbgrader restored from the gradebook).
+    The flag can be trusted here: sanitizing (:mod:`cnnbook.grader.sanitizing`) has removed
+    nbgrader metadata from every cell the gradebook does not know."""
     return not cell.get("metadata", {}).get("nbgrader", {}).get("locked", False)
 
 

@@ -22,6 +22,7 @@ from traitlets.config import Config
 from cnnbook.grader import cells
 from cnnbook.grader.isolation.execution import ExecutionRecord, merge_outputs
 from cnnbook.grader.judging import inert, judge
+from cnnbook.grader.sanitizing import step_name
 
 
 class ReplayExecute(NbGraderPreprocessor):
@@ -113,11 +114,6 @@ def put_verdicts(nb, verdicts: dict | None) -> None:
         cell.execution_count = None
 
 
-def _step_name(pp) -> str:
-    """The class name of a preprocessor given as a class or a dotted string."""
-    return pp.rsplit(".", 1)[-1] if isinstance(pp, str) else getattr(pp, "__name__", "")
-
-
 def autograde_config(course_config: Config, jobs_dir: Path, staged: Path) -> Config:
     """nbgrader's Autograde configuration for a run: the course's, with Execute replaced by
     :class:`ReplayExecute` (reading the sandbox's outputs from ``jobs_dir``) and the
@@ -132,9 +128,9 @@ def autograde_config(course_config: Config, jobs_dir: Path, staged: Path) -> Con
     # sandbox has run already, replay its outputs; the door's RecordJudgement is the
     # autograder's own record
     pps = [
-        ReplayExecute if (p is Execute or _step_name(p) in ("Execute", "JudgedExecute")) else p
+        ReplayExecute if (p is Execute or step_name(p) in ("Execute", "JudgedExecute")) else p
         for p in pps
-        if _step_name(p) != "RecordJudgement"
+        if step_name(p) != "RecordJudgement"
     ]
     if ReplayExecute not in pps:
         raise ValueError("Autograde.autograde_preprocessors has no Execute to replace")
