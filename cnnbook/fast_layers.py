@@ -83,17 +83,16 @@ def _for_channel_chunks(n_channels: int, n_elements: int, work) -> None:
 # --------------------------------------------------------------------------
 
 
-def _buffer(workspace: dict | None, name: str, shape, dtype, zeros: bool = False) -> np.ndarray:
+def _buffer(workspace: dict | None, name: str, shape, dtype) -> np.ndarray:
     """A work array: reused from ``workspace`` when it has one of this shape and dtype.
 
-    A reused array keeps its old contents (``zeros`` only applies when it is
-    first made): callers overwrite or clear what they use.
+    A reused array keeps its old contents: callers overwrite or clear what they use.
     """
     if workspace is not None:
         buf = workspace.get(name)
         if buf is not None and buf.shape == tuple(shape) and buf.dtype == dtype:
             return buf
-    buf = np.zeros(shape, dtype=dtype) if zeros else np.empty(shape, dtype=dtype)
+    buf = np.empty(shape, dtype=dtype)
     if workspace is not None:
         workspace[name] = buf
     return buf
@@ -107,8 +106,11 @@ def _im2col(x, HH: int, WW: int, stride: int, pad: int, Ho: int, Wo: int, worksp
     contiguous.
     """
     N, C, H, W = x.shape
-    # Only the interior of xp is ever written, so a reused xp keeps its zero border.
-    xp = _buffer(workspace, "xp", (C, N, H + 2 * pad, W + 2 * pad), x.dtype, zeros=True)
+    xp = _buffer(workspace, "xp", (C, N, H + 2 * pad, W + 2 * pad), x.dtype)
+    # A reused xp may hold another geometry's pixels in this one's border (a 6x6 input
+    # padded by 1 and a 4x4 input padded by 2 share its shape): clear the border.
+    xp[:, :, :pad] = xp[:, :, pad + H :] = 0
+    xp[:, :, :, :pad] = xp[:, :, :, pad + W :] = 0
     cols = _buffer(workspace, "cols", (C, HH, WW, N, Ho, Wo), x.dtype)
     h_end, w_end = stride * (Ho - 1) + 1, stride * (Wo - 1) + 1
 

@@ -163,6 +163,26 @@ def test_conv2d_threaded_copies_stay_exact(monkeypatch):
             np.testing.assert_allclose(dw[k, c], expected, atol=1e-9)
 
 
+def test_a_reused_work_array_does_not_leak_another_geometry_into_the_padding():
+    """Regression: (3, 2, 8, 8) is the padded input of a 6x6 input with padding 1
+    and of a 4x4 input with padding 2; the second call used the first's pixels as
+    its border, because only the interior of a reused array was written."""
+    cache = {}
+    big = randn(2, 3, 6, 6) + 100.0
+    w, b = randn(2, 3, 3, 3), randn(2)
+    fast_layers.conv2d_forward(big, w, b, 1, 1, cache=cache)
+    small = randn(2, 3, 4, 4)
+    got = fast_layers.conv2d_forward(small, w, b, 1, 2, cache=cache)
+    np.testing.assert_allclose(got, layers.conv2d_forward(small, w, b, 1, 2), atol=1e-12)
+    dout = randn(*got.shape)
+    for a, c in zip(
+        fast_layers.conv2d_backward(dout, small, w, 1, 2, cache=cache),
+        layers.conv2d_backward(dout, small, w, 1, 2),
+        strict=True,
+    ):
+        np.testing.assert_allclose(a, c, atol=1e-12)
+
+
 def test_plain_loop_convolution_matches_the_reference():
     x, w, b = randn(2, 3, 7, 6), randn(4, 3, 3, 2), randn(4)
     np.testing.assert_allclose(
