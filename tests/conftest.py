@@ -37,45 +37,6 @@ def pytest_configure(config):
         config._cnnbook_results_owner = True
 
 
-# The xdist groups, longest first (seconds of one CI run, 2026-12): the book build and
-# its site tests (~200), the JupyterHub (~150), the three doors (~135), the cheating
-# class (~60), the exchange (~60), PostgreSQL, Dask, the misconceptions report.
-LONGEST_GROUPS_FIRST = (
-    "book",
-    "jupyterhub",
-    "doors",
-    "cheating",
-    "exchange",
-    "postgres",
-    "dask",
-    "misconceptions_report",
-)
-
-
-def pytest_collection_modifyitems(config, items):
-    """Longest work first, so that ``--dist loadgroup`` (which hands out work in
-    collection order) does not leave one worker idle while the other runs a long
-    group collected last (the site tests, by name, came last and took ~200 s).
-    Order: modules with a group, by the group's rank; then modules with a slow test;
-    then the rest. A module's tests stay together and in order, so its module-scoped
-    fixtures are made once per worker."""
-
-    def item_rank(item) -> int:
-        marker = item.get_closest_marker("xdist_group")
-        if marker is not None:
-            name = marker.args[0] if marker.args else marker.kwargs.get("name")
-            if name in LONGEST_GROUPS_FIRST:
-                return LONGEST_GROUPS_FIRST.index(name)
-        return len(LONGEST_GROUPS_FIRST) + (item.get_closest_marker("slow") is None)
-
-    module_rank: dict[str, int] = {}
-    for item in items:
-        module = item.nodeid.split("::")[0]
-        module_rank[module] = min(module_rank.get(module, 1 << 30), item_rank(item))
-    order = {id(item): i for i, item in enumerate(items)}
-    items.sort(key=lambda item: (module_rank[item.nodeid.split("::")[0]], order[id(item)]))
-
-
 def pytest_unconfigure(config):
     if getattr(config, "_cnnbook_results_owner", False):
         shutil.rmtree(os.environ.pop(RESULTS_VARIABLE), ignore_errors=True)
