@@ -6,6 +6,7 @@ Real nbgrader and a real SQLite gradebook (the tiny course, released); ~3 s.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -95,3 +96,26 @@ def test_a_copied_answer_cell_does_not_stop_grading(released):
     answers = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "square"]
     assert [c.id for c in answers] != ["trying"] and len(answers) == 1
     assert any(c.id == "trying" and "nbgrader" not in c.metadata for c in nb.cells)
+
+
+def test_the_course_config_and_the_guide_list_the_steps_the_package_names():
+    """nbgrader_config.py (what nbgrader's doors read) sets the sanitize and autograde
+    steps that cnnbook.grader names, and the instructors' guide shows the same lists."""
+    import re
+
+    from traitlets.config.loader import PyFileConfigLoader
+
+    from cnnbook.grader import doors, sanitizing
+
+    root = Path(__file__).resolve().parents[1]
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
+    assert list(config.Autograde.sanitize_preprocessors) == sanitizing.SANITIZE_PREPROCESSORS
+    assert list(config.Autograde.autograde_preprocessors) == doors.AUTOGRADE_PREPROCESSORS
+    guide = (root / "docs" / "instructors.md").read_text()
+    for setting, steps in (
+        ("sanitize_preprocessors", sanitizing.SANITIZE_PREPROCESSORS),
+        ("autograde_preprocessors", doors.AUTOGRADE_PREPROCESSORS),
+    ):
+        block = re.search(rf"c\.Autograde\.{setting} = \[(.*?)\]", guide, re.S)
+        assert block, f"docs/instructors.md does not show c.Autograde.{setting}"
+        assert re.findall(r'"([\w.]+)"', block.group(1)) == steps, setting

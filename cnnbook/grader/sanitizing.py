@@ -30,7 +30,7 @@ def step_name(pp) -> str:
 class DropStrayCellMetadata(NbGraderPreprocessor):
     """The student's cells stay the student's: nbgrader metadata is removed from every cell
     whose ``grade_id`` is not one of this notebook's cells in the gradebook, or that has
-    none, or whose metadata is not a table, and from every earlier copy of a cell whose
+    none, or whose nbgrader metadata is not a table, and from every earlier copy of a cell whose
     ``grade_id`` comes again later (nbgrader keeps the last one).
 
     A copy is what a careless student makes (JupyterLab copies a cell with its metadata):

@@ -216,7 +216,7 @@ def student_code_only(nb) -> dict:
 
 def sanitize(path: Path, course, student: str, assignment: str, notebook: str):
     """nbgrader's sanitize stage, as the course's Autograde converter configures it, with
-    :class:`~cnnbook.grader.doors.DropStrayCellMetadata` first whatever the config says."""
+    :class:`~cnnbook.grader.sanitizing.DropStrayCellMetadata` first whatever the config says."""
     nb = nbformat.read(str(path), as_version=4)
     if not isinstance(nb.get("cells"), list) or len(nb.cells) > MAX_CELLS:
         n = len(nb.cells) if isinstance(nb.get("cells"), list) else "no list of"

@@ -158,14 +158,9 @@ def replayed(reference, helpers, record: HelperRecord, args, kwargs):
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
             value = fn(*copy.deepcopy(list(args)), **copy.deepcopy(dict(kwargs)))
-        return True, plain(value)
+        return True, plaindata.round_trip(value)
     except Exception:  # noqa: BLE001 - any error: no credit by replay
         return False, None
-
-
-def plain(value):
-    """``value`` as the judge sees a student's result: plain data, decoded."""
-    return plaindata.decode(*plaindata.encode(value))
 
 
 def informative(expected, reference) -> bool:

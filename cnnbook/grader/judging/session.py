@@ -223,7 +223,7 @@ class Session:
         self.calls[-1].size = max(count_numbers(value), count_numbers(list(args)),
                                   count_numbers(kwargs))
         if self.calls[-1].helpers:
-            self.calls[-1].expected = plaindata.decode(*plaindata.encode(value))
+            self.calls[-1].expected = plaindata.round_trip(value)
         self._register(index, value)
         return value
 

@@ -137,6 +137,11 @@ def encode(value, refs: dict[int, Ref] | None = None, strict: bool = False):
     return enc.encode(value), enc.blobs
 
 
+def round_trip(value):
+    """``value`` as the judge sees a student's result of it: encoded, then decoded."""
+    return decode(*encode(value))
+
+
 def blobs_to_text(blobs: list[bytes]) -> list[str]:
     return [base64.b64encode(b).decode("ascii") for b in blobs]
 
